@@ -1,0 +1,156 @@
+"""The ``planner`` command line: parses, configures logging, prints; no analysis here.
+
+    planner run scenarios/demo-county.yaml --out out/demo-county
+    planner check scenarios/my-county.yaml
+    planner settings
+    planner demo --out-dir data
+
+Exit codes: 0 success, 1 input problems (the report lists every one), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+import yaml
+
+from planner.errors import InputValidationError, PlannerError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="School-layout planning for Chinese counties / 县域中小学布局规划工具")
+
+Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en", envvar="PLANNER_LANG")]
+SetOpt = Annotated[Optional[list[str]], typer.Option(
+    "--set", help="override a setting: --set class_size_primary=40 (repeatable)")]
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _parse_sets(items: list[str] | None) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"--set expects name=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter(f"--lang was {lang!r} but is expected to be 'zh' or 'en'")
+    return lang
+
+
+def _settings_for(scenario, sets: dict):
+    from planner.settings import Settings
+
+    return Settings.layered(("scenario", scenario.settings), ("cli", sets))
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file / 方案文件")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="output folder (default out/<name>)")] = None,
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Run a scenario and write schools.csv, towns.csv, summary.json and map.html."""
+    from planner.report import write_outputs
+    from planner.scenario import evaluate, load_scenario
+
+    lang = _check_lang(lang)
+    try:
+        sc = load_scenario(scenario)
+        settings = _settings_for(sc, _parse_sets(set_))
+        result = evaluate(sc, settings=settings)
+        out_dir = out or Path("out") / sc.name
+        paths = write_outputs(result, out_dir, lang=lang)
+    except InputValidationError as exc:
+        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
+        raise typer.Exit(1) from None
+    except PlannerError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    c = result.counts
+    if sc.synthetic:
+        typer.echo(_msg(lang, "注意：本方案使用合成示范数据。", "Note: this scenario uses synthetic demo data."))
+    typer.echo(_msg(
+        lang,
+        f"{sc.title}：{c['schools']} 所学校，{c['towns']} 个乡镇，"
+        f"{c['towns_without_junior_middle_school']} 个乡镇没有初中，小规模学校 {c['small_schools_by_tier']}，"
+        f"输入警告 {c['warnings']} 条。",
+        f"{sc.title}: {c['schools']} schools, {c['towns']} towns, "
+        f"{c['towns_without_junior_middle_school']} town(s) without a junior middle school, "
+        f"small schools {c['small_schools_by_tier']}, {c['warnings']} input warning(s).",
+    ))
+    typer.echo(_msg(lang, f"结果已写入 {out_dir}/：", f"Outputs written to {out_dir}/:"))
+    for p in paths.values():
+        typer.echo(f"  {p}")
+
+
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file / 方案文件")],
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Check a scenario's inputs only; print every problem; exit 1 on errors."""
+    from planner._validate import format_problems
+    from planner.scenario import load_inputs, load_scenario
+
+    lang = _check_lang(lang)
+    try:
+        sc = load_scenario(scenario)
+        inputs = load_inputs(sc, _settings_for(sc, _parse_sets(set_)))
+    except PlannerError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    problems = inputs.problems
+    if len(problems):
+        typer.echo(format_problems(problems, lang=lang), err=bool(problems.errors))
+    if problems.errors:
+        raise typer.Exit(1)
+    typer.echo(_msg(lang, f"检查通过：{len(inputs.schools)} 所学校，{len(inputs.towns)} 个乡镇。",
+                    f"Inputs OK: {len(inputs.schools)} schools, {len(inputs.towns)} towns."))
+
+
+@app.command("settings")
+def settings_cmd(lang: Lang = "zh") -> None:
+    """List every setting with its default, unit, source and confidence."""
+    from planner.settings import describe
+
+    typer.echo(describe(_check_lang(lang)))
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="where to write the demo data")] = Path("data"),
+    seed: int = 20231,
+) -> None:
+    """Regenerate the synthetic demo county's data files."""
+    from planner.demo import write_demo
+
+    paths = write_demo(out_dir, seed=seed)
+    for p in paths.values():
+        typer.echo(str(p))
+
+
+def main() -> None:
+    """Entry point of the ``planner`` console script."""
+    level = os.environ.get("PLANNER_LOG", "WARNING").upper()
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    app(prog_name="planner")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Maps of a run as self-contained HTML (folium/Leaflet, no network needed).
+
+Maps render results; they never compute them. :func:`overview_map` returns a ``folium.Map`` so a
+notebook can add to it; :func:`save_map` writes one self-contained file that opens on an intranet
+PC with no internet (every script, style sheet, font and icon inlined).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+
+from planner.schema import LEVEL_LABELS
+
+__all__ = ["overview_map", "save_map", "LEVEL_COLOURS", "TIER_COLOURS"]
+
+LEVEL_COLOURS = {
+    "primary": "#1f77b4", "teaching_point": "#17becf", "nine_year": "#9467bd",
+    "junior": "#2ca02c", "complete": "#8c564b",
+}
+TIER_COLOURS = {"lt50": "#d62728", "lt100": "#ff7f0e", "lt200": "#f2c12e"}
+
+_FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif'
+
+_T = {
+    "towns": {"zh": "乡镇", "en": "Towns"},
+    "villages": {"zh": "村庄（学龄人口）", "en": "Villages (school-age children)"},
+    "small": {"zh": "小规模学校", "en": "small school"},
+    "no_junior": {"zh": "无初中（违反每镇一所初中）", "en": "no junior middle school (rule broken)"},
+    "enrollment": {"zh": "在校生", "en": "Pupils"},
+    "seats": {"zh": "学位", "en": "Seats"},
+    "classes": {"zh": "班级", "en": "Classes"},
+    "town": {"zh": "乡镇", "en": "Town"},
+    "level": {"zh": "学段", "en": "Level"},
+    "area": {"zh": "城乡", "en": "Area"},
+    "tier": {"zh": "小规模分档", "en": "Small-school tier"},
+    "over_cap": {"zh": "超规模", "en": "Above size cap"},
+    "over_class": {"zh": "超标准班额", "en": "Above standard class size"},
+    "junior_ok": {"zh": "初中（7-9年级）学校数", "en": "Schools teaching grades 7-9"},
+    "synthetic": {"zh": "合成示范数据，非真实学校", "en": "Synthetic demo data, not real schools"},
+    "legend": {"zh": "图例", "en": "Legend"},
+    "size_note": {"zh": "圆的大小表示在校生数", "en": "circle size = pupils"},
+    "pupils_primary": {"zh": "小学适龄", "en": "Primary-age"},
+    "pupils_junior": {"zh": "初中适龄", "en": "Junior-age"},
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return _T[key]["zh" if lang == "zh" else "en"]
+
+
+def _tier_label(tier: str, lang: str) -> str:
+    n = tier[2:]
+    return f"少于{n}人" if lang == "zh" else f"under {n} pupils"
+
+
+def _fmt(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return f"{int(v)}"
+    return html.escape(str(v))
+
+
+def _school_popup(s: pd.Series, lang: str) -> str:
+    lv = LEVEL_LABELS.get(s["level"], {}).get("zh" if lang == "zh" else "en", s["level"])
+    rows = [
+        (_t("level", lang), lv), (_t("town", lang), s.get("town")),
+        (_t("enrollment", lang), s.get("enrollment")), (_t("classes", lang), s.get("classes")),
+        (_t("seats", lang), s.get("seats")), (_t("area", lang), s.get("area_type")),
+    ]
+    flags = []
+    if s.get("small_tier"):
+        flags.append(f"{_t('small', lang)}: {_tier_label(s['small_tier'], lang)}")
+    if bool(s.get("over_size_cap")):
+        flags.append(_t("over_cap", lang))
+    if bool(s.get("over_class_size")) is True:
+        flags.append(f"{_t('over_class', lang)} ({_fmt(s.get('avg_class_size'))})")
+    body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(k)}</th>"
+                   f"<td>{_fmt(v)}</td></tr>" for k, v in rows)
+    flag_html = "".join(f"<div style='color:#b00'>⚑ {html.escape(f)}</div>" for f in flags)
+    return (f"<div class='school-popup' style='font-family:{_FONT};min-width:180px'>"
+            f"<b>{html.escape(str(s['name']))}</b> <small>({html.escape(str(s['school_id']))})</small>"
+            f"<table>{body}</table>{flag_html}</div>")
+
+
+def overview_map(result, *, lang: str = "zh") -> folium.Map:
+    """Towns, schools by level (size = pupils, colour = small tier) and villages, with a legend.
+
+    No base tiles by default: the map works with no network. Returns a ``folium.Map``.
+    """
+    schools = result.schools
+    towns = result.towns
+    located = schools[schools.geometry.notna() & ~schools.geometry.is_empty
+                      & np.isfinite(schools["lon"])]
+    bounds_src = towns if towns.attrs.get("geometry_kind") == "polygon" else located
+    x0, y0, x1, y1 = bounds_src.total_bounds
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
+                   control_scale=True, prefer_canvas=False)
+    m.get_root().header.add_child(folium.Element(
+        "<style>.leaflet-container{background:#f4f1ea}</style>"))
+    # Towns
+    tg = folium.FeatureGroup(name=_t("towns", lang), show=True)
+    if towns.attrs.get("geometry_kind") == "polygon":
+        tj = towns[["town_code", "town", "junior_middle_schools", "junior_middle_rule_ok",
+                    "geometry"]].copy()
+        tj["junior_middle_rule_ok"] = tj["junior_middle_rule_ok"].astype(bool)
+        tj["geometry"] = tj.geometry.simplify(0.0002)
+        folium.GeoJson(
+            tj.to_json(),
+            name=_t("towns", lang),
+            style_function=lambda f: {
+                "color": "#444" if f["properties"]["junior_middle_rule_ok"] else "#d62728",
+                "weight": 1.2 if f["properties"]["junior_middle_rule_ok"] else 3,
+                "fillColor": "#ffffff" if f["properties"]["junior_middle_rule_ok"] else "#f7c6c6",
+                "fillOpacity": 0.25,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["town", "junior_middle_schools"],
+                                          aliases=[_t("town", lang), _t("junior_ok", lang)]),
+        ).add_to(tg)
+    else:
+        for _, t in towns[np.isfinite(towns["lon"])].iterrows():
+            folium.CircleMarker([t["lat"], t["lon"]], radius=4, color="#444", fill=True,
+                                tooltip=html.escape(str(t["town"]))).add_to(tg)
+    tg.add_to(m)
+    # Villages
+    demand = result.inputs.demand
+    if demand is not None and len(demand):
+        vg = folium.FeatureGroup(name=_t("villages", lang), show=False)
+        for _, d in demand[np.isfinite(demand["lon"])].iterrows():
+            tip = (f"{html.escape(str(d['name']))}: {_t('pupils_primary', lang)} {_fmt(d['pupils_primary'])}, "
+                   f"{_t('pupils_junior', lang)} {_fmt(d['pupils_junior'])}")
+            folium.CircleMarker([round(d["lat"], 6), round(d["lon"], 6)],
+                                radius=1.5 + math.sqrt(max(d["pupils_primary"], 0)) / 3,
+                                color="#777", weight=0.5, fill=True, fill_opacity=0.5,
+                                tooltip=tip).add_to(vg)
+        vg.add_to(m)
+    # Schools by level
+    for level, colour in LEVEL_COLOURS.items():
+        sub = located[located["level"] == level]
+        if sub.empty:
+            continue
+        label = LEVEL_LABELS[level]["zh" if lang == "zh" else "en"]
+        g = folium.FeatureGroup(name=f"{label} ({len(sub)})", show=True)
+        for _, s in sub.iterrows():
+            tier = s.get("small_tier") or ""
+            folium.CircleMarker(
+                [round(s["lat"], 6), round(s["lon"], 6)],
+                radius=3 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3,
+                color=TIER_COLOURS.get(tier, colour), weight=3 if tier else 1.5,
+                fill=True, fill_color=colour, fill_opacity=0.75,
+                tooltip=html.escape(str(s["name"])),
+                popup=folium.Popup(_school_popup(s, lang), max_width=320),
+            ).add_to(g)
+        g.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.get_root().html.add_child(folium.Element(_title_block(result, lang)))
+    m.get_root().html.add_child(folium.Element(_legend(result, lang)))
+    m.fit_bounds([[y0, x0], [y1, x1]])
+    return m
+
+
+def _title_block(result, lang: str) -> str:
+    sc = result.scenario
+    synthetic = (f"<div style='color:#b00;font-weight:bold'>{_t('synthetic', lang)}</div>"
+                 if sc.synthetic else "")
+    sources = ", ".join(Path(f["path"]).name for f in result.inputs.files.values())
+    label = "数据" if lang == "zh" else "Data"
+    return (f"<div id='planner-title' style='position:fixed;top:10px;left:50px;z-index:1000;"
+            f"background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #999;"
+            f"font-family:{_FONT};font-size:13px'><div style='font-size:16px;font-weight:bold'>"
+            f"{html.escape(sc.title)}</div><div>{html.escape(result.created[:10])} · planner</div>"
+            f"<div>{label}: {html.escape(sources)}</div>{synthetic}</div>")
+
+
+def _legend(result, lang: str) -> str:
+    items = [f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
+             f"background:{c};margin-right:5px'></span>{LEVEL_LABELS[lv]['zh' if lang == 'zh' else 'en']}</div>"
+             for lv, c in LEVEL_COLOURS.items()]
+    for tier in sorted(TIER_COLOURS, key=lambda t: -int(t[2:])):
+        items.append(f"<div><span style='display:inline-block;width:9px;height:9px;border-radius:50%;"
+                     f"border:3px solid {TIER_COLOURS[tier]};margin-right:5px'></span>"
+                     f"{_t('small', lang)} {_tier_label(tier, lang)}</div>")
+    items.append(f"<div><span style='display:inline-block;width:14px;height:10px;border:3px solid #d62728;"
+                 f"background:#f7c6c6;margin-right:5px'></span>{_t('no_junior', lang)}</div>")
+    items.append(f"<div style='color:#555'>{_t('size_note', lang)}</div>")
+    return (f"<div id='planner-legend' style='position:fixed;bottom:20px;left:10px;z-index:1000;"
+            f"background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #999;"
+            f"font-family:{_FONT};font-size:12px'><b>{_t('legend', lang)}</b>{''.join(items)}</div>")
+
+
+def save_map(m: folium.Map, path: str | Path) -> Path:
+    """Write ``m`` as one self-contained HTML file (no network needed), atomically."""
+    from planner import _offline
+
+    return _offline.save_offline(m, path)

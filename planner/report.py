@@ -1,0 +1,100 @@
+"""Writing a run's results: CSV tables, ``summary.json``, the map, the validation report.
+
+Files are written atomically (a temporary file in the same folder, then ``os.replace``), CSV in
+UTF-8 with a BOM so that Excel opens Chinese text correctly, and never over an input file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from planner import __version__
+from planner._files import atomic_write
+from planner.errors import PlannerError
+from planner.schema import GRADE_COLUMNS
+
+__all__ = ["write_outputs", "SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "write_csv"]
+
+logger = logging.getLogger(__name__)
+
+SCHOOL_OUTPUT_COLUMNS = [
+    "school_id", "name", "level", "town_code", "town", "county", "enrollment", *GRADE_COLUMNS,
+    "classes", "teachers", "seats", "seats_source", "area_type", "lon", "lat", "small_tier",
+    "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
+    "town_match",
+]
+TOWN_OUTPUT_COLUMNS = [
+    "town_code", "town", "county", "schools", "enrollment", "small_schools",
+    "junior_middle_schools", "junior_middle_rule_ok", "pupils_primary", "pupils_junior",
+    "lon", "lat",
+]
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write a table as UTF-8 CSV with BOM, atomically."""
+    return atomic_write(path, df.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig")
+
+
+def _guard_inputs(out_dir: Path, inputs: dict[str, dict[str, Any]], names: list[str]) -> None:
+    targets = {(out_dir / n).resolve() for n in names}
+    for key, info in inputs.items():
+        if Path(info["path"]).resolve() in targets:
+            raise PlannerError(
+                f"refusing to write {info['path']}: it is the {key} input. Choose another --out."
+            )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return str(value)
+
+
+def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str, Path]:
+    """Write ``schools.csv``, ``towns.csv``, ``violations.csv``, ``validation.csv``,
+    ``summary.json`` and ``map.html`` into ``out_dir``; return their paths."""
+    from planner import maps  # maps render results; imported here to keep start-up light
+
+    out_dir = Path(out_dir)
+    names = ["schools.csv", "towns.csv", "violations.csv", "validation.csv", "summary.json",
+             "map.html"]
+    _guard_inputs(out_dir, result.inputs.files, names)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    schools = result.schools
+    cols = [c for c in SCHOOL_OUTPUT_COLUMNS if c in schools.columns]
+    paths["schools"] = write_csv(pd.DataFrame(schools[cols]), out_dir / "schools.csv")
+    towns = result.towns
+    tcols = [c for c in TOWN_OUTPUT_COLUMNS if c in towns.columns]
+    paths["towns"] = write_csv(pd.DataFrame(towns[tcols]), out_dir / "towns.csv")
+    paths["violations"] = write_csv(result.violations, out_dir / "violations.csv")
+    paths["validation"] = write_csv(result.inputs.problems.to_frame(), out_dir / "validation.csv")
+    summary = {
+        "tool": "planner",
+        "version": __version__,
+        "scenario": {"name": result.scenario.name, "title": result.scenario.title,
+                     "file": str(result.scenario.path) if result.scenario.path else None},
+        "created": result.created,
+        "synthetic_data": result.scenario.synthetic,
+        "inputs": result.inputs.files,
+        "distance_method": result.distance_method,
+        "settings": result.settings.to_records(),
+        "counts": result.counts,
+        "outputs": names,
+    }
+    paths["summary"] = atomic_write(
+        out_dir / "summary.json",
+        json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n",
+    )
+    paths["map"] = maps.save_map(maps.overview_map(result, lang=lang), out_dir / "map.html")
+    return paths

@@ -1,0 +1,318 @@
+"""Named settings with their sources.
+
+Every default number planner uses is a :class:`Setting` here: a name, a typed default, the unit,
+the source it comes from and how sure we are of it (``../shared/DOMAIN.md``):
+
+* ``V`` verified in a retrieved source,
+* ``P`` partly verified,
+* ``M`` from memory or derivation, to confirm,
+* ``A`` an assumption of this tool that a user should set for their county.
+
+A :class:`Settings` object holds the values in force. It is built from the defaults and layers of
+overrides, each named after where it came from (``scenario``, ``cli``, ``call``), so every output
+can say which value was used and why::
+
+    s = Settings.layered(("scenario", {"class_size_primary": 40}), ("cli", {...}))
+    s["class_size_primary"]        # 40
+    s.origin("class_size_primary") # "scenario"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from planner.errors import SettingsError
+
+__all__ = ["Setting", "Settings", "SETTINGS", "defaults", "describe"]
+
+Confidence = Literal["V", "P", "M", "A"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One named default with its unit, source and confidence."""
+
+    name: str
+    default: Any
+    kind: Literal["int", "float", "bool", "str", "list[int]", "list[float]", "dict[str,float]"]
+    unit: str
+    source: str
+    confidence: Confidence
+    description_en: str
+    description_zh: str
+    minimum: float | None = 0
+
+    def coerce(self, value: Any, *, origin: str = "call") -> Any:
+        """Return ``value`` converted to this setting's type, or raise :class:`SettingsError`."""
+        where = f"setting '{self.name}' (from {origin})"
+        try:
+            if self.kind == "int":
+                if isinstance(value, bool) or float(value) != int(float(value)):
+                    raise ValueError
+                out: Any = int(float(value))
+            elif self.kind == "float":
+                if isinstance(value, bool):
+                    raise ValueError
+                out = float(value)
+            elif self.kind == "bool":
+                if isinstance(value, str):
+                    low = value.strip().lower()
+                    if low not in {"true", "false", "yes", "no", "1", "0", "on", "off"}:
+                        raise ValueError
+                    out = low in {"true", "yes", "1", "on"}
+                else:
+                    out = bool(value)
+            elif self.kind == "str":
+                out = str(value)
+            elif self.kind in ("list[int]", "list[float]"):
+                if isinstance(value, str):
+                    value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+                if not isinstance(value, (list, tuple)):
+                    raise ValueError
+                conv = int if self.kind == "list[int]" else float
+                out = [conv(float(v)) for v in value]
+            elif self.kind == "dict[str,float]":
+                if not isinstance(value, Mapping):
+                    raise ValueError
+                out = {str(k): float(v) for k, v in value.items()}
+            else:  # pragma: no cover - programming error
+                raise SettingsError(f"unknown kind {self.kind}")
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"{where} was {value!r} but is expected to be of type {self.kind} "
+                f"(unit: {self.unit}); default is {self.default!r}"
+            ) from None
+        if self.minimum is not None:
+            values = (
+                out
+                if isinstance(out, list)
+                else list(out.values())
+                if isinstance(out, dict)
+                else [out]
+                if self.kind in ("int", "float")
+                else []
+            )
+            for v in values:
+                if v < self.minimum:
+                    raise SettingsError(
+                        f"{where} was {value!r} but must be >= {self.minimum} ({self.unit})"
+                    )
+        return out
+
+
+def _s(*args: Any, **kwargs: Any) -> Setting:
+    return Setting(*args, **kwargs)
+
+
+GB50099 = "GB 50099-2011 中小学校设计规范 §3.0.1"
+JIAODU_2017 = "教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法"
+SHANDONG_2018 = "山东省 关于城镇居住区配套教育设施规划建设的意见 (2018); GB 50180-2018"
+GUOBAN_2018 = "国办发〔2018〕27号 关于全面加强乡村小规模学校和乡镇寄宿制学校建设的指导意见"
+
+_ALL: list[Setting] = [
+    # --- class and school sizes -------------------------------------------------------------
+    _s("class_size_primary", 45, "int", "pupils per class", GB50099, "V",
+       "Standard class size of a primary school; seats = classes x class size when a ledger has no seats.",
+       "小学标准班额；台账无学位数时，学位 = 班级数 × 班额"),
+    _s("class_size_junior", 50, "int", "pupils per class", GB50099, "V",
+       "Standard class size of a junior middle school (grades 7-9).",
+       "初中标准班额"),
+    _s("class_size_teaching_point", 30, "int", "pupils per class", GB50099 + " (non-complete primary)", "V",
+       "Class size of a non-complete primary school or teaching point.",
+       "非完全小学（教学点）班额"),
+    _s("school_size_cap", 2000, "int", "pupils", JIAODU_2017, "V",
+       "Largest primary or junior middle school (pupils).", "小学、初中办学规模上限（人）"),
+    _s("school_size_cap_nine_year", 2500, "int", "pupils", JIAODU_2017, "V",
+       "Largest nine-year or twelve-year school, compulsory part (pupils).",
+       "九年一贯制、十二年一贯制学校（义务教育段）办学规模上限（人）"),
+    # --- small schools ------------------------------------------------------------------------
+    _s("small_school_tiers", [200, 100, 50], "list[int]", "pupils",
+       "Liaocheng city statistics count <200 / <100 / <50; national definition <100: " + GUOBAN_2018, "V",
+       "Enrolment tiers below which a school is flagged small (lt200, lt100, lt50).",
+       "小规模学校分档（在校生少于200/100/50人）"),
+    _s("small_school_area_types", "rural", "str", "comma-separated area types",
+       GUOBAN_2018 + " (乡村小规模学校: rural schools)", "V",
+       "Which area types are flagged small; 'rural' by default, 'rural,town' to include town-area schools.",
+       "参与小规模学校标记的城乡类别（默认仅乡村）", minimum=None),
+    # --- service radii (urban) ----------------------------------------------------------------
+    _s("radius_kindergarten_m", 300, "float", "m", SHANDONG_2018, "V",
+       "Urban service radius of a kindergarten.", "幼儿园服务半径（城镇）"),
+    _s("radius_primary_m", 500, "float", "m", SHANDONG_2018, "V",
+       "Urban service radius of a primary school.", "小学服务半径（城镇）"),
+    _s("radius_junior_m", 1000, "float", "m", SHANDONG_2018, "V",
+       "Urban service radius of a junior middle school.", "初中服务半径（城镇）"),
+    # --- travel -----------------------------------------------------------------------------
+    _s("walk_limit_g1_3_min", 30, "float", "minutes", GUOBAN_2018, "V",
+       "Longest normal walk to school for grades 1-3 (no boarding).",
+       "1-3年级学生上学单程步行时间上限（不寄宿）"),
+    _s("walk_limit_extra_min", [40, 60], "list[float]", "minutes", "planner reporting convention", "A",
+       "Further walking-time thresholds also counted in reports.", "报告中另行统计的步行时间阈值"),
+    _s("trip_limit_lower_grades_km", 2.5, "float", "km", "重庆市 2012 农村义务教育学校布局调整规定 (another province)", "V",
+       "One-way trip distance limit for lower grades used in rural checks.", "低年级单程上学距离上限"),
+    _s("trip_limit_upper_grades_km", 5.0, "float", "km", "重庆市 2012 农村义务教育学校布局调整规定 (another province)", "V",
+       "One-way trip distance limit for upper grades used in rural checks.", "高年级单程上学距离上限"),
+    _s("walk_speed_g1_3_mps", 0.8, "float", "m/s", "derived from GB 50180 radius-time pairs and US K-5 design speed", "M",
+       "Walking speed of pupils in grades 1-3.", "1-3年级学生步行速度"),
+    _s("walk_speed_g4_9_mps", 1.0, "float", "m/s", "derived from GB 50180 radius-time pairs (1.0-1.1 m/s)", "M",
+       "Walking speed of pupils in grades 4-9.", "4-9年级学生步行速度"),
+    _s("bicycle_speed_kph", 12.0, "float", "km/h", "typical child cycling speed; assumption to confirm locally", "A",
+       "Cycling speed of pupils.", "学生骑行速度"),
+    _s("bus_speed_kph_by_road_class",
+       {"motorway": 80.0, "trunk": 60.0, "primary": 50.0, "secondary": 40.0, "tertiary": 35.0,
+        "unclassified": 30.0, "residential": 25.0, "service": 15.0, "track": 15.0, "other": 25.0},
+       "dict[str,float]", "km/h", "school-bus speeds by road class where OSM maxspeed is absent; assumption", "A",
+       "School-bus / car speed by road class.", "校车按道路等级的行驶速度"),
+    _s("circuity_factor", 1.3, "float", "ratio road/straight-line",
+       "road-network circuity 1.2-1.4 (Ballou et al. 2002; Boeing 2019 for OSM street networks)", "M",
+       "Road distance as a multiple of straight-line distance when no road network is given.",
+       "无路网时，道路距离 = 直线距离 × 绕行系数"),
+    _s("max_snap_distance_m", 1000.0, "float", "m", "planner convention; a point farther from any road is reported", "A",
+       "Farthest a school or village may lie from the road network before it is reported.",
+       "学校或村庄距路网的最大允许距离"),
+    # --- seat warnings and balance ----------------------------------------------------------
+    _s("seat_warning_yellow", 0.90, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
+       "Utilisation from which a school gets a yellow seat warning.", "学位黄色预警阈值（需求/学位）"),
+    _s("seat_warning_red", 1.00, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
+       "Utilisation from which a school gets a red seat warning.", "学位红色预警阈值（需求/学位）"),
+    _s("cv_limit_primary", 0.50, "float", "coefficient of variation", JIAODU_2017, "V",
+       "Largest CV of indicators across a county's primary schools (优质均衡).", "小学校际差异系数上限"),
+    _s("cv_limit_junior", 0.45, "float", "coefficient of variation", JIAODU_2017, "V",
+       "Largest CV of indicators across a county's junior middle schools (优质均衡).", "初中校际差异系数上限"),
+    # --- estates ----------------------------------------------------------------------------
+    _s("pupils_primary_per_1000_residents", 40.0, "float", "pupils per 1,000 residents",
+       "no Shandong value found; post-2020 cohorts 35-45 (derivation in DOMAIN.md)", "A",
+       "Primary pupils generated per 1,000 residents of a new estate: set it for your county.",
+       "每千居民小学生数（无山东官方值，请按本地设置）"),
+    _s("pupils_junior_per_1000_residents", 20.0, "float", "pupils per 1,000 residents",
+       "about half the primary rate (derivation in DOMAIN.md)", "A",
+       "Junior middle pupils generated per 1,000 residents of a new estate.",
+       "每千居民初中生数（假设值，请按本地设置）"),
+    # --- input checks -----------------------------------------------------------------------
+    _s("extent_tolerance_m", 5000.0, "float", "m", "planner convention", "A",
+       "How far outside the towns' extent a school or village may lie before it is reported.",
+       "学校或村庄超出乡镇范围的容许距离"),
+]
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
+
+
+def defaults() -> dict[str, Any]:
+    """Return a fresh dict of every setting's default value."""
+    return {name: _copy(s.default) for name, s in SETTINGS.items()}
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+class Settings(Mapping[str, Any]):
+    """The setting values in force, with where each came from.
+
+    Parameters
+    ----------
+    overrides
+        Values replacing the defaults, by setting name.
+    origin
+        Where the overrides came from (``"call"``, ``"scenario"``, ``"cli"``); kept for reports.
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None, *, origin: str = "call"):
+        self._values: dict[str, Any] = defaults()
+        self._origins: dict[str, str] = {name: "default" for name in SETTINGS}
+        self._apply(overrides or {}, origin)
+
+    @classmethod
+    def layered(cls, *layers: tuple[str, Mapping[str, Any] | None]) -> Settings:
+        """Build settings from ``(origin, overrides)`` layers applied in order (later wins)."""
+        out = cls()
+        for origin, overrides in layers:
+            out._apply(overrides or {}, origin)
+        return out
+
+    def replace(self, overrides: Mapping[str, Any] | None = None, *, origin: str = "call",
+                **kwargs: Any) -> Settings:
+        """Return a copy with further overrides applied."""
+        out = Settings.__new__(Settings)
+        out._values = {k: _copy(v) for k, v in self._values.items()}
+        out._origins = dict(self._origins)
+        out._apply({**(overrides or {}), **kwargs}, origin)
+        return out
+
+    def _apply(self, overrides: Mapping[str, Any], origin: str) -> None:
+        unknown = [k for k in overrides if k not in SETTINGS]
+        if unknown:
+            import difflib
+
+            hints = []
+            for k in unknown:
+                close = difflib.get_close_matches(str(k), SETTINGS, n=1)
+                hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            raise SettingsError(
+                f"unknown setting(s) from {origin}: {', '.join(hints)}. "
+                "Run `planner settings` to list every setting."
+            )
+        for key, value in overrides.items():
+            self._values[key] = SETTINGS[key].coerce(value, origin=origin)
+            self._origins[key] = origin
+        ty, tr = self._values["seat_warning_yellow"], self._values["seat_warning_red"]
+        if ty > tr:
+            raise SettingsError(
+                f"seat_warning_yellow ({ty}) must not be above seat_warning_red ({tr})"
+            )
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in SETTINGS:
+            raise SettingsError(f"unknown setting '{name}'")
+        return _copy(self._values[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def origin(self, name: str) -> str:
+        """Where the value of ``name`` came from: ``default``, ``scenario``, ``cli``, ``call``."""
+        return self._origins[name]
+
+    def overridden(self) -> dict[str, Any]:
+        """The settings whose value is not the default's origin."""
+        return {k: self[k] for k, o in self._origins.items() if o != "default"}
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One record per setting: value, default, unit, source, confidence, origin."""
+        return [
+            {
+                "name": name,
+                "value": self[name],
+                "default": s.default,
+                "unit": s.unit,
+                "origin": self._origins[name],
+                "source": s.source,
+                "confidence": s.confidence,
+                "description_en": s.description_en,
+                "description_zh": s.description_zh,
+            }
+            for name, s in SETTINGS.items()
+        ]
+
+    def __repr__(self) -> str:
+        over = self.overridden()
+        return f"Settings({over!r})" if over else "Settings(defaults)"
+
+
+def describe(lang: str = "en") -> str:
+    """A plain-text table of every setting, its default, unit, source and confidence."""
+    lines = []
+    for s in SETTINGS.values():
+        desc = s.description_zh if lang == "zh" else s.description_en
+        lines.append(
+            f"{s.name} = {s.default!r} [{s.unit}]  ({s.confidence}) {desc}\n    source: {s.source}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,24 @@
+"""Shared fixtures: paths to the repository, its demo data, and the real data in ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real data folder ../shared/data; the test is skipped when it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data is not present (real-data tests run in CI)")
+    return SHARED
+
+
+@pytest.fixture
+def root() -> Path:
+    """The repository root."""
+    return ROOT
