@@ -100,8 +100,9 @@ def overview_map(result, *, lang: str = "zh") -> folium.Map:
                       & np.isfinite(schools["lon"])]
     bounds_src = towns if towns.attrs.get("geometry_kind") == "polygon" else located
     x0, y0, x1, y1 = bounds_src.total_bounds
+    # maxZoom must be given when there is no tile layer (Leaflet plugins need it)
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
-                   control_scale=True, prefer_canvas=False)
+                   control_scale=True, maxZoom=18)
     m.get_root().header.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea}</style>"))
     # Towns
@@ -189,7 +190,7 @@ def _legend(result, lang: str) -> str:
     items.append(f"<div><span style='display:inline-block;width:14px;height:10px;border:3px solid #d62728;"
                  f"background:#f7c6c6;margin-right:5px'></span>{_t('no_junior', lang)}</div>")
     items.append(f"<div style='color:#555'>{_t('size_note', lang)}</div>")
-    return (f"<div id='planner-legend' style='position:fixed;bottom:20px;left:10px;z-index:1000;"
+    return (f"<div id='planner-legend' style='position:fixed;bottom:60px;left:10px;z-index:1000;"
             f"background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #999;"
             f"font-family:{_FONT};font-size:12px'><b>{_t('legend', lang)}</b>{''.join(items)}</div>")
 
