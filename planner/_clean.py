@@ -240,6 +240,15 @@ def coordinates_to_wgs84(
     geographic = crs.is_geographic
     missing = np.isnan(x) | np.isnan(y)
     ids = df["_id_for_messages"] if "_id_for_messages" in df else pd.Series(df.index.astype(str), index=df.index)
+    if ("lon" not in df or "lat" not in df) and len(df):
+        (problems.error if require else problems.warning)(
+            "no_location", file, column="lon/lat", ids=ids.astype(str).tolist(),
+            en=f"the file has no longitude/latitude columns: none of its {len(df)} rows has a location"
+               + ("" if require else "; they are kept in counts and town rules but not mapped or routed"),
+            zh=f"文件中没有经纬度列，{len(df)} 行均无坐标" + ("" if require else "；仍计入统计和乡镇规则，但不参与地图和出行计算"),
+            fix_en="add columns 经度/纬度 (or lon/lat), or map them with columns: {lon: ..., lat: ...}",
+            fix_zh="请增加“经度”“纬度”列，或在 columns 中指定",
+        )
     for row in df.index[missing]:
         i = df.index.get_loc(row)
         if "lon" in df and "lat" in df and (df["lon"].iloc[i] is None or df["lat"].iloc[i] is None
