@@ -1,0 +1,1143 @@
+"""A SYNTHETIC demo county for trying planner without real data.
+
+:func:`generate_demo` builds, from a seed alone, a county that looks like a county of the North
+China Plain (like the counties of Liaocheng, Shandong): 13 township-level units (3 urban 街道 of
+the county seat, 8 镇, 2 乡) tiling an irregular county outline, about 400 villages and urban
+社区 with school-age children, a bureau-style school ledger (台账) of about 70 schools and a road
+network. :func:`write_demo` writes it as the files ``planner`` reads::
+
+    data/boundaries/demo_towns_synthetic.geojson
+    data/demand/demo_villages_synthetic.geojson
+    data/schools/demo_schools_synthetic.xlsx
+    data/roads/demo_roads_synthetic.graphml
+    data/README.md
+
+Nothing in it is real: the county is "示范县（合成）", its code 371599 does not exist, and every
+file says it is synthetic. It is placed near lon 116.15, lat 36.5 in WGS-84 (EPSG:4326), which
+overlaps real land; the labels keep it from being mistaken for it.
+
+The same seed gives byte-identical files (fixed XLSX and ZIP timestamps, sorted rows, coordinates
+rounded to 6 decimals). Regenerate the committed files with ``python -m planner.demo``.
+
+How it is built (all geometry in UTM zone 50N, EPSG:32650, metres):
+
+1. an irregular county outline (a perturbed ellipse of about 970 km²);
+2. the county seat: an urban core with a jittered street grid and urban 社区;
+3. villages by Poisson-disk sampling (at least 1.25 km apart) outside the core;
+4. towns by growing regions from town seats over the village adjacency (Delaunay) graph with
+   noisy edge costs, balancing areas; a town is the union of its villages' Voronoi cells;
+5. schools per town (central primary, junior middle or nine-year, village primaries, teaching
+   points), urban schools in the core;
+6. roads: village roads from a relative-neighbourhood graph plus some Gabriel edges, provincial,
+   county and township roads routed over the Delaunay graph, subdivided every ~270 m.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import io
+import itertools
+import json
+import logging
+import math
+import os
+import re
+import time
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.spatial import Delaunay, cKDTree
+from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping
+
+from planner.errors import PlannerError
+from planner.schema import (
+    GRADE_COLUMNS,
+    LEVEL_GRADES,
+    LEVEL_LABELS,
+    SCHOOL_COLUMNS,
+    parse_area_type,
+)
+
+__all__ = ["DEFAULT_SEED", "DEMO_FILES", "LEDGER_COLUMNS", "DemoCounty", "generate_demo",
+           "write_demo"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SEED = 20231
+#: Output files relative to the output directory, by key.
+DEMO_FILES: dict[str, str] = {
+    "towns": "boundaries/demo_towns_synthetic.geojson",
+    "villages": "demand/demo_villages_synthetic.geojson",
+    "schools": "schools/demo_schools_synthetic.xlsx",
+    "roads": "roads/demo_roads_synthetic.graphml",
+    "readme": "README.md",
+}
+METRIC_CRS = "EPSG:32650"
+COUNTY = "示范县（合成）"
+COUNTY_SHORT = "示范县"
+COUNTY_CODE = "371599"
+LEDGER_SHEET = "学校台账"
+NOTE_SHEET = "说明"
+_CENTRE_LONLAT = (116.15, 36.50)
+_FIXED_TIME = datetime(2024, 1, 1, 0, 0, 0)
+_N_JIEDAO, _N_ZHEN, _N_XIANG = 3, 8, 2
+_VILLAGE_SPACING_M = 1250.0
+_GRID_M = 350.0
+_SEGMENT_M = 270.0
+_LEVEL_ORDER = ("complete", "junior", "nine_year", "primary", "teaching_point")
+_GRADES_ZH = [f"{cn}年级" for cn in "一二三四五六七八九"]
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "学校代码", "学校名称", "学段", "乡镇代码", "所属乡镇", "在校生数", *_GRADES_ZH,
+    "班级数", "专任教师数", "学位数", "城乡分类代码", "经度", "纬度",
+)
+
+_JIEDAO_NAMES = [
+    "古城街道", "新华街道", "文昌街道", "东城街道", "振兴街道",
+]
+_ZHEN_NAMES = [
+    "王集镇", "李寨镇", "刘楼镇", "高庄镇", "马集镇", "杨屯镇", "沙河镇", "柳林镇",
+    "孙店镇", "韩营镇", "徐堂镇", "郭店镇",
+]
+_XIANG_NAMES = [
+    "赵堂乡", "何楼乡", "吕集乡", "姜店乡", "董寨乡",
+]
+_SURNAMES = list("张王李刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董程曹袁邓许沈彭吕苏卢蒋"
+                 "蔡贾丁魏薛叶阎潘杜戴夏田任姜范方石姚郝孔白崔康毛邱秦史侯邵孟段雷尹常武乔贺")
+_SUFFIXES = ["庄"] * 8 + ["屯"] * 3 + ["楼", "寨"] * 2 + [
+    "集", "营", "店", "洼", "堂", "口", "桥", "庙", "园", "家",
+    "官庄", "辛庄", "堤", "铺",
+]
+_PREFIXES = [""] * 14 + list("东西南北前后大小")
+_SHEQU_NAMES = [
+    "东关", "西关", "南关", "北关", "幸福", "和平", "建设", "新华", "文化", "育才", "振兴", "光明",
+    "胜利", "民主", "团结", "花园", "滨河", "府前", "翠园", "金桥", "阳光", "锦绣", "朝阳", "紫荆",
+    "银河", "前进", "康乐", "怡和", "盛世", "书香", "华府", "世纪", "丽景", "兴隆", "富民", "长安",
+    "永安", "泰和", "昌平", "安居", "青年", "广场", "迎宾", "汇景", "鑫苑",
+]
+_STREETS_EW = [
+    "人民路", "建设路", "文化路", "振兴路", "育才路", "光明路", "新华路", "和平路", "胜利路",
+    "幸福路", "团结路", "迎宾路", "富民路", "滨河路", "朝阳路", "昌盛路", "金水路", "华山路",
+]
+_STREETS_NS = [
+    "中华大街", "府前街", "东关街", "西关街", "兴华街", "鲁西街", "德政街", "仁和街", "永安街",
+    "长安街", "中山街", "安泰街", "广场街", "青年街", "学府街", "民生街", "泰山街", "黄河街",
+]
+_HIGHWAY_RANK = {"primary": 4, "secondary": 3, "tertiary": 2, "residential": 1, "unclassified": 0}
+
+
+@dataclass(frozen=True)
+class DemoCounty:
+    """A synthetic demo county held in memory (WGS-84, EPSG:4326).
+
+    Attributes
+    ----------
+    seed
+        The seed it was generated from.
+    outline
+        The county polygon (lon/lat); the towns tile it.
+    towns
+        One row per township-level unit: ``town_code``, ``town``, ``county``, ``town_type``
+        (街道/镇/乡), ``seat_lon``, ``seat_lat``, ``synthetic``; polygon geometry.
+    villages
+        Demand points (villages and urban 社区): ``demand_id``, ``name``, ``town_code``, ``town``,
+        ``pupils_primary``, ``pupils_junior`` (school-age children), ``ur_code`` (NBS
+        urban-rural code), ``synthetic``; point geometry.
+    schools
+        Schools with the canonical columns of :data:`planner.schema.SCHOOL_COLUMNS` (pupils per
+        grade ``<NA>`` where a grade is not taught, ``seats`` ``<NA>`` where the ledger is blank)
+        plus ``ur_code``; point geometry.
+    ledger
+        The same schools as the bureau-style ledger (台账) with Chinese headers, as written to
+        the XLSX file.
+    roads
+        Road network as an osmnx-style MultiDiGraph: nodes with ``x``/``y`` (lon/lat), edges
+        in both directions with ``length`` (m), ``highway``, ``oneway``, ``reversed`` and, on
+        named roads, ``name`` and ``ref``; graph attribute ``crs="epsg:4326"``.
+    """
+
+    seed: int
+    outline: Polygon
+    towns: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    schools: gpd.GeoDataFrame
+    ledger: pd.DataFrame
+    roads: nx.MultiDiGraph
+
+    def counts(self) -> dict[str, Any]:
+        """Summary counts: towns by type, villages, pupils, schools by level and small-school tier.
+
+        Returns
+        -------
+        dict
+            Plain Python values (used in ``data/README.md`` and the log).
+        """
+        s = self.schools
+        rural = s[s["area_type"] == "rural"]
+        junior_towns = set(s.loc[s["level"].isin(["junior", "nine_year", "complete"]), "town_code"])
+        without = self.towns.loc[~self.towns["town_code"].isin(junior_towns), "town"].tolist()
+        return {
+            "towns": len(self.towns),
+            "towns_by_type": {t: int((self.towns["town_type"] == t).sum())
+                              for t in ("街道", "镇", "乡")},
+            "villages": len(self.villages),
+            "villages_by_ur_code": {k: int(v) for k, v in
+                                    sorted(self.villages["ur_code"].value_counts().items())},
+            "pupils_primary": int(self.villages["pupils_primary"].sum()),
+            "pupils_junior": int(self.villages["pupils_junior"].sum()),
+            "schools": len(s),
+            "schools_by_level": {lv: int((s["level"] == lv).sum()) for lv in LEVEL_GRADES},
+            "enrollment": int(s["enrollment"].sum()),
+            "rural_lt50": int((rural["enrollment"] < 50).sum()),
+            "rural_50_99": int(rural["enrollment"].between(50, 99).sum()),
+            "rural_100_199": int(rural["enrollment"].between(100, 199).sum()),
+            "over_2000": int((s["enrollment"] > 2000).sum()),
+            "towns_without_junior": without,
+            "road_nodes": self.roads.number_of_nodes(),
+            "road_edges": self.roads.number_of_edges(),
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# geometry helpers
+
+
+def _radial_polygon(cx: float, cy: float, radius: np.ndarray, theta: np.ndarray) -> Polygon:
+    return Polygon(np.column_stack([cx + radius * np.cos(theta), cy + radius * np.sin(theta)]))
+
+
+def _county_outline(rng: np.random.Generator, cx: float, cy: float) -> Polygon:
+    """Return an irregular, slightly north-south elongated outline of 930-1000 km²."""
+    theta = np.linspace(0.0, 2 * np.pi, 540, endpoint=False)
+    a, b, rot = 15.5e3, 20.0e3, np.pi / 2 + rng.uniform(-0.3, 0.3)
+    r = a * b / np.sqrt((a * np.cos(theta - rot)) ** 2 + (b * np.sin(theta - rot)) ** 2)
+    mult = np.ones_like(theta)
+    for k in range(2, 25):
+        amp = rng.uniform(0.02, 0.055) if k <= 5 else rng.uniform(0.0, 0.02) / math.sqrt(k - 4)
+        mult += amp * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    wiggle = rng.normal(0.0, 0.004, theta.size)
+    mult += (np.roll(wiggle, 1) + wiggle + np.roll(wiggle, -1)) / 3
+    poly = _radial_polygon(0.0, 0.0, r * mult, theta)
+    scale = math.sqrt(rng.uniform(930e6, 1000e6) / poly.area)
+    return _radial_polygon(cx, cy, r * mult * scale, theta)
+
+
+def _poisson_disk(rng: np.random.Generator, domain: Any, spacing: float, k: int = 30) -> np.ndarray:
+    """Bridson's Poisson-disk sampling of ``domain`` with points at least ``spacing`` apart."""
+    shapely.prepare(domain)
+    minx, miny, maxx, maxy = domain.bounds
+    cell = spacing / math.sqrt(2)
+    nx_, ny_ = int((maxx - minx) / cell) + 1, int((maxy - miny) / cell) + 1
+    grid = -np.ones((nx_, ny_), dtype=int)
+    pts: list[tuple[float, float]] = []
+
+    def fits(x: float, y: float) -> bool:
+        if not (minx <= x <= maxx and miny <= y <= maxy) or not shapely.contains_xy(domain, x, y):
+            return False
+        gx, gy = int((x - minx) / cell), int((y - miny) / cell)
+        for i in range(max(gx - 2, 0), min(gx + 3, nx_)):
+            for j in range(max(gy - 2, 0), min(gy + 3, ny_)):
+                q = grid[i, j]
+                if q >= 0 and (pts[q][0] - x) ** 2 + (pts[q][1] - y) ** 2 < spacing**2:
+                    return False
+        return True
+
+    def add(x: float, y: float) -> None:
+        grid[int((x - minx) / cell), int((y - miny) / cell)] = len(pts)
+        pts.append((x, y))
+
+    start = domain.representative_point()
+    add(start.x, start.y)
+    active = [0]
+    while active:
+        idx = active[int(rng.integers(len(active)))]
+        px, py = pts[idx]
+        for _ in range(k):
+            ang, rad = rng.uniform(0, 2 * np.pi), spacing * math.sqrt(rng.uniform(1, 4))
+            x, y = px + rad * math.cos(ang), py + rad * math.sin(ang)
+            if fits(x, y):
+                add(x, y)
+                active.append(len(pts) - 1)
+                break
+        else:
+            active.remove(idx)
+    return np.array(pts)
+
+
+def _delaunay_edges(xy: np.ndarray) -> list[tuple[int, int]]:
+    tri = Delaunay(xy)
+    edges = set()
+    for simplex in tri.simplices:
+        for a, b in ((0, 1), (1, 2), (0, 2)):
+            u, v = sorted((int(simplex[a]), int(simplex[b])))
+            edges.add((u, v))
+    return sorted(edges)
+
+
+# --------------------------------------------------------------------------------------------
+# the county seat, villages and towns
+
+
+@dataclass
+class _Frame:
+    """Everything in metric coordinates while the county is being built."""
+
+    outline: Polygon
+    centre: np.ndarray
+    grid_nodes: np.ndarray  # urban street-grid node coordinates
+    grid_ij: list[tuple[int, int]]
+    points: np.ndarray  # demand points: urban 社区 first, then villages
+    n_shequ: int
+    cells: list[Any]  # Voronoi cell of every demand point, clipped to the outline
+    label: np.ndarray  # town index of every demand point
+    seats: list[int]  # demand-point index of each town's seat
+    town_polys: list[Any]
+    town_types: list[str]
+    town_names: list[str]
+    town_codes: list[str]
+
+
+def _urban_core(rng: np.random.Generator, outline: Polygon) -> tuple[
+        np.ndarray, Polygon, np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """County-seat centre, core polygon, jittered street grid and urban 社区 points."""
+    c0 = np.array(outline.centroid.coords[0])
+    while True:
+        centre = c0 + rng.uniform(-2500, 2500, 2)
+        if outline.boundary.distance(Point(centre)) > 9000:
+            break
+    theta = np.linspace(0, 2 * np.pi, 96, endpoint=False)
+    rad = rng.uniform(2100, 2400) * (1 + sum(rng.uniform(0.03, 0.08) * np.cos(
+        k * theta + rng.uniform(0, 2 * np.pi)) for k in (2, 3, 4)))
+    core = _radial_polygon(centre[0], centre[1], rad, theta)
+    alpha = rng.uniform(-0.15, 0.15)
+    ux = np.array([math.cos(alpha), math.sin(alpha)])
+    uy = np.array([-math.sin(alpha), math.cos(alpha)])
+    ij = [(i, j) for i in range(-9, 10) for j in range(-9, 10)
+          if core.contains(Point(centre + i * _GRID_M * ux + j * _GRID_M * uy))]
+    nodes = np.array([centre + i * _GRID_M * ux + j * _GRID_M * uy for i, j in ij])
+    nodes += rng.normal(0, 12, nodes.shape)
+    have = set(ij)
+    shequ = [centre + (i + 0.5 + rng.uniform(-0.2, 0.2)) * _GRID_M * ux
+             + (j + 0.5 + rng.uniform(-0.2, 0.2)) * _GRID_M * uy
+             for i, j in ij if i % 2 == 0 and j % 2 == 0
+             and {(i + 1, j), (i, j + 1), (i + 1, j + 1)} <= have]
+    return centre, core, nodes, ij, np.array(shequ)
+
+
+def _grow_regions(n: int, adj: list[list[tuple[int, float]]], sources: list[int],
+                  offsets: np.ndarray, urban_only: np.ndarray, n_urban_towns: int) -> np.ndarray:
+    """Multi-source Dijkstra: label every node with the source of least offset + path cost."""
+    label = -np.ones(n, dtype=int)
+    heap = [(float(offsets[t]), t, s) for t, s in enumerate(sources)]
+    heapq.heapify(heap)
+    while heap:
+        d, t, v = heapq.heappop(heap)
+        if label[v] >= 0:
+            continue
+        label[v] = t
+        for w, cost in adj[v]:
+            if label[w] < 0 and (t < n_urban_towns or not urban_only[w]):
+                heapq.heappush(heap, (d + cost, t, w))
+    return label
+
+
+def _build_towns(rng: np.random.Generator) -> _Frame:
+    """Outline, urban core, villages and town polygons; retries until the areas fit."""
+    to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    cx, cy = to_metric.transform(*_CENTRE_LONLAT)
+    n_rural = _N_ZHEN + _N_XIANG
+    n_towns = _N_JIEDAO + n_rural
+    for attempt in range(25):
+        outline = _county_outline(rng, cx, cy)
+        centre, core, grid_nodes, grid_ij, shequ = _urban_core(rng, outline)
+        domain = outline.buffer(-200).difference(core.buffer(450))
+        villages = _poisson_disk(rng, domain, _VILLAGE_SPACING_M)
+        points = np.vstack([shequ, villages])
+        n, n_shequ = len(points), len(shequ)
+        vor = shapely.voronoi_polygons(MultiPoint(points), extend_to=outline.envelope.buffer(5000),
+                                       ordered=True)
+        cells = [g.intersection(outline) for g in vor.geoms]
+        area = np.array([c.area for c in cells]) / 1e6
+        adj: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+        for u, v in _delaunay_edges(points):
+            cost = float(np.linalg.norm(points[u] - points[v])) * rng.uniform(0.6, 1.5)
+            adj[u].append((v, cost))
+            adj[v].append((u, cost))
+        urban_only = np.arange(n) < n_shequ
+        # sources: 街道 around the centre, rural seats from a weighted k-means
+        phi = rng.uniform(0, 2 * np.pi)
+        jsrc = [int(np.argmin(np.linalg.norm(shequ - centre - 1100 * np.array(
+            [math.cos(phi + 2 * np.pi * k / _N_JIEDAO), math.sin(phi + 2 * np.pi * k / _N_JIEDAO)]),
+            axis=1))) for k in range(_N_JIEDAO)]
+        far = np.flatnonzero(np.linalg.norm(points - centre, axis=1) > 6000)
+        centres = np.vstack([points[jsrc], points[rng.choice(far, n_rural, replace=False)]])
+        for _ in range(30):
+            near = np.argmin(np.linalg.norm(points[:, None, :] - centres[None], axis=2), axis=1)
+            for t in range(_N_JIEDAO, n_towns):
+                m = near == t
+                if m.any():
+                    centres[t] = np.average(points[m], axis=0, weights=area[m])
+        tree = cKDTree(points[n_shequ:])
+        rsrc: list[int] = []
+        for t in range(_N_JIEDAO, n_towns):
+            _, cand = tree.query(centres[t], k=4)
+            options = [int(c) + n_shequ for c in cand if int(c) + n_shequ not in rsrc]
+            rsrc.append(options[int(rng.integers(min(3, len(options))))])
+        sources = jsrc + rsrc
+        target = np.empty(n_towns)
+        target[:_N_JIEDAO] = rng.uniform(17, 32, _N_JIEDAO)
+        rural_t = rng.uniform(0.85, 1.15, n_rural)
+        target[_N_JIEDAO:] = rural_t / rural_t.sum() * (area.sum() - target[:_N_JIEDAO].sum())
+        offsets = np.zeros(n_towns)
+        ok = False
+        for _ in range(150):
+            label = _grow_regions(n, adj, sources, offsets, urban_only, _N_JIEDAO)
+            got = np.bincount(label, weights=area, minlength=n_towns)
+            rural = got[_N_JIEDAO:]
+            if (np.abs(got / target - 1) < 0.12).all() and rural.min() > 55 and rural.max() < 115:
+                ok = True
+                break
+            offsets += 1200 * np.log(np.maximum(got, 1e-3) / target)
+        if not ok:
+            logger.debug("attempt %d: town areas did not converge", attempt)
+            continue
+        polys = [shapely.union_all([cells[i] for i in np.flatnonzero(label == t)])
+                 for t in range(n_towns)]
+        if not all(p.geom_type == "Polygon" and not p.interiors for p in polys):
+            logger.debug("attempt %d: a town is not one simple polygon", attempt)
+            continue
+        break
+    else:  # pragma: no cover - never reached with the tested seeds
+        raise PlannerError("could not build demo towns; try another seed")
+    # names and codes: 城关街道 holds the centre; rural towns numbered north to south
+    order_j = sorted(range(_N_JIEDAO),
+                     key=lambda t: float(np.linalg.norm(points[sources[t]] - centre)))
+    jnames = ["城关街道", *rng.choice(_JIEDAO_NAMES, _N_JIEDAO - 1, replace=False).tolist()]
+    dist_c = [float(np.linalg.norm(points[sources[t]] - centre)) for t in range(_N_JIEDAO, n_towns)]
+    far_half = np.argsort(dist_c)[n_rural // 2:]
+    xiang = {int(t) + _N_JIEDAO for t in rng.choice(far_half, _N_XIANG, replace=False)}
+    zh = iter(rng.choice(_ZHEN_NAMES, _N_ZHEN, replace=False).tolist())
+    xi = iter(rng.choice(_XIANG_NAMES, _N_XIANG, replace=False).tolist())
+    rural_order = sorted(range(_N_JIEDAO, n_towns),
+                         key=lambda t: (-round(points[sources[t]][1], -2), points[sources[t]][0]))
+    names, types, codes = [""] * n_towns, [""] * n_towns, [""] * n_towns
+    for k, t in enumerate(order_j):
+        names[t], types[t], codes[t] = jnames[k], "街道", f"{COUNTY_CODE}{k + 1:03d}"
+    nz = nx_ = 0
+    for t in rural_order:
+        if t in xiang:
+            names[t], types[t], codes[t] = next(xi), "乡", f"{COUNTY_CODE}{200 + nx_:03d}"
+            nx_ += 1
+        else:
+            names[t], types[t], codes[t] = next(zh), "镇", f"{COUNTY_CODE}{100 + nz:03d}"
+            nz += 1
+    return _Frame(outline, centre, grid_nodes, grid_ij, points, n_shequ, cells, label, sources,
+                  polys, types, names, codes)
+
+
+# --------------------------------------------------------------------------------------------
+# villages (demand)
+
+
+def _village_table(rng: np.random.Generator, f: _Frame) -> pd.DataFrame:
+    """Names, codes, urban-rural codes and school-age children of every demand point."""
+    n = len(f.points)
+    ur = np.full(n, "220", dtype=object)
+    seat_set = set(f.seats)
+    for i in range(n):
+        t = f.label[i]
+        if f.town_types[t] == "街道":
+            ur[i] = "111" if i < f.n_shequ else "112"
+        elif i in seat_set:
+            ur[i] = "121"
+        elif np.linalg.norm(f.points[i] - f.points[f.seats[t]]) < 2200:
+            ur[i] = "122"
+    ranges = {"111": (150, 450), "112": (25, 110), "121": (250, 600), "122": (40, 120)}
+    primary = np.empty(n, dtype=int)
+    for i in range(n):
+        if ur[i] in ranges:
+            primary[i] = rng.integers(*ranges[ur[i]])
+        else:
+            primary[i] = int(np.clip(round(rng.lognormal(math.log(32), 0.5)), 10, 80))
+    junior = np.maximum(2, np.round(primary * rng.uniform(0.42, 0.58, n))).astype(int)
+    shequ_names = iter(rng.permutation(_SHEQU_NAMES).tolist())
+    names = [""] * n
+    rows = []
+    for t, code in enumerate(f.town_codes):
+        members = [int(i) for i in np.flatnonzero(f.label == t)]
+        members.sort(key=lambda i: (i != f.seats[t] or f.town_types[t] == "街道", i >= f.n_shequ,
+                                    -round(f.points[i][1], -1), f.points[i][0]))
+        used = {name[:-1] + "村" for name in f.town_names}  # no village named like a seat
+        n_sq = n_vil = 0
+        for i in members:
+            if i < f.n_shequ:
+                names[i] = next(shequ_names) + "社区"
+                did = f"{code}{1 + n_sq:03d}"
+                n_sq += 1
+            else:
+                if i == f.seats[t] and f.town_types[t] != "街道":
+                    names[i] = f.town_names[t][:-1] + "村"
+                else:
+                    while True:
+                        name = (str(rng.choice(_PREFIXES)) + str(rng.choice(_SURNAMES))
+                                + str(rng.choice(_SUFFIXES)) + "村")
+                        if name not in used:
+                            break
+                    names[i] = name
+                used.add(names[i])
+                did = f"{code}{201 + n_vil:03d}"
+                n_vil += 1
+            rows.append({"demand_id": did, "name": names[i], "town_code": code,
+                         "town": f.town_names[t], "pupils_primary": int(primary[i]),
+                         "pupils_junior": int(junior[i]), "ur_code": str(ur[i]), "synthetic": True,
+                         "_i": i})
+    return pd.DataFrame(rows).sort_values("demand_id", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# roads
+
+
+def _build_roads(rng: np.random.Generator, f: _Frame, vil: pd.DataFrame
+                 ) -> tuple[list[np.ndarray], list[tuple[int, int, dict[str, str]]]]:
+    """Road nodes (metric) and undirected edges with attributes, before subdivision."""
+    vil_pts = [f.points[i] for i in vil["_i"] if i >= f.n_shequ]
+    vil_idx = {int(i): k for k, i in enumerate(i for i in vil["_i"] if i >= f.n_shequ)}
+    n_v = len(vil_pts)
+    xy = np.vstack([np.array(vil_pts), f.grid_nodes])
+    ij_index = {ij: n_v + k for k, ij in enumerate(f.grid_ij)}
+    lattice: dict[tuple[int, int], dict[str, str]] = {}
+    rows_names = rng.permutation(_STREETS_EW).tolist()
+    cols_names = rng.permutation(_STREETS_NS).tolist()
+    for (i, j), u in ij_index.items():
+        for di, dj in ((1, 0), (0, 1)):
+            v = ij_index.get((i + di, j + dj))
+            if v is not None:
+                along = j if di else i  # the index fixed along this street
+                main = along % 3 == 0
+                name = (rows_names if di else cols_names)[(along + 9) % len(rows_names)]
+                lattice[(u, v)] = {"highway": "tertiary" if main else "residential", "name": name}
+    length = {}
+    cand = []
+    outline_ok = f.outline.buffer(150)
+    shapely.prepare(outline_ok)
+    for u, v in _delaunay_edges(xy):
+        if u >= n_v and v >= n_v:
+            continue
+        if not outline_ok.contains(LineString([xy[u], xy[v]])):
+            continue
+        cand.append((u, v))
+    tree = cKDTree(xy)
+    rng_edges, gabriel = [], []
+    for u, v in cand:
+        d = float(np.linalg.norm(xy[u] - xy[v]))
+        length[(u, v)] = d
+        near = tree.query_ball_point((xy[u] + xy[v]) / 2, d * 0.5 + 1e-6)
+        if all(w in (u, v) or np.linalg.norm(xy[w] - (xy[u] + xy[v]) / 2) >= d / 2 for w in near):
+            gabriel.append((u, v))
+        lune = tree.query_ball_point(xy[u], d)
+        if all(w in (u, v) or max(np.linalg.norm(xy[w] - xy[u]), np.linalg.norm(xy[w] - xy[v])) >= d
+               for w in lune):
+            rng_edges.append((u, v))
+    keep = set(rng_edges) | {e for e in gabriel if rng.uniform() < 0.45}
+    edges: dict[tuple[int, int], dict[str, str]] = {
+        e: {"highway": "unclassified"} for e in sorted(keep)}
+    edges.update(lattice)
+    # join any components left apart (Kruskal over all candidate edges)
+    parent = list(range(len(xy)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for u, v in edges:
+        parent[find(u)] = find(v)
+    for u, v in sorted(cand, key=lambda e: length[e]):
+        if find(u) != find(v):
+            parent[find(u)] = find(v)
+            edges[(u, v)] = {"highway": "unclassified"}
+    # major roads routed over all candidate edges, preferring roads already built
+    graph = nx.Graph()
+    for (u, v) in sorted(set(cand) | set(lattice)):
+        graph.add_edge(u, v, base=float(np.linalg.norm(xy[u] - xy[v])))
+
+    def route(a: int, b: int, highway: str, ref: str, name: str) -> None:
+        for u, v, data in graph.edges(data=True):
+            e = edges.get((min(u, v), max(u, v)))
+            factor = 1.25 if e is None else (0.75 if _HIGHWAY_RANK[e["highway"]] >= 2 else 1.0)
+            data["w"] = data["base"] * factor
+        path = nx.shortest_path(graph, a, b, weight="w")
+        for u, v in itertools.pairwise(path):
+            key = (min(u, v), max(u, v))
+            old = edges.get(key)
+            if old is None or old.get("ref") is None and \
+                    _HIGHWAY_RANK[old["highway"]] <= _HIGHWAY_RANK[highway]:
+                edges[key] = {"highway": highway, "ref": ref, "name": name}
+
+    hub = n_v + int(np.argmin(np.linalg.norm(f.grid_nodes - f.centre, axis=1)))
+    border = [k for k in range(n_v) if f.outline.boundary.distance(Point(xy[k])) < 2000]
+    for ref, angle in (("S316", rng.uniform(-0.3, 0.3)),
+                       ("S254", np.pi / 2 + rng.uniform(-0.3, 0.3))):
+        direction = np.array([math.cos(angle), math.sin(angle)])
+        proj = [(float((xy[b] - f.centre) @ direction), b) for b in border]
+        route(min(proj)[1], hub, "primary", ref, f"{ref}省道")
+        route(hub, max(proj)[1], "primary", ref, f"{ref}省道")
+    rural = [t for t in range(len(f.town_codes)) if f.town_types[t] != "街道"]
+    rural.sort(key=lambda t: f.town_codes[t])
+    seat_node = {t: vil_idx[f.seats[t]] for t in rural}
+    for k, t in enumerate(rural):
+        ref = f"X{21 + k:03d}"
+        route(seat_node[t], hub, "secondary", ref, f"县道{ref}")
+    seats_xy = np.array([xy[seat_node[t]] for t in rural])
+    k = 0
+    for a, b in _delaunay_edges(seats_xy):
+        mid, d = (seats_xy[a] + seats_xy[b]) / 2, float(np.linalg.norm(seats_xy[a] - seats_xy[b]))
+        others = [c for c in range(len(rural)) if c not in (a, b)]
+        if d < 16000 and all(np.linalg.norm(seats_xy[c] - mid) > d / 2 for c in others):
+            ref = f"Y{101 + k}"
+            route(seat_node[rural[a]], seat_node[rural[b]], "tertiary", ref, f"乡道{ref}")
+            k += 1
+    return list(xy), sorted((u, v, a) for (u, v), a in edges.items())
+
+
+def _subdivide(rng: np.random.Generator, xy: list[np.ndarray],
+               edges: list[tuple[int, int, dict[str, str]]], to_wgs: Transformer,
+               n_lattice_from: int) -> nx.MultiDiGraph:
+    """Bend and subdivide every edge every ~270 m; return the osmnx-style directed graph."""
+    pts = list(xy)
+    segments: list[tuple[int, int, dict[str, str]]] = []
+    for u, v, attrs in edges:
+        p, q = xy[u], xy[v]
+        d = float(np.linalg.norm(q - p))
+        n = max(1, round(d / _SEGMENT_M))
+        urban = u >= n_lattice_from and v >= n_lattice_from
+        bend = {"unclassified": 0.035, "tertiary": 0.02}.get(attrs["highway"], 0.012)
+        scale = 0.0 if urban else bend
+        a1, a2 = rng.normal(0, scale * d), rng.normal(0, scale * d / 2)
+        normal = np.array([-(q - p)[1], (q - p)[0]]) / d
+        chain = [u]
+        for s in range(1, n):
+            t = s / n
+            offset = a1 * math.sin(math.pi * t) + a2 * math.sin(2 * math.pi * t)
+            pts.append(p + t * (q - p) + normal * offset)
+            chain.append(len(pts) - 1)
+        chain.append(v)
+        segments.extend((a, b, attrs) for a, b in itertools.pairwise(chain))
+    arr = np.array(pts)
+    lon, lat = to_wgs.transform(arr[:, 0], arr[:, 1])
+    lon, lat = np.round(lon, 6), np.round(lat, 6)
+    g = nx.MultiDiGraph(crs="epsg:4326", created_with="planner.demo", synthetic="True",
+                        note="SYNTHETIC demo road network of 示范县（合成）; not real roads")
+    for k in range(len(pts)):
+        g.add_node(k + 1, y=float(lat[k]), x=float(lon[k]))
+    seg_a = np.array([s[0] for s in segments])
+    seg_b = np.array([s[1] for s in segments])
+    lengths = np.round(_great_circle_m(lat[seg_a], lon[seg_a], lat[seg_b], lon[seg_b]), 3)
+    for (a, b, attrs), length in zip(segments, lengths, strict=True):
+        data = {"highway": attrs["highway"], "oneway": False, "length": float(length)}
+        for key in ("ref", "name"):
+            if key in attrs:
+                data[key] = attrs[key]
+        g.add_edge(a + 1, b + 1, key=0, reversed=False, **data)
+        g.add_edge(b + 1, a + 1, key=0, reversed=True, **data)
+    return g
+
+
+# --------------------------------------------------------------------------------------------
+# schools
+
+
+def _great_circle_m(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray,
+                    lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in metres, the formula of ``osmnx.distance.great_circle``."""
+    y1, y2, x1, x2 = np.deg2rad(lat1), np.deg2rad(lat2), np.deg2rad(lon1), np.deg2rad(lon2)
+    h = np.sin((y2 - y1) / 2) ** 2 + np.cos(y1) * np.cos(y2) * np.sin((x2 - x1) / 2) ** 2
+    return 2 * np.arcsin(np.sqrt(np.minimum(1, h))) * 6_371_009
+
+
+def _split(total: int, weights: np.ndarray, rng: np.random.Generator) -> list[int]:
+    """Split ``total`` into integer parts proportional to noisy ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float) * rng.uniform(0.9, 1.1, len(weights))
+    raw = total * w / w.sum()
+    base = np.floor(raw).astype(int)
+    for k in np.argsort(-(raw - base), kind="stable")[: total - int(base.sum())]:
+        base[k] += 1
+    return [int(b) for b in base]
+
+
+def _school(rng: np.random.Generator, level: str, name: str, total: int, *, urban: bool,
+            class_size: float, junior_part: int = 0) -> dict[str, Any]:
+    """One school record: pupils per grade, classes, teachers and (sometimes) seats."""
+    grades: dict[int, int] = {}
+    if level == "nine_year":
+        primary = _split(total - junior_part, np.linspace(0.9, 1.1, 6), rng)
+        grades.update(zip(range(1, 7), primary, strict=True))
+        grades.update(zip(range(7, 10), _split(junior_part, np.ones(3), rng), strict=True))
+    else:
+        taught = [g for g in LEVEL_GRADES[level] if g <= 9]
+        profile = np.ones(len(taught)) if urban else np.linspace(0.8, 1.2, len(taught))
+        grades.update(zip(taught, _split(total, profile, rng), strict=True))
+    if level == "teaching_point":
+        classes = max(1, min(3, math.ceil(total / 20)))
+    else:
+        classes = sum(max(1, math.ceil(p / class_size)) for p in grades.values() if p > 0)
+    prim = sum(p for g, p in grades.items() if g <= 6)
+    jun = total - prim
+    ratio_p = 20.0 if urban else (16.0 if prim > 300 else 11.0)
+    need = prim / ratio_p * rng.uniform(0.9, 1.1) + jun / 12.5 * rng.uniform(0.9, 1.1)
+    teachers = max(classes + (1 if level != "teaching_point" else 0), round(need))
+    seats: int | None = None
+    if rng.uniform() > 0.25:
+        if level == "teaching_point":
+            seats = 120
+        else:
+            design = classes * rng.uniform(0.8, 1.05 if urban else 1.3)
+            p_cls = sum(1 for g, p in grades.items() if g <= 6 and p > 0) and \
+                max(6, 6 * round(design * prim / total / 6))
+            j_cls = sum(1 for g, p in grades.items() if g >= 7 and p > 0) and \
+                max(3, 3 * round(design * jun / total / 3))
+            seats = p_cls * 45 + j_cls * 50
+    return {"level": level, "name": name, "grades": grades, "enrollment": total,
+            "classes": classes, "teachers": teachers, "seats": seats}
+
+
+def _build_schools(rng: np.random.Generator, f: _Frame, vil: pd.DataFrame,
+                   node_tree: cKDTree) -> list[dict[str, Any]]:
+    """List the schools: large urban schools in the core, and per rural town its schools."""
+    town_of = {t: p.buffer(-60) for t, p in enumerate(f.town_polys)}
+    for inner in town_of.values():
+        shapely.prepare(inner)
+
+    def place(anchor: np.ndarray, t: int, rmin: float, rmax: float) -> np.ndarray:
+        for _ in range(60):
+            ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(rmin, rmax)
+            p = anchor + r * np.array([math.cos(ang), math.sin(ang)])
+            if town_of[t].contains(Point(p)) and node_tree.query(p)[0] < 250:
+                return p
+        return anchor.copy()
+
+    schools: list[dict[str, Any]] = []
+
+    def add(rec: dict[str, Any], t: int, ur: str, xy: np.ndarray) -> None:
+        rec.update(town=t, ur_code=ur, xy=xy)
+        schools.append(rec)
+
+    # --- county seat: large urban schools on 社区 blocks, spread out
+    jiedao = [t for t in range(len(f.town_codes)) if f.town_types[t] == "街道"]
+    taken: list[np.ndarray] = []
+
+    def urban_site(t: int | None) -> tuple[int, np.ndarray]:
+        pool = [i for i in range(f.n_shequ) if t is None or f.label[i] == t]
+        best = max(pool, key=lambda i: min([float(np.linalg.norm(f.points[i] - q)) for q in taken]
+                                           + [1e9]) + rng.uniform(0, 300))
+        p = place(f.points[best], int(f.label[best]), 30, 150)
+        taken.append(p)
+        return int(f.label[best]), p
+
+    big = rng.permutation([rng.integers(2050, 2600), rng.integers(2050, 2400),
+                           *rng.integers(1300, 1950, 4)])
+    crowded = rng.permutation([True, True, True, False, False, False])
+    pnames = [f"{COUNTY_SHORT}{n}" for n in ("实验小学", "第二实验小学", "第三实验小学")]
+    pnames += [f"{f.town_names[t]}中心小学" for t in sorted(jiedao, key=lambda t: f.town_codes[t])]
+    for k, name in enumerate(pnames):
+        t_fixed = sorted(jiedao, key=lambda t: f.town_codes[t])[k - 3] if k >= 3 else None
+        t, p = urban_site(t_fixed)
+        size = rng.uniform(47, 56) if crowded[k] else rng.uniform(40, 45)
+        add(_school(rng, "primary", name, int(big[k]), urban=True, class_size=size), t, "111", p)
+    jbig = rng.permutation([rng.integers(2050, 2400), *rng.integers(1400, 1900, 2)])
+    jnames = [f"{COUNTY_SHORT}实验中学", f"{COUNTY_SHORT}育才中学", f"{COUNTY_SHORT}振华中学"]
+    for k, name in enumerate(jnames):  # one junior middle school in each 街道
+        t, p = urban_site(sorted(jiedao, key=lambda t: f.town_codes[t])[k % len(jiedao)])
+        add(_school(rng, "junior", name, int(jbig[k]), urban=True,
+                    class_size=rng.uniform(48, 57) if k == 0 else rng.uniform(44, 50)), t, "111", p)
+    t, p = urban_site(None)
+    add(_school(rng, "complete", f"{COUNTY_SHORT}第一中学", int(rng.integers(1600, 2200)),
+                urban=True, class_size=rng.uniform(46, 52)), t, "111", p)
+    v112 = vil[vil["ur_code"] == "112"].sort_values("pupils_primary", ascending=False)
+    host = v112.iloc[0]
+    ny_total = int(rng.integers(1500, 2600))
+    add(_school(rng, "nine_year", f"{COUNTY_SHORT}文昌学校", ny_total, urban=True,
+                class_size=rng.uniform(44, 50), junior_part=int(ny_total * rng.uniform(0.3, 0.36))),
+        int(f.label[host["_i"]]), "112",
+        place(f.points[host["_i"]], int(f.label[host["_i"]]), 80, 220))
+    for _, host in v112.iloc[1:].sample(2, random_state=int(rng.integers(2**31))).iterrows():
+        t = int(f.label[host["_i"]])
+        add(_school(rng, "primary", f"{f.town_names[t]}{host['name'][:-1]}小学",
+                    int(rng.integers(120, 320)), urban=False, class_size=45),
+            t, "112", place(f.points[host["_i"]], t, 80, 220))
+    # --- rural towns
+    rural = sorted((t for t in range(len(f.town_codes)) if f.town_types[t] != "街道"),
+                   key=lambda t: f.town_codes[t])
+    xiang = [t for t in rural if f.town_types[t] == "乡"]
+    no_junior = int(rng.choice(xiang))
+    seat_xy = {t: f.points[f.seats[t]] for t in rural}
+    receiver = min((t for t in rural if t != no_junior),
+                   key=lambda t: float(np.linalg.norm(seat_xy[t] - seat_xy[no_junior])))
+    others = [t for t in rural if t != no_junior]
+    nine = set(rng.choice(others, 3, replace=False).tolist())
+    n_vp = {t: int(rng.choice([2, 2, 3, 3, 3])) for t in rural}
+    n_tp = {t: int(rng.choice([0, 1, 1, 2])) for t in rural}
+    tiers = ["lt50"] * 2 + ["lt100"] * 4 + ["lt200"] * 4
+    tiers += rng.choice(["lt50", "lt100", "lt100", "lt200", "lt200", "big"],
+                        sum(n_vp.values()) - len(tiers)).tolist()
+    tiers = iter(rng.permutation(tiers).tolist())
+    tier_range = {"lt50": (25, 50), "lt100": (50, 100), "lt200": (100, 200), "big": (200, 330)}
+    for t in rural:
+        tv = vil[vil["town_code"] == f.town_codes[t]]
+        d_primary, d_junior = int(tv["pupils_primary"].sum()), int(tv["pupils_junior"].sum())
+        town_name = f.town_names[t]
+        rec_list: list[dict[str, Any]] = []
+        hosts = tv[tv["ur_code"] == "220"]
+        chosen: list[int] = []
+        for _ in range(n_vp[t] + n_tp[t]):
+            dist = [min(float(np.linalg.norm(f.points[i] - f.points[j]))
+                        for j in [*chosen, f.seats[t]]) + rng.uniform(0, 1500)
+                    for i in hosts["_i"]]
+            chosen.append(int(hosts["_i"].iloc[int(np.argmax(dist))]))
+        vname = dict(zip(tv["_i"], tv["name"], strict=True))
+        k = 0
+        if t in nine:  # in a village of the town area (镇区, 122) near the seat
+            near = tv[tv["ur_code"] == "122"]
+            i = int(near["_i"].iloc[int(rng.integers(len(near)))]) if len(near) else f.seats[t]
+            jp = int(d_junior * rng.uniform(0.75, 0.9))
+            tot = jp + int(rng.integers(250, 450))
+            rec_list.append((_school(rng, "nine_year", f"{town_name}九年一贯制学校", tot,
+                                     urban=False, class_size=rng.uniform(38, 45), junior_part=jp),
+                             "122", place(f.points[i], t, 80, 220)))
+        for _ in range(n_vp[t]):
+            i = chosen[k]
+            k += 1
+            lo, hi = tier_range[next(tiers)]
+            rec_list.append((_school(rng, "primary", f"{town_name}{vname[i][:-1]}小学",
+                                     int(rng.integers(lo, hi)), urban=False, class_size=45),
+                             "220", place(f.points[i], t, 80, 220)))
+        for _ in range(n_tp[t]):
+            i = chosen[k]
+            k += 1
+            tot = int(rng.integers(8, 50) if rng.uniform() < 0.8 else rng.integers(50, 75))
+            rec_list.append((_school(rng, "teaching_point", f"{town_name}{vname[i][:-1]}教学点",
+                                     tot, urban=False, class_size=30),
+                             "220", place(f.points[i], t, 80, 220)))
+        if t not in nine and t != no_junior:
+            jp = int(d_junior * rng.uniform(0.75, 0.9))
+            if t == receiver:
+                lacking = vil["town_code"] == f.town_codes[no_junior]
+                jp += int(vil.loc[lacking, "pupils_junior"].sum() * 0.6)
+            rec_list.append((_school(rng, "junior", f"{town_name}初级中学", max(150, jp),
+                                     urban=False, class_size=rng.uniform(42, 50)), "121",
+                             place(seat_xy[t], t, 300, 700)))
+        others_primary = sum(sum(p for g, p in r["grades"].items() if g <= 6)
+                             for r, _, _ in rec_list)
+        central = int(np.clip(d_primary * rng.uniform(0.8, 0.95) - others_primary, 300, 1600))
+        rec_list.append((_school(rng, "primary", f"{town_name}中心小学", central, urban=False,
+                                 class_size=rng.uniform(38, 45)),
+                         "121", place(seat_xy[t], t, 100, 400)))
+        for rec, ur, p in rec_list:
+            add(rec, t, ur, p)
+    return schools
+
+
+# --------------------------------------------------------------------------------------------
+# assembling
+
+
+def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
+    """Build the synthetic demo county in memory.
+
+    Parameters
+    ----------
+    seed
+        Seed of the random generator; the same seed gives the same county.
+
+    Returns
+    -------
+    DemoCounty
+        Towns, villages, schools (canonical columns and the Chinese ledger) and roads, all in
+        WGS-84 (EPSG:4326) and all marked synthetic.
+    """
+    t0 = time.perf_counter()
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    frame = _build_towns(streams[0])
+    vil = _village_table(streams[1], frame)
+    to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+
+    def wgs(geom: Any) -> Any:
+        geom = shapely.transform(
+            geom, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+        return shapely.transform(shapely.set_precision(geom, 1e-6), lambda c: np.round(c, 6))
+
+    xy, edges = _build_roads(streams[2], frame, vil)
+    n_vil = len(xy) - len(frame.grid_nodes)
+    roads = _subdivide(streams[2], xy, edges, to_wgs, n_vil)
+    to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    node_xy = np.column_stack(to_metric.transform(
+        [d["x"] for _, d in roads.nodes(data=True)], [d["y"] for _, d in roads.nodes(data=True)]))
+    recs = _build_schools(streams[3], frame, vil, cKDTree(node_xy))
+
+    towns = gpd.GeoDataFrame({
+        "town_code": frame.town_codes, "town": frame.town_names, "county": COUNTY,
+        "town_type": frame.town_types,
+        "seat_lon": [round(float(v), 6) for v in to_wgs.transform(*frame.points[frame.seats].T)[0]],
+        "seat_lat": [round(float(v), 6) for v in to_wgs.transform(*frame.points[frame.seats].T)[1]],
+        "synthetic": True}, geometry=[wgs(p) for p in frame.town_polys], crs="EPSG:4326")
+    towns = towns.sort_values("town_code").reset_index(drop=True)
+    villages = gpd.GeoDataFrame(vil.drop(columns="_i"),
+                                geometry=[wgs(Point(frame.points[i])) for i in vil["_i"]],
+                                crs="EPSG:4326")
+
+    recs.sort(key=lambda r: (frame.town_codes[r["town"]], _LEVEL_ORDER.index(r["level"]),
+                             r["name"]))
+    rows, ledger_rows = [], []
+    for k, r in enumerate(recs, start=1):
+        pt = wgs(Point(r["xy"]))
+        grades = [r["grades"].get(g) for g in range(1, 10)]
+        code, town = frame.town_codes[r["town"]], frame.town_names[r["town"]]
+        sid = f"{COUNTY_CODE}{k:04d}"
+        rows.append({"school_id": sid, "name": r["name"], "level": r["level"], "town_code": code,
+                     "town": town, "enrollment": r["enrollment"],
+                     **dict(zip(GRADE_COLUMNS, grades, strict=True)),
+                     "classes": r["classes"], "teachers": r["teachers"], "seats": r["seats"],
+                     "area_type": parse_area_type(r["ur_code"]), "lon": pt.x, "lat": pt.y,
+                     "ur_code": r["ur_code"]})
+        ledger_rows.append([sid, r["name"], LEVEL_LABELS[r["level"]]["zh"], code, town,
+                            r["enrollment"], *grades, r["classes"], r["teachers"], r["seats"],
+                            r["ur_code"], pt.x, pt.y])
+    sdf = pd.DataFrame(rows, columns=[*SCHOOL_COLUMNS, "ur_code"])
+    for col in [*GRADE_COLUMNS, "seats"]:
+        sdf[col] = sdf[col].astype("Int64")
+    schools = gpd.GeoDataFrame(sdf, geometry=gpd.points_from_xy(sdf["lon"], sdf["lat"]),
+                               crs="EPSG:4326")
+    ledger = pd.DataFrame(ledger_rows, columns=list(LEDGER_COLUMNS))
+    for col in [*_GRADES_ZH, "学位数"]:
+        ledger[col] = ledger[col].astype("Int64")
+    demo = DemoCounty(seed=seed, outline=wgs(frame.outline), towns=towns, villages=villages,
+                      schools=schools, ledger=ledger, roads=roads)
+    c = demo.counts()
+    logger.info("synthetic demo county (seed %d) in %.1f s: %d towns, %d villages, %d schools, "
+                "%d road nodes", seed, time.perf_counter() - t0, c["towns"], c["villages"],
+                c["schools"], c["road_nodes"])
+    return demo
+
+
+# --------------------------------------------------------------------------------------------
+# writing
+
+
+def _temp_path(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path`` and move it into place."""
+    tmp = _temp_path(path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return value
+
+
+def _geojson_bytes(gdf: gpd.GeoDataFrame, name: str, seed: int) -> bytes:
+    """Serialise a GeoJSON FeatureCollection, one feature per line, keys in column order."""
+    props = [c for c in gdf.columns if c != "geometry"]
+    head = {"type": "FeatureCollection", "name": name,
+            "description": f"SYNTHETIC demo data (合成数据, not real), generated by planner.demo "
+                           f"with seed {seed}; WGS-84 lon/lat"}
+    lines = [json.dumps({"type": "Feature",
+                         "properties": {c: _json_value(row[c]) for c in props},
+                         "geometry": mapping(row.geometry)}, ensure_ascii=False)
+             for _, row in gdf.iterrows()]
+    text = (json.dumps(head, ensure_ascii=False)[:-1] + ', "features": [\n'
+            + ",\n".join(lines) + "\n]}\n")
+    return text.encode("utf-8")
+
+
+def _xlsx_bytes(ledger: pd.DataFrame, seed: int) -> bytes:
+    """Serialise the ledger workbook with fixed timestamps: same data, same bytes."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = LEDGER_SHEET
+    ws.append(list(ledger.columns))
+    for row in ledger.itertuples(index=False):
+        ws.append([None if pd.isna(v) else _json_value(v) for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "C2"
+    widths = {"学校代码": 13, "学校名称": 28, "学段": 11, "乡镇代码": 12, "所属乡镇": 11,
+              "经度": 12, "纬度": 11}
+    for k, col in enumerate(ledger.columns, start=1):
+        ws.column_dimensions[ws.cell(1, k).column_letter].width = widths.get(col, 9)
+    note = wb.create_sheet(NOTE_SHEET)
+    for line in _note_lines(seed):
+        note.append([line])
+    note.column_dimensions["A"].width = 110
+    props = wb.properties
+    props.creator = props.lastModifiedBy = "planner.demo"
+    props.title = "示范县（合成）学校台账 / synthetic school ledger"
+    props.created = props.modified = _FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    # openpyxl stamps the save time into docProps/core.xml and the ZIP entries: fix both
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.create_system = 0
+            zi.external_attr = 0
+            dst.writestr(zi, data)
+    return out.getvalue()
+
+
+def _note_lines(seed: int) -> list[str]:
+    return [
+        "本台账为合成（虚构）数据：示范县及其乡镇、学校、人数、坐标均为程序生成，不代表任何真实地区或学校。",
+        f"由 planner.demo 以随机种子 {seed} 生成；重新生成：python -m planner.demo",
+        ("This ledger is SYNTHETIC: the county, its towns, schools, pupil numbers and "
+         "coordinates are generated by a program and describe no real place or school."),
+        f"Generated by planner.demo with seed {seed}; regenerate with: python -m planner.demo",
+        "坐标系 / coordinates: WGS-84 (EPSG:4326) 经度、纬度。",
+        "完全中学仅填报初中段（七至九年级）在校生 / complete middle schools: grades 7-9 only.",
+        ("学位数空白时，planner 按 班级数 × 班额 计算 / blank 学位数 (seats): "
+         "planner computes classes x class size."),
+    ]
+
+
+def _readme(demo: DemoCounty, seed: int) -> str:
+    c = demo.counts()
+    lv = c["schools_by_level"]
+    zh = {k: v["zh"] for k, v in LEVEL_LABELS.items()}
+    level_rows = "\n".join(f"| {zh[k]} ({k}) | {n} |" for k, n in lv.items())
+    ur_rows = ", ".join(f"{k}: {n}" for k, n in c["villages_by_ur_code"].items())
+    tt = c["towns_by_type"]
+    return f"""# Demo data: 示范县（合成） — a SYNTHETIC county
+
+**Everything in this directory is synthetic (合成数据).** The county 示范县（合成）, its code
+371599, its towns, villages, schools, pupil numbers and roads were generated by `planner.demo`
+with seed **{seed}**. They look like a county of the North China Plain (like the counties of
+Liaocheng, Shandong) and are placed near lon 116.15, lat 36.5 (WGS-84), on real land: do not
+mistake them for it. Every file says it is synthetic.
+
+Regenerate (byte-identical for the same seed) from the repository root:
+
+```
+python -m planner.demo            # writes data/ ; --seed N for another county
+```
+
+`tests/test_demo.py` checks that these files equal what `planner.demo` produces now.
+
+## Files
+
+* `boundaries/demo_towns_synthetic.geojson`: {c['towns']} township-level units tiling the
+  county: `town_code`, `town`, `county`, `town_type` (街道/镇/乡), `seat_lon`, `seat_lat`,
+  `synthetic`; polygons, WGS-84.
+* `demand/demo_villages_synthetic.geojson`: {c['villages']} villages and urban 社区 with
+  school-age children: `demand_id`, `name`, `town_code`, `town`, `pupils_primary`,
+  `pupils_junior`, `ur_code` (NBS 城乡分类代码), `synthetic`; points, WGS-84.
+* `schools/demo_schools_synthetic.xlsx`: a bureau-style ledger (台账) of {c['schools']} schools,
+  sheet `学校台账` with Chinese headers (学校代码 … 纬度; pupils per grade 一年级 … 九年级,
+  blank for grades a school does not teach; 学位数 blank for some schools, planner then uses
+  classes × class size); sheet `说明` says it is synthetic. 完全中学 report grades 7–9 only.
+* `roads/demo_roads_synthetic.graphml`: road network as osmnx GraphML
+  (`osmnx.load_graphml`), {c['road_nodes']} nodes and {c['road_edges']} directed edges with
+  `length` (m), `highway`, `name`, `ref`, `oneway`: provincial (S), county (X) and township (Y)
+  roads, village roads, a street grid in the county seat.
+
+## Counts
+
+* Towns: {c['towns']} ({tt['街道']} 街道, {tt['镇']} 镇, {tt['乡']} 乡).
+* Villages and 社区: {c['villages']} (by urban–rural code: {ur_rows}); school-age children
+  {c['pupils_primary']} primary, {c['pupils_junior']} junior middle.
+* Schools: {c['schools']}, {c['enrollment']} pupils enrolled; {c['over_2000']} over 2,000 pupils.
+
+| 学段 (level) | schools |
+|---|---|
+{level_rows}
+
+* Small rural schools (城乡分类代码 220): {c['rural_lt50']} under 50 pupils, {c['rural_50_99']} with
+  50–99, {c['rural_100_199']} with 100–199.
+* Town without a school teaching grades 7–9: {', '.join(c['towns_without_junior'])}.
+"""
+
+
+def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+    """Generate the synthetic demo county and write its files.
+
+    Every file is written to a temporary file and moved into place, so a reader never sees a
+    half-written file. The same seed gives byte-identical files.
+
+    Parameters
+    ----------
+    out_dir
+        Directory to write into; the subdirectories ``boundaries``, ``demand``, ``schools`` and
+        ``roads`` are created.
+    seed
+        Seed of the random generator.
+
+    Returns
+    -------
+    dict
+        Key (``towns``, ``villages``, ``schools``, ``roads``, ``readme``) -> path written.
+    """
+    out = Path(out_dir)
+    demo = generate_demo(seed=seed)
+    paths = {key: out / rel for key, rel in DEMO_FILES.items()}
+    _atomic_write(paths["towns"], _geojson_bytes(demo.towns, "demo_towns_synthetic", seed))
+    _atomic_write(paths["villages"], _geojson_bytes(demo.villages, "demo_villages_synthetic", seed))
+    _atomic_write(paths["schools"], _xlsx_bytes(demo.ledger, seed))
+    import osmnx as ox  # imported here: it takes seconds and only writing needs it
+
+    tmp = _temp_path(paths["roads"])
+    try:
+        ox.save_graphml(demo.roads, filepath=tmp)
+        os.replace(tmp, paths["roads"])
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _atomic_write(paths["readme"], _readme(demo, seed).encode("utf-8"))
+    logger.info("wrote synthetic demo files to %s", out)
+    return paths
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m planner.demo",
+                                     description="Write the SYNTHETIC demo county files.")
+    parser.add_argument("out_dir", nargs="?", default="data",
+                        help="output directory (default: data)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed (default {DEFAULT_SEED})")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for key, path in write_demo(args.out_dir, seed=args.seed).items():
+        logger.info("%-8s %s (%d bytes)", key, path, path.stat().st_size)
