@@ -224,10 +224,10 @@ def _blank_ids(df: pd.DataFrame, col: str, colmap, file, problems, what_en, what
 
 
 def _finish(df: pd.DataFrame, file: str, system: str, problems: Problems,
-            *, raise_errors: bool) -> gpd.GeoDataFrame:
+            *, raise_errors: bool, colmap: dict[str, str]) -> gpd.GeoDataFrame:
     geom = gpd.points_from_xy(df["lon"], df["lat"], crs="EPSG:4326")
     gdf = gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
-    gdf.attrs.update(file=file, coordinate_system=system,
+    gdf.attrs.update(file=file, coordinate_system=system, colmap=dict(colmap),
                      problems=[p for p in problems if p.file.startswith(file)])
     if raise_errors:
         problems.raise_if_errors()
@@ -355,7 +355,7 @@ def read_schools(
         if col not in df:
             df[col] = np.nan if col in ("classes", "teachers") else None
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
-    return _finish(df, file, system, own, raise_errors=problems is None)
+    return _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
 
 
 def _mapped_to_unknown(value: Any, extra: dict | None) -> bool:
@@ -556,4 +556,4 @@ def read_demand(
     df = coordinates_to_wgs84(df, system=system, crs=crs, colmap=colmap, file=file, problems=own,
                               require=True, extent=extent, what="demand point")
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
-    return _finish(df, file, system, own, raise_errors=problems is None)
+    return _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)

@@ -218,6 +218,8 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
                                what_en="demand point", what_zh="需求点")
         check_outside_extent(demand, extent, problems=problems, id_column="demand_id",
                              what_en="demand point", what_zh="需求点", tolerance_m=tol)
+        check_coordinate_system(demand, towns, problems=problems, what_en="demand point",
+                                what_zh="需求点")
     return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files)
 
 

@@ -70,6 +70,8 @@ def link_to_towns(
             by_name.setdefault(str(t), []).append(i)
             by_short.setdefault(_short(t), []).append(i)
     polygons = towns.attrs.get("geometry_kind") == "polygon"
+    cols = points.attrs.get("colmap", {})
+    code_col, name_col = cols.get("town_code", "town_code"), cols.get("town", "town")
     match = []
     idx = []
     for row, p in out.iterrows():
@@ -79,7 +81,7 @@ def link_to_towns(
             hit, how = by_code[str(code)], "code"
         elif pd.notna(code) and by_code:
             problems.error(
-                "unknown_town", file, row=int(row), column="town_code", value=code, ids=[p[id_column]],
+                "unknown_town", file, row=int(row), column=code_col, value=code, ids=[p[id_column]],
                 en=f"{what_en} {p[id_column]}: town code {code} is not in the towns list",
                 zh=f"{what_zh}{p[id_column]}：乡镇代码 {code} 不在乡镇名单中",
                 fix_en="correct the code or add the town to the towns file",
@@ -92,9 +94,21 @@ def link_to_towns(
             cands = by_name.get(str(name)) or by_short.get(_short(name)) or []
             if len(cands) == 1:
                 hit, how = cands[0], "name"
-            elif len(cands) > 1:
+            elif not cands:
                 problems.error(
-                    "ambiguous_town", file, row=int(row), column="town", value=name, ids=[p[id_column]],
+                    "unknown_town", file, row=int(row), column=name_col, value=name, ids=[p[id_column]],
+                    en=f"{what_en} {p[id_column]}: town '{name}' is not in the towns list",
+                    zh=f"{what_zh}{p[id_column]}：乡镇“{name}”不在乡镇名单中",
+                    fix_en="correct the name (towns are renamed and merged: check the current list) "
+                           "or give the town code",
+                    fix_zh="请更正乡镇名称（注意乡镇更名、合并），或填写乡镇代码",
+                )
+                match.append("none")
+                idx.append(None)
+                continue
+            else:
+                problems.error(
+                    "ambiguous_town", file, row=int(row), column=name_col, value=name, ids=[p[id_column]],
                     en=f"{what_en} {p[id_column]}: town name '{name}' matches {len(cands)} towns",
                     zh=f"{what_zh}{p[id_column]}：乡镇名称“{name}”对应多个乡镇",
                     fix_en="give the town code (乡镇代码) instead of the name",
@@ -109,7 +123,7 @@ def link_to_towns(
                 hit, how = inside[0], "location"
         if hit is None:
             problems.error(
-                "unknown_town", file, row=int(row), column="town", value=name, ids=[p[id_column]],
+                "unknown_town", file, row=int(row), column=name_col, value=name, ids=[p[id_column]],
                 en=f"{what_en} {p[id_column]}: its town is unknown"
                    + (f" ('{name}' is not in the towns list)" if pd.notna(name) else ""),
                 zh=f"{what_zh}{p[id_column]}：无法确定所属乡镇",
