@@ -59,6 +59,7 @@ from pyproj import Transformer
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping
 
+from planner._files import atomic_write
 from planner.errors import PlannerError
 from planner.schema import (
     GRADE_COLUMNS,
@@ -939,17 +940,6 @@ def _temp_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path`` and move it into place."""
-    tmp = _temp_path(path)
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def _json_value(value: Any) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -1113,9 +1103,9 @@ def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dic
     out = Path(out_dir)
     demo = generate_demo(seed=seed)
     paths = {key: out / rel for key, rel in DEMO_FILES.items()}
-    _atomic_write(paths["towns"], _geojson_bytes(demo.towns, "demo_towns_synthetic", seed))
-    _atomic_write(paths["villages"], _geojson_bytes(demo.villages, "demo_villages_synthetic", seed))
-    _atomic_write(paths["schools"], _xlsx_bytes(demo.ledger, seed))
+    atomic_write(paths["towns"], _geojson_bytes(demo.towns, "demo_towns_synthetic", seed))
+    atomic_write(paths["villages"], _geojson_bytes(demo.villages, "demo_villages_synthetic", seed))
+    atomic_write(paths["schools"], _xlsx_bytes(demo.ledger, seed))
     import osmnx as ox  # imported here: it takes seconds and only writing needs it
 
     tmp = _temp_path(paths["roads"])
@@ -1125,7 +1115,7 @@ def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dic
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _atomic_write(paths["readme"], _readme(demo, seed).encode("utf-8"))
+    atomic_write(paths["readme"], _readme(demo, seed).encode("utf-8"))
     logger.info("wrote synthetic demo files to %s", out)
     return paths
 
