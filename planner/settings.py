@@ -43,6 +43,7 @@ class Setting:
     description_en: str
     description_zh: str
     minimum: float | None = 0
+    choices: tuple[str, ...] | None = None
 
     def coerce(self, value: Any, *, origin: str = "call") -> Any:
         """Return ``value`` converted to this setting's type, or raise :class:`SettingsError`."""
@@ -84,6 +85,10 @@ class Setting:
                 f"{where} was {value!r} but is expected to be of type {self.kind} "
                 f"(unit: {self.unit}); default is {self.default!r}"
             ) from None
+        if self.choices is not None and out not in self.choices:
+            raise SettingsError(
+                f"{where} was {value!r} but is expected to be one of {list(self.choices)}"
+            )
         if self.minimum is not None:
             values = (
                 out
@@ -110,6 +115,8 @@ GB50099 = "GB 50099-2011 中小学校设计规范 §3.0.1"
 JIAODU_2017 = "教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法"
 SHANDONG_2018 = "山东省 关于城镇居住区配套教育设施规划建设的意见 (2018); GB 50180-2018"
 GUOBAN_2018 = "国办发〔2018〕27号 关于全面加强乡村小规模学校和乡镇寄宿制学校建设的指导意见"
+
+_MODES = ("walk_g1_3", "walk_g4_9", "bicycle", "bus")
 
 _ALL: list[Setting] = [
     # --- class and school sizes -------------------------------------------------------------
@@ -171,6 +178,27 @@ _ALL: list[Setting] = [
     _s("max_snap_distance_m", 1000.0, "float", "m", "planner convention; a point farther from any road is reported", "A",
        "Farthest a school or village may lie from the road network before it is reported.",
        "学校或村庄距路网的最大允许距离"),
+    # --- catchments ---------------------------------------------------------------------------
+    _s("travel_mode_g1_3", "walk_g1_3", "str", "mode name", GUOBAN_2018 + " (grades 1-3 walk, no boarding)", "V",
+       "Travel mode of grades 1-3 to school (walk_g1_3, walk_g4_9, bicycle, bus).",
+       "1-3年级上学方式", minimum=None, choices=_MODES),
+    _s("travel_mode_g4_6", "walk_g4_9", "str", "mode name", "planner default; set bus where a school bus runs", "A",
+       "Travel mode of grades 4-6 to school.", "4-6年级上学方式", minimum=None, choices=_MODES),
+    _s("travel_mode_g7_9", "walk_g4_9", "str", "mode name", "planner default; set bicycle or bus to suit the county", "A",
+       "Travel mode of grades 7-9 to school.", "7-9年级上学方式", minimum=None, choices=_MODES),
+    _s("catchment_candidates", 10, "int", "schools", "planner convention (RECIPES: ~20 nearest candidates solve optimally)", "A",
+       "How many nearest schools of the right level each village keeps as candidates.",
+       "每个村庄保留的候选学校数"),
+    _s("catchment_cutoff_m", 20000.0, "float", "m", "planner convention; beyond it a school is not a candidate", "A",
+       "Longest road distance from a village to a candidate school.", "村庄到候选学校的最大道路距离"),
+    _s("catchment_within_town", False, "bool", "yes/no", "划片招生 follows town lines in most counties; off by default", "A",
+       "Keep pupils in their own town's schools.", "是否按乡镇划片（学生只上本乡镇学校）", minimum=None),
+    _s("catchment_allow_split", True, "bool", "yes/no", "planner default", "A",
+       "Allow the pupils of one village to be split between schools in the capacitated assignment.",
+       "容量约束分配时是否允许同一村庄学生分到多所学校", minimum=None),
+    _s("share_g1_3_of_primary", 0.5, "float", "share", "equal grade sizes; set from the ledger where cohorts shrink", "A",
+       "Share of primary-age children in grades 1-3 when the demand has no grade-group columns.",
+       "小学适龄儿童中1-3年级所占比例（需求数据无分年级时）"),
     # --- seat warnings and balance ----------------------------------------------------------
     _s("seat_warning_yellow", 0.90, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
        "Utilisation from which a school gets a yellow seat warning.", "学位黄色预警阈值（需求/学位）"),

@@ -45,6 +45,7 @@ def test_list_setting_from_cli_string():
         ({"class_size_primary": 40.5}, "expected to be of type int"),
         ({"radius_primary_m": -5}, "must be >= 0"),
         ({"seat_warning_yellow": 1.2}, "must not be above seat_warning_red"),
+        ({"travel_mode_g1_3": "car"}, "expected to be one of"),
     ],
 )
 def test_bad_settings_raise_with_the_fix(overrides, fragment):
