@@ -318,26 +318,7 @@ def read_schools(
     counts = ["enrollment", *GRADE_COLUMNS, "classes", "teachers", "seats"]
     parse_numbers(df, counts, colmap=colmap, file=file, problems=own, required=("enrollment",))
     if "area_type" in df:
-        areas = []
-        for row, v in df["area_type"].items():
-            if v is None or pd.isna(v):
-                areas.append(None)
-                continue
-            if _mapped_to_unknown(v, values.get("area_type")):
-                areas.append(None)
-                continue
-            a = parse_area_type(v, values.get("area_type"))
-            if a is None:
-                own.error(
-                    "unknown_area_type", file, row=int(row), column=colmap.get("area_type"), value=v,
-                    en=f"urban/rural type '{v}' is not known; accepted: {', '.join(AREA_TYPES)}, "
-                       "城区/镇区/乡村, or NBS codes 111-123 (urban/town), 210/220 (rural)",
-                    zh=f"城乡类别“{v}”无法识别；可用：城区、镇区、乡村，或统计用城乡分类代码",
-                    fix_en="use an accepted value or map yours with values: {area_type: {...}}",
-                    fix_zh="请改用可识别的值，或在 values.area_type 中给出对应关系",
-                )
-            areas.append(a)
-        df["area_type"] = areas
+        _parse_area_types(df, colmap, values.get("area_type"), file, own)
     else:
         df["area_type"] = None
         own.warning(
@@ -356,6 +337,28 @@ def read_schools(
             df[col] = np.nan if col in ("classes", "teachers") else None
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
     return _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
+
+
+def _parse_area_types(df: pd.DataFrame, colmap: dict[str, str], extra: dict | None, file: str,
+                      problems: Problems) -> None:
+    """Urban/rural values and NBS codes to ``urban``/``town``/``rural``; unknown ones reported."""
+    areas = []
+    for row, v in df["area_type"].items():
+        if v is None or pd.isna(v) or _mapped_to_unknown(v, extra):
+            areas.append(None)
+            continue
+        a = parse_area_type(v, extra)
+        if a is None:
+            problems.error(
+                "unknown_area_type", file, row=int(row), column=colmap.get("area_type"), value=v,
+                en=f"urban/rural type '{v}' is not known; accepted: {', '.join(AREA_TYPES)}, "
+                   "城区/镇区/乡村, or NBS codes 111-123 (urban/town), 210/220 (rural)",
+                zh=f"城乡类别“{v}”无法识别；可用：城区、镇区、乡村，或统计用城乡分类代码",
+                fix_en="use an accepted value or map yours with values: {area_type: {...}}",
+                fix_zh="请改用可识别的值，或在 values.area_type 中给出对应关系",
+            )
+        areas.append(a)
+    df["area_type"] = areas
 
 
 def _mapped_to_unknown(value: Any, extra: dict | None) -> bool:
@@ -550,7 +553,9 @@ def read_demand(
             df[col] = 0.0
         else:
             df[col] = df[col].fillna(0.0)
-    for col in ("town_code", "town", "name"):
+    if "area_type" in df:
+        _parse_area_types(df, colmap, None, file, own)
+    for col in ("town_code", "town", "name", "area_type"):
         if col not in df:
             df[col] = None
     df = coordinates_to_wgs84(df, system=system, crs=crs, colmap=colmap, file=file, problems=own,

@@ -47,7 +47,18 @@ _T = {
     "size_note": {"zh": "圆的大小表示在校生数", "en": "circle size = pupils"},
     "pupils_primary": {"zh": "小学适龄", "en": "Primary-age"},
     "pupils_junior": {"zh": "初中适龄", "en": "Junior-age"},
+    "catch_g1_3": {"zh": "小学片区（1-3年级，就近）", "en": "Primary catchments (grades 1-3, nearest)"},
+    "catch_g7_9": {"zh": "初中片区（就近）", "en": "Junior catchments (nearest)"},
+    "seat_layer": {"zh": "学位预警", "en": "Seat warnings"},
+    "seat_red": {"zh": "红色预警（需求≥学位）", "en": "red: demand ≥ seats"},
+    "seat_yellow": {"zh": "黄色预警（需求≥90%学位）", "en": "yellow: demand ≥ 90 % of seats"},
+    "assigned": {"zh": "就近入学需求", "en": "Children nearest to it"},
+    "utilisation": {"zh": "需求/学位", "en": "Demand / seats"},
+    "mean_dist": {"zh": "平均距离（米）", "en": "Mean distance (m)"},
+    "school": {"zh": "学校", "en": "School"},
+    "villages_n": {"zh": "村庄数", "en": "Villages"},
 }
+SEAT_COLOURS = {"red": "#d62728", "yellow": "#f2c12e"}
 
 
 def _t(key: str, lang: str) -> str:
@@ -74,9 +85,15 @@ def _school_popup(s: pd.Series, lang: str) -> str:
         (_t("enrollment", lang), s.get("enrollment")), (_t("classes", lang), s.get("classes")),
         (_t("seats", lang), s.get("seats")), (_t("area", lang), s.get("area_type")),
     ]
+    if "assigned_pupils" in s:
+        rows += [(_t("assigned", lang), round(float(s["assigned_pupils"]))),
+                 (_t("utilisation", lang), f"{s['utilisation']:.0%}" if pd.notna(s["utilisation"]) else None),
+                 (_t("mean_dist", lang), s.get("mean_distance_m"))]
     flags = []
     if s.get("small_tier"):
         flags.append(f"{_t('small', lang)}: {_tier_label(s['small_tier'], lang)}")
+    if s.get("seat_warning") in SEAT_COLOURS:
+        flags.append(f"{_t('seat_layer', lang)}: {_t('seat_' + s['seat_warning'], lang)}")
     if bool(s.get("over_size_cap")):
         flags.append(_t("over_cap", lang))
     if bool(s.get("over_class_size")) is True:
@@ -141,6 +158,37 @@ def overview_map(result, *, lang: str = "zh") -> folium.Map:
                                 color="#777", weight=0.5, fill=True, fill_opacity=0.5,
                                 tooltip=tip).add_to(vg)
         vg.add_to(m)
+    # Catchment areas
+    areas = getattr(result, "catchments", None)
+    if areas is not None and len(areas):
+        names = result.schools.set_index("school_id")["name"]
+        palette = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+                   "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"]
+        for group in ("g1_3", "g7_9"):
+            sub = areas[areas["group"] == group].copy()
+            if sub.empty:
+                continue
+            sub["school"] = sub["school_id"].map(names)
+            sub["colour"] = [palette[i % len(palette)] for i in range(len(sub))]
+            sub["geometry"] = sub.geometry.simplify(0.0003)
+            folium.GeoJson(
+                sub[["school_id", "school", "villages", "colour", "geometry"]].to_json(drop_id=True),
+                name=_t(f"catch_{group}", lang), show=group == "g1_3",
+                style_function=lambda f: {"color": "#555", "weight": 0.8,
+                                          "fillColor": f["properties"]["colour"], "fillOpacity": 0.35},
+                tooltip=folium.GeoJsonTooltip(fields=["school", "villages"],
+                                              aliases=[_t("school", lang), _t("villages_n", lang)]),
+            ).add_to(m)
+    if "seat_warning" in located:
+        sg = folium.FeatureGroup(name=_t("seat_layer", lang), show=True)
+        for _, s in located[located["seat_warning"].isin(list(SEAT_COLOURS))].iterrows():
+            folium.CircleMarker(
+                [round(s["lat"], 6), round(s["lon"], 6)],
+                radius=8 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3,
+                color=SEAT_COLOURS[s["seat_warning"]], weight=2.5, dash_array="4 3", fill=False,
+                tooltip=f"{html.escape(str(s['name']))}: {_t('seat_' + s['seat_warning'], lang)}",
+            ).add_to(sg)
+        sg.add_to(m)
     # Schools by level
     for level, colour in LEVEL_COLOURS.items():
         sub = located[located["level"] == level]
@@ -189,6 +237,10 @@ def _legend(result, lang: str) -> str:
                      f"{_t('small', lang)} {_tier_label(tier, lang)}</div>")
     items.append(f"<div><span style='display:inline-block;width:14px;height:10px;border:3px solid #d62728;"
                  f"background:#f7c6c6;margin-right:5px'></span>{_t('no_junior', lang)}</div>")
+    if "seat_warning" in result.schools:
+        for band, colour in SEAT_COLOURS.items():
+            items.append(f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
+                         f"border:2px dashed {colour};margin-right:5px'></span>{_t('seat_' + band, lang)}</div>")
     items.append(f"<div style='color:#555'>{_t('size_note', lang)}</div>")
     return (f"<div id='planner-legend' style='position:fixed;bottom:60px;left:10px;z-index:1000;"
             f"background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #999;"

@@ -27,7 +27,8 @@ SCHOOL_OUTPUT_COLUMNS = [
     "school_id", "name", "level", "town_code", "town", "county", "enrollment", *GRADE_COLUMNS,
     "classes", "teachers", "seats", "seats_source", "area_type", "lon", "lat", "small_tier",
     "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
-    "town_match",
+    "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
+    "mean_distance_m", "mean_time_s", "max_time_s", "town_match",
 ]
 TOWN_OUTPUT_COLUMNS = [
     "town_code", "town", "county", "schools", "enrollment", "small_schools",
@@ -68,6 +69,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
     out_dir = Path(out_dir)
     names = ["schools.csv", "towns.csv", "violations.csv", "validation.csv", "summary.json",
              "map.html"]
+    if result.assignments is not None:
+        names += ["assignments.csv", "shortage.csv", "catchments.geojson"]
     _guard_inputs(out_dir, result.inputs.files, names)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -79,6 +82,15 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
     paths["towns"] = write_csv(pd.DataFrame(towns[tcols]), out_dir / "towns.csv")
     paths["violations"] = write_csv(result.violations, out_dir / "violations.csv")
     paths["validation"] = write_csv(result.inputs.problems.to_frame(), out_dir / "validation.csv")
+    if result.assignments is not None:
+        a = result.assignments.copy()
+        for col in ("distance_m", "time_s"):
+            a[col] = a[col].round(1)
+        paths["assignments"] = write_csv(a, out_dir / "assignments.csv")
+        paths["shortage"] = write_csv(result.shortage, out_dir / "shortage.csv")
+        areas = result.catchments.copy()
+        areas["geometry"] = areas.geometry.simplify(0.00005)
+        paths["catchments"] = atomic_write(out_dir / "catchments.geojson", areas.to_json(drop_id=True))
     summary = {
         "tool": "planner",
         "version": __version__,
@@ -90,6 +102,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
         "distance_method": result.distance_method,
         "settings": result.settings.to_records(),
         "counts": result.counts,
+        "indicators": result.indicators,
         "outputs": names,
     }
     paths["summary"] = atomic_write(

@@ -153,3 +153,136 @@ def size_checks(schools: pd.DataFrame, settings: Settings | None = None) -> tupl
                      f"{s['name']} averages {avg[i]:.1f} pupils per class, above {limit[i]:.0f}",
                      src_class])
     return cols, pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
+
+
+RULES.update({
+    r.rule_id: r
+    for r in [
+        Rule("seat_warning", ("seat_warning_yellow", "seat_warning_red"),
+             SETTINGS["seat_warning_red"].source, "学位预警", "seat warning"),
+        Rule("walk_time_g1_3", ("walk_limit_g1_3_min", "walk_limit_extra_min"),
+             SETTINGS["walk_limit_g1_3_min"].source, "1-3年级步行时间超限",
+             "grades 1-3 walk longer than the limit"),
+        Rule("service_radius", ("radius_primary_m", "radius_junior_m"),
+             SETTINGS["radius_primary_m"].source, "城镇服务半径覆盖", "urban service-radius coverage"),
+    ]
+})
+
+
+def seat_warnings(
+    schools: pd.DataFrame,
+    nearest: pd.DataFrame,
+    seats: pd.DataFrame,
+    settings: Settings | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """学位预警: children whose nearest school it is (就近入学 demand) against its seats.
+
+    Parameters
+    ----------
+    schools
+        Canonical schools.
+    nearest
+        Nearest assignments (:func:`planner.catchments.assign_nearest`).
+    seats
+        :func:`planner.catchments.seats_by_part`.
+
+    Returns
+    -------
+    columns, violations
+        ``columns`` indexed like ``schools``: ``assigned_pupils``, ``utilisation`` (assigned /
+        seats), ``seat_warning`` (``red`` from ``seat_warning_red``, ``yellow`` from
+        ``seat_warning_yellow``, ``ok``, or ``unknown`` without seats), and per part
+        ``assigned_primary``/``assigned_junior``; ``violations``: red schools.
+    """
+    s = settings or Settings()
+    yellow, red = s["seat_warning_yellow"], s["seat_warning_red"]
+    got = nearest[nearest["school_id"].notna()].groupby(["school_id", "level"])["pupils"].sum()
+    ids = schools["school_id"]
+    cols = pd.DataFrame(index=schools.index)
+    cols["assigned_primary"] = [float(got.get((i, "primary"), 0.0)) for i in ids]
+    cols["assigned_junior"] = [float(got.get((i, "junior"), 0.0)) for i in ids]
+    cols["assigned_pupils"] = cols["assigned_primary"] + cols["assigned_junior"]
+    seat_total = schools["seats"].astype(float)
+    cols["utilisation"] = (cols["assigned_pupils"] / seat_total.where(seat_total > 0)).round(3)
+    band = np.where(cols["utilisation"] >= red, "red",
+                    np.where(cols["utilisation"] >= yellow, "yellow", "ok"))
+    cols["seat_warning"] = np.where(cols["utilisation"].isna(), "unknown", band)
+    bad = schools[cols["seat_warning"] == "red"]
+    rule = RULES["seat_warning"]
+    violations = pd.DataFrame({
+        "rule_id": rule.rule_id, "object_type": "school", "object_id": bad["school_id"].values,
+        "name": bad["name"].values, "value": cols.loc[bad.index, "utilisation"].values, "limit": red,
+        "message_zh": [f"{n}：就近入学需求 {a:.0f} 人，学位 {st:.0f} 个（{u:.0%}）"
+                       for n, a, st, u in zip(bad["name"], cols.loc[bad.index, "assigned_pupils"],
+                                              seat_total[bad.index], cols.loc[bad.index, "utilisation"])],
+        "message_en": [f"{n}: {a:.0f} children nearest to it for {st:.0f} seats ({u:.0%})"
+                       for n, a, st, u in zip(bad["name"], cols.loc[bad.index, "assigned_pupils"],
+                                              seat_total[bad.index], cols.loc[bad.index, "utilisation"])],
+        "source": rule.source,
+    }, columns=VIOLATION_COLUMNS)
+    return cols, violations
+
+
+def walk_time_g1_3(nearest: pd.DataFrame, demand: pd.DataFrame,
+                   settings: Settings | None = None) -> tuple[dict, pd.DataFrame]:
+    """Grades 1–3 travel time to their nearest school against ``walk_limit_g1_3_min``.
+
+    Returns
+    -------
+    summary, violations
+        ``summary``: pupils in grades 1–3, the pupils and share beyond the limit and beyond each
+        ``walk_limit_extra_min``, and whether times are estimates; ``violations``: one row per
+        village beyond the limit, with its time.
+    """
+    s = settings or Settings()
+    limit = s["walk_limit_g1_3_min"]
+    g = nearest[nearest["group"] == "g1_3"]
+    total = float(g["pupils"].sum())
+    minutes = g["time_s"] / 60.0
+    summary: dict = {"pupils_g1_3": round(total, 1), "limit_min": limit,
+                     "mode": str(g["mode"].dropna().iloc[0]) if g["mode"].notna().any() else None,
+                     "estimate": bool(g["estimate"].fillna(False).astype(bool).any())}
+    no_school = g["school_id"].isna()
+    summary["pupils_without_school"] = round(float(g.loc[no_school, "pupils"].sum()), 1)
+    for lim in [limit, *s["walk_limit_extra_min"]]:
+        over = (minutes > lim) | no_school
+        summary[f"pupils_over_{lim:g}_min"] = round(float(g.loc[over, "pupils"].sum()), 1)
+        summary[f"share_over_{lim:g}_min"] = round(float(g.loc[over, "pupils"].sum()) / total, 4) if total else 0.0
+    bad = g[(minutes > limit) | no_school]
+    names = demand.set_index("demand_id")["name"] if "name" in demand else pd.Series(dtype=object)
+    rule = RULES["walk_time_g1_3"]
+    violations = pd.DataFrame({
+        "rule_id": rule.rule_id, "object_type": "village", "object_id": bad["demand_id"].values,
+        "name": bad["demand_id"].map(names).values,
+        "value": (bad["time_s"] / 60).round(1).values, "limit": limit,
+        "message_zh": [f"{n}：1-3年级 {p:.0f} 名学生步行到最近学校需 {t / 60:.0f} 分钟" if pd.notna(t)
+                       else f"{n}：{p:.0f} 名1-3年级学生在距离上限内没有学校"
+                       for n, p, t in zip(bad["demand_id"].map(names), bad["pupils"], bad["time_s"])],
+        "message_en": [f"{n}: {p:.0f} pupils in grades 1-3 walk {t / 60:.0f} min to the nearest school"
+                       if pd.notna(t) else f"{n}: {p:.0f} pupils in grades 1-3 have no school within the cut-off"
+                       for n, p, t in zip(bad["demand_id"].map(names), bad["pupils"], bad["time_s"])],
+        "source": rule.source,
+    }, columns=VIOLATION_COLUMNS)
+    return summary, violations
+
+
+def service_radius_coverage(nearest: pd.DataFrame, demand: pd.DataFrame,
+                            settings: Settings | None = None) -> dict:
+    """Share of urban children within the urban service radius of their nearest school.
+
+    Primary (grade groups 1–3 and 4–6) against ``radius_primary_m``, junior against
+    ``radius_junior_m``; distances are road walking distances (or estimates). Urban = demand
+    points whose ``area_type`` is ``urban``; without that column the figure is not computed.
+    """
+    s = settings or Settings()
+    if "area_type" not in demand or not (demand["area_type"] == "urban").any():
+        return {"computed": False, "reason": "no urban demand points (area_type) in the input"}
+    urban = set(demand.loc[demand["area_type"] == "urban", "demand_id"])
+    out: dict = {"computed": True}
+    for level, radius in (("primary", s["radius_primary_m"]), ("junior", s["radius_junior_m"])):
+        g = nearest[(nearest["level"] == level) & nearest["demand_id"].isin(urban)]
+        total = float(g["pupils"].sum())
+        inside = float(g.loc[g["distance_m"] <= radius, "pupils"].sum())
+        out[level] = {"radius_m": radius, "pupils": round(total, 1), "within": round(inside, 1),
+                      "share_within": round(inside / total, 4) if total else None}
+    return out

@@ -241,10 +241,82 @@ class Result:
     created: str
     distance_method: str
     counts: dict[str, Any]
+    assignments: pd.DataFrame | None = None
+    shortage: pd.DataFrame | None = None
+    catchments: gpd.GeoDataFrame | None = None
+    indicators: dict[str, Any] = field(default_factory=dict)
+
+
+_ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
+                  ".gpkg": "lines", ".shp": "lines", ".geojson": "lines", ".json": "lines"}
+
+
+def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings):
+    """The road network of a scenario for a network mode (``walk`` or ``drive``), or ``None``.
+
+    ``roads: none`` (or no roads input) means straight-line distance x ``circuity_factor``,
+    marked as estimates in every output.
+    """
+    from planner import network as net
+
+    if spec is None or str(spec.path) == "none":
+        return None
+    if str(spec.path) == "osm":
+        raise ScenarioError("roads: osm (download from OpenStreetMap) is not available in this "
+                            "version; give a local .osm/.osm.pbf, GraphML or road-line file")
+    path = spec.path
+    name = path.name.lower()
+    kind = next((k for suf, k in _ROAD_SUFFIXES.items() if name.endswith(suf)), None)
+    if kind == "graphml":
+        return net.network_from_graphml(path, mode=mode)
+    if kind == "osm":
+        return net.network_from_osm(path, mode=mode)
+    if kind == "lines":
+        return net.network_from_lines(path, layer=spec.layer, encoding=spec.encoding,
+                                      crs=spec.coordinate_system if spec.coordinate_system not in
+                                      (None, "gcj02", "bd09") else None)
+    raise ScenarioError(f"{path}: unknown road file type; use .graphml, .osm, .osm.pbf, "
+                        ".gpkg, .shp or .geojson")
+
+
+def _network_mode(travel_mode: str) -> str:
+    return "drive" if travel_mode == "bus" else "walk"
+
+
+def _catchments(inputs: Inputs, schools: gpd.GeoDataFrame, settings: Settings, roads: InputSpec | None):
+    """Costs, nearest and capacitated assignments, shortage, catchment areas."""
+    from planner import catchments as ca
+
+    demand = inputs.demand
+    groups = ca.demand_by_group(demand, settings)
+    networks: dict[str, Any] = {}
+    frames = []
+    for group in ca.GRADE_GROUPS:
+        mode = settings[f"travel_mode_{group}"]
+        nmode = _network_mode(mode)
+        if nmode not in networks:
+            networks[nmode] = load_roads(roads, mode=nmode, settings=settings)
+        sub = groups[groups["group"] == group]
+        group_settings = settings
+        frames.append(ca.catchment_costs(networks[nmode], demand, schools, sub,
+                                         settings=group_settings))
+    costs = pd.concat(frames, ignore_index=True)
+    nearest = ca.assign_nearest(costs, groups)
+    seats = ca.seats_by_part(schools)
+    capacitated, shortage = ca.assign_capacitated(costs, groups, seats,
+                                                  allow_split=settings["catchment_allow_split"])
+    areas = pd.concat([ca.catchment_areas(demand, nearest, inputs.towns, group=g)
+                       for g in ("g1_3", "g7_9")], ignore_index=True)
+    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=4326)
+    method = ("road network (" + ", ".join(f"{k}: {type(v).__name__}" for k, v in networks.items()
+                                          if v is not None) + ")"
+              if any(v is not None for v in networks.values())
+              else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
+    return nearest, capacitated, shortage, seats, areas, method
 
 
 def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
-    """Read and check the inputs, then compute the diagnosis the spine offers.
+    """Read and check the inputs, then compute the diagnosis.
 
     Parameters
     ----------
@@ -270,10 +342,34 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
     towns["enrollment"] = towns[key].map(schools.groupby(key)["enrollment"].sum()).fillna(0)
     towns["small_schools"] = towns[key].map(
         schools[schools["small_tier"] != ""].groupby(key).size()).fillna(0).astype(int)
-    if inputs.demand is not None:
+    violation_parts = [jm_viol, size_viol]
+    indicators: dict[str, Any] = {}
+    assignments = shortage = areas = None
+    method = "none (no demand input: no travel computed)"
+    if inputs.demand is not None and len(inputs.demand):
         for col in ("pupils_primary", "pupils_junior"):
             towns[col] = towns[key].map(inputs.demand.groupby(key)[col].sum()).fillna(0)
-    violations = pd.concat([jm_viol, size_viol], ignore_index=True)
+        nearest, capacitated, shortage, seats, areas, method = _catchments(
+            inputs, schools, settings, scenario.inputs.get("roads"))
+        assignments = pd.concat([nearest, capacitated], ignore_index=True)
+        seat_cols, seat_viol = _rules.seat_warnings(schools, nearest, seats, settings)
+        schools = schools.join(seat_cols)
+        travel = nearest[nearest["school_id"].notna()].assign(
+            _pd=lambda d: d["pupils"] * d["distance_m"], _pt=lambda d: d["pupils"] * d["time_s"])
+        agg = travel.groupby("school_id").agg(p=("pupils", "sum"), d=("_pd", "sum"),
+                                              t=("_pt", "sum"), tmax=("time_s", "max"))
+        schools["mean_distance_m"] = schools["school_id"].map((agg["d"] / agg["p"]).round(0))
+        schools["mean_time_s"] = schools["school_id"].map((agg["t"] / agg["p"]).round(0))
+        schools["max_time_s"] = schools["school_id"].map(agg["tmax"].round(0))
+        walk_summary, walk_viol = _rules.walk_time_g1_3(nearest, inputs.demand, settings)
+        indicators["walk_time_g1_3"] = walk_summary
+        indicators["service_radius"] = _rules.service_radius_coverage(nearest, inputs.demand, settings)
+        indicators["seat_shortage"] = {
+            lvl: round(float(shortage.loc[shortage["level"] == lvl, "pupils_unassigned"].sum()), 1)
+            for lvl in ("primary", "junior")}
+        violation_parts += [seat_viol, walk_viol]
+    violations = pd.concat([v for v in violation_parts if len(v)], ignore_index=True) \
+        if any(len(v) for v in violation_parts) else jm_viol.iloc[0:0]
     tiers = sorted(settings["small_school_tiers"])
     counts = {
         "schools": int(len(schools)),
@@ -286,9 +382,12 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
         "violations": {str(k): int(v) for k, v in violations["rule_id"].value_counts().items()},
         "warnings": len(inputs.problems.warnings),
     }
+    if "seat_warning" in schools:
+        counts["seat_warnings"] = {str(k): int(v) for k, v in
+                                   schools["seat_warning"].value_counts().sort_index().items()}
     return Result(
         scenario=scenario, settings=settings, inputs=inputs, schools=schools, towns=towns,
         violations=violations, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        distance_method="none (road travel arrives with the travel model)",
-        counts=counts,
+        distance_method=method, counts=counts, assignments=assignments, shortage=shortage,
+        catchments=areas, indicators=indicators,
     )

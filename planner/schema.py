@@ -103,7 +103,8 @@ SCHOOL_COLUMNS: Final[tuple[str, ...]] = (
 )
 TOWN_COLUMNS: Final[tuple[str, ...]] = ("town_code", "town", "county", "lon", "lat")
 DEMAND_COLUMNS: Final[tuple[str, ...]] = (
-    "demand_id", "name", "town_code", "town", "pupils_primary", "pupils_junior", "lon", "lat",
+    "demand_id", "name", "town_code", "town", "pupils_primary", "pupils_junior", "area_type",
+    "lon", "lat",
 )
 
 _COMMON: Final[dict[str, tuple[str, ...]]] = {
@@ -141,6 +142,7 @@ DEMAND_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "name": ("name", "村庄名称", "村名", "行政村", "小区名称", "名称"),
     "pupils_primary": ("pupils_primary", "小学适龄人口", "小学学龄人口", "小学适龄儿童", "小学生数"),
     "pupils_junior": ("pupils_junior", "初中适龄人口", "初中学龄人口", "初中适龄少年", "初中生数"),
+    "area_type": ("area_type", "城乡分类代码", "城乡类别", "城乡分类", "城乡代码", "ur_code", "urban_rural"),
     **_COMMON,
 }
 
