@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import yaml
 
+from planner import coords
 from planner import io as _io
 from planner import rules as _rules
 from planner._files import sha256_of
@@ -251,19 +253,31 @@ _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "
                   ".gpkg": "lines", ".shp": "lines", ".geojson": "lines", ".json": "lines"}
 
 
-def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings):
+def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
+               towns: gpd.GeoDataFrame | None = None):
     """The road network of a scenario for a network mode (``walk`` or ``drive``), or ``None``.
 
     ``roads: none`` (or no roads input) means straight-line distance x ``circuity_factor``,
-    marked as estimates in every output.
+    marked as estimates in every output. ``roads: osm`` downloads the OpenStreetMap roads of the
+    towns' area plus ``osm_download_buffer_m`` (needs internet once; then cached).
     """
     from planner import network as net
 
     if spec is None or str(spec.path) == "none":
         return None
     if str(spec.path) == "osm":
-        raise ScenarioError("roads: osm (download from OpenStreetMap) is not available in this "
-                            "version; give a local .osm/.osm.pbf, GraphML or road-line file")
+        from planner._cache import default_cache_dir
+        from planner._download import download_osm_graphml
+
+        if towns is None or towns.geometry.is_empty.all():
+            raise ScenarioError("roads: osm needs towns with polygons or seat points to know the area")
+        metric = coords.metric_crs_for(*_lonlat(towns))
+        area = gpd.GeoSeries(towns.geometry, crs=4326).to_crs(metric).union_all()
+        area = area.convex_hull.buffer(settings["osm_download_buffer_m"])
+        polygon = gpd.GeoSeries([area], crs=metric).to_crs(4326).iloc[0]
+        path = download_osm_graphml(polygon, mode=mode, cache_dir=default_cache_dir(),
+                                    timeout_s=settings["osm_download_timeout_s"])
+        return net.network_from_graphml(path, mode=mode)
     path = spec.path
     name = path.name.lower()
     kind = next((k for suf, k in _ROAD_SUFFIXES.items() if name.endswith(suf)), None)
@@ -272,11 +286,69 @@ def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings):
     if kind == "osm":
         return net.network_from_osm(path, mode=mode)
     if kind == "lines":
-        return net.network_from_lines(path, layer=spec.layer, encoding=spec.encoding,
-                                      crs=spec.coordinate_system if spec.coordinate_system not in
-                                      (None, "gcj02", "bd09") else None)
+        cols = spec.columns or {}
+        opts = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
+                "maxspeed_column": cols.get("maxspeed")}
+        system = spec.coordinate_system
+        if system is not None and coords.parse_coordinate_system(system)[0] in ("gcj02", "bd09"):
+            from planner._files import read_layer
+            from planner.io import _geometry_to_wgs84
+
+            lines = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+            name_cs, crs = coords.parse_coordinate_system(system)
+            lines = lines.set_geometry(_geometry_to_wgs84(lines.geometry, name_cs, crs))
+            return net.network_from_lines(lines, **opts)
+        if system is not None:
+            from planner._files import read_layer
+
+            lines = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+            if lines.crs is None:
+                lines = lines.set_crs(coords.parse_coordinate_system(system)[1])
+            return net.network_from_lines(lines, **opts)
+        return net.network_from_lines(path, layer=spec.layer, encoding=spec.encoding, **opts)
     raise ScenarioError(f"{path}: unknown road file type; use .graphml, .osm, .osm.pbf, "
                         ".gpkg, .shp or .geojson")
+
+
+def _lonlat(gdf: gpd.GeoDataFrame):
+    pts = gdf.geometry.representative_point()
+    return pts.x.values, pts.y.values
+
+
+def _report_snapping(network, points, id_column, what_en, what_zh, problems: Problems,
+                     settings: Settings) -> None:
+    """List points far from any road or on a cut-off piece of network in the validation report."""
+    from planner import network as net
+
+    located = points[np.isfinite(points["lon"])]
+    if located.empty:
+        return
+    snapped = net.snap(network, located, id_column=id_column, settings=settings)
+    row_of = pd.Series(located.index, index=located[id_column].values)
+    file = points.attrs.get("file", "input")
+    limit = settings["max_snap_distance_m"]
+    for pid, r in snapped.iterrows():
+        if r["too_far"]:
+            problems.warning(
+                "far_from_road", file, row=int(row_of[pid]), column="lon/lat", ids=[pid],
+                value=round(float(r["snap_distance_m"])),
+                en=f"{what_en} {pid} is {r['snap_distance_m']:.0f} m from the nearest road of the "
+                   f"{network.mode} network (limit {limit:g} m); that straight stretch is counted "
+                   "in its travel distance",
+                zh=f"{what_zh}{pid}距最近道路 {r['snap_distance_m']:.0f} 米（上限 {limit:g} 米），"
+                   "该段按直线计入出行距离",
+                fix_en="check its coordinates or add the missing roads",
+                fix_zh="请核对坐标或补充缺失道路",
+            )
+        if r["off_main_component"]:
+            problems.warning(
+                "off_main_network", file, row=int(row_of[pid]), column="lon/lat", ids=[pid],
+                en=f"{what_en} {pid}: its nearest road is cut off from the rest of the network; "
+                   "it was joined to the main network instead",
+                zh=f"{what_zh}{pid}最近的道路与主路网不连通，已改为连接到主路网",
+                fix_en="check the road file for missing connections",
+                fix_zh="请检查路网数据是否缺少连接",
+            )
 
 
 def _network_mode(travel_mode: str) -> str:
@@ -295,7 +367,12 @@ def _catchments(inputs: Inputs, schools: gpd.GeoDataFrame, settings: Settings, r
         mode = settings[f"travel_mode_{group}"]
         nmode = _network_mode(mode)
         if nmode not in networks:
-            networks[nmode] = load_roads(roads, mode=nmode, settings=settings)
+            networks[nmode] = load_roads(roads, mode=nmode, settings=settings, towns=inputs.towns)
+            if networks[nmode] is not None:
+                _report_snapping(networks[nmode], schools, "school_id", "school", "学校",
+                                 inputs.problems, settings)
+                _report_snapping(networks[nmode], demand, "demand_id", "demand point", "需求点",
+                                 inputs.problems, settings)
         sub = groups[groups["group"] == group]
         group_settings = settings
         frames.append(ca.catchment_costs(networks[nmode], demand, schools, sub,

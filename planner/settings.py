@@ -199,6 +199,11 @@ _ALL: list[Setting] = [
     _s("share_g1_3_of_primary", 0.5, "float", "share", "equal grade sizes; set from the ledger where cohorts shrink", "A",
        "Share of primary-age children in grades 1-3 when the demand has no grade-group columns.",
        "小学适龄儿童中1-3年级所占比例（需求数据无分年级时）"),
+    _s("osm_download_timeout_s", 30.0, "float", "s", "planner convention: fail fast without internet (osmnx default is 180 s)", "A",
+       "Timeout of each request when roads are downloaded from OpenStreetMap (roads: osm).",
+       "在线下载 OpenStreetMap 路网的请求超时"),
+    _s("osm_download_buffer_m", 2000.0, "float", "m", "planner convention", "A",
+       "Margin around the towns for roads downloaded from OpenStreetMap.", "在线下载路网时乡镇范围外扩距离"),
     # --- seat warnings and balance ----------------------------------------------------------
     _s("seat_warning_yellow", 0.90, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
        "Utilisation from which a school gets a yellow seat warning.", "学位黄色预警阈值（需求/学位）"),

@@ -22,3 +22,11 @@ def shared_data() -> Path:
 def root() -> Path:
     """The repository root."""
     return ROOT
+
+
+def pytest_configure(config):
+    """Keep the network cache of the test run out of the user's home folder."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("PLANNER_CACHE_DIR", tempfile.mkdtemp(prefix="planner-test-cache-"))
