@@ -62,6 +62,7 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping
 from planner._files import atomic_write
 from planner.errors import PlannerError
 from planner.schema import (
+    BALANCE_COLUMNS,
     GRADE_COLUMNS,
     LEVEL_GRADES,
     LEVEL_LABELS,
@@ -100,7 +101,11 @@ _GRADES_ZH = [f"{cn}年级" for cn in "一二三四五六七八九"]
 LEDGER_COLUMNS: tuple[str, ...] = (
     "学校代码", "学校名称", "学段", "乡镇代码", "所属乡镇", "在校生数", *_GRADES_ZH,
     "班级数", "专任教师数", "学位数", "城乡分类代码", "经度", "纬度",
+    # 优质均衡 resource indicators (教督〔2017〕6号), synthetic
+    "高于规定学历教师数", "县级及以上骨干教师数", "体育艺术专任教师数", "教学及辅助用房面积",
+    "体育运动场馆面积", "教学仪器设备值", "网络多媒体教室数",
 )
+
 
 _JIEDAO_NAMES = [
     "古城街道", "新华街道", "文昌街道", "东城街道", "振兴街道",
@@ -713,6 +718,22 @@ def _school(rng: np.random.Generator, level: str, name: str, total: int, *, urba
             "classes": classes, "teachers": teachers, "seats": seats}
 
 
+def _balance_resources(rng: np.random.Generator, r: dict[str, Any]) -> list[int]:
+    """Synthetic 优质均衡 resources of a school, spread around the 教督〔2017〕6号 standards:
+    crowded urban schools run short of floor and sports area, small rural ones of key and
+    qualified teachers, equipment and multimedia classrooms."""
+    n, t, classes = r["enrollment"], r["teachers"], r["classes"]
+    urban = str(r["ur_code"]).startswith("1")
+    qualified = round(t * rng.uniform(0.8, 1.0) if urban else t * rng.uniform(0.55, 0.95))
+    key = round(n / 100 * (rng.uniform(0.8, 2.2) if urban else rng.uniform(0.0, 1.6)))
+    pe_arts = round(t * (rng.uniform(0.10, 0.20) if urban else rng.uniform(0.03, 0.15)))
+    area = round(n * (rng.uniform(3.0, 6.5) if urban else rng.uniform(4.0, 11.0)))
+    sports = round(n * (rng.uniform(3.5, 11.0) if urban else rng.uniform(6.0, 30.0)))
+    equipment = round(n * (rng.uniform(1800, 4200) if urban else rng.uniform(600, 3500)), -2)
+    multimedia = round(classes * (rng.uniform(0.9, 1.2) if urban else rng.uniform(0.2, 1.1)))
+    return [int(v) for v in (qualified, key, pe_arts, area, sports, equipment, multimedia)]
+
+
 def _build_schools(rng: np.random.Generator, f: _Frame, vil: pd.DataFrame,
                    node_tree: cKDTree) -> list[dict[str, Any]]:
     """List the schools: large urban schools in the core, and per rural town its schools."""
@@ -900,7 +921,9 @@ def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
     recs.sort(key=lambda r: (frame.town_codes[r["town"]], _LEVEL_ORDER.index(r["level"]),
                              r["name"]))
     rows, ledger_rows = [], []
+    balance_rng = np.random.default_rng([seed, 7])  # own stream: other values stay as they were
     for k, r in enumerate(recs, start=1):
+        r["balance"] = _balance_resources(balance_rng, r)
         pt = wgs(Point(r["xy"]))
         grades = [r["grades"].get(g) for g in range(1, 10)]
         code, town = frame.town_codes[r["town"]], frame.town_names[r["town"]]
@@ -910,11 +933,11 @@ def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
                      **dict(zip(GRADE_COLUMNS, grades, strict=True)),
                      "classes": r["classes"], "teachers": r["teachers"], "seats": r["seats"],
                      "area_type": parse_area_type(r["ur_code"]), "lon": pt.x, "lat": pt.y,
-                     "ur_code": r["ur_code"]})
+                     "ur_code": r["ur_code"], **dict(zip(BALANCE_COLUMNS, r["balance"]))})
         ledger_rows.append([sid, r["name"], LEVEL_LABELS[r["level"]]["zh"], code, town,
                             r["enrollment"], *grades, r["classes"], r["teachers"], r["seats"],
-                            r["ur_code"], pt.x, pt.y])
-    sdf = pd.DataFrame(rows, columns=[*SCHOOL_COLUMNS, "ur_code"])
+                            r["ur_code"], pt.x, pt.y, *r["balance"]])
+    sdf = pd.DataFrame(rows, columns=[*SCHOOL_COLUMNS, "ur_code", *BALANCE_COLUMNS])
     for col in [*GRADE_COLUMNS, "seats"]:
         sdf[col] = sdf[col].astype("Int64")
     schools = gpd.GeoDataFrame(sdf, geometry=gpd.points_from_xy(sdf["lon"], sdf["lat"]),

@@ -38,6 +38,7 @@ from planner._files import is_table, read_layer, read_table
 from planner._validate import Problems
 from planner.schema import (
     AREA_TYPES,
+    BALANCE_COLUMNS,
     DEMAND_ALIASES,
     GRADE_COLUMNS,
     LEVEL_GRADES,
@@ -317,6 +318,7 @@ def read_schools(
         df["level"] = levels
     counts = ["enrollment", *GRADE_COLUMNS, "classes", "teachers", "seats"]
     parse_numbers(df, counts, colmap=colmap, file=file, problems=own, required=("enrollment",))
+    parse_numbers(df, list(BALANCE_COLUMNS), colmap=colmap, file=file, problems=own, integer=False)
     if "area_type" in df:
         _parse_area_types(df, colmap, values.get("area_type"), file, own)
     else:

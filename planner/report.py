@@ -71,6 +71,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
              "map.html"]
     if result.assignments is not None:
         names += ["assignments.csv", "shortage.csv", "catchments.geojson"]
+    if result.balance is not None:
+        names += ["balance.csv", "balance_cv.csv"]
     _guard_inputs(out_dir, result.inputs.files, names)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -91,6 +93,12 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
         areas = result.catchments.copy()
         areas["geometry"] = areas.geometry.simplify(0.00005)
         paths["catchments"] = atomic_write(out_dir / "catchments.geojson", areas.to_json(drop_id=True))
+    if result.balance is not None:
+        paths["balance"] = write_csv(result.balance, out_dir / "balance.csv")
+        cv = result.balance_cv.merge(
+            result.balance_contributors.groupby(["level", "indicator"])["name"].agg("、".join)
+            .rename("pulled_up_most_by").reset_index(), on=["level", "indicator"], how="left")
+        paths["balance_cv"] = write_csv(cv, out_dir / "balance_cv.csv")
     summary = {
         "tool": "planner",
         "version": __version__,

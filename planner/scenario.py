@@ -247,6 +247,9 @@ class Result:
     shortage: pd.DataFrame | None = None
     catchments: gpd.GeoDataFrame | None = None
     indicators: dict[str, Any] = field(default_factory=dict)
+    balance: pd.DataFrame | None = None
+    balance_cv: pd.DataFrame | None = None
+    balance_contributors: pd.DataFrame | None = None
 
 
 _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
@@ -445,6 +448,15 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
             lvl: round(float(shortage.loc[shortage["level"] == lvl, "pupils_unassigned"].sum()), 1)
             for lvl in ("primary", "junior")}
         violation_parts += [seat_viol, walk_viol]
+    balance_tables = _balance(schools, settings)
+    if balance_tables is not None:
+        violation_parts.append(balance_tables[3])
+        indicators["balance"] = {
+            "schools_meeting_standard": int((balance_tables[0]["meets_standard"] == True).sum()),  # noqa: E712
+            "schools_judged": int(balance_tables[0]["meets_standard"].notna().sum()),
+            "cv_over_limit": [f"{r.level}/{r.indicator}" for r in balance_tables[1].itertuples()
+                              if r.ok is False],
+        }
     violations = pd.concat([v for v in violation_parts if len(v)], ignore_index=True) \
         if any(len(v) for v in violation_parts) else jm_viol.iloc[0:0]
     tiers = sorted(settings["small_school_tiers"])
@@ -467,4 +479,35 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
         violations=violations, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         distance_method=method, counts=counts, assignments=assignments, shortage=shortage,
         catchments=areas, indicators=indicators,
+        balance=None if balance_tables is None else balance_tables[0],
+        balance_cv=None if balance_tables is None else balance_tables[1],
+        balance_contributors=None if balance_tables is None else balance_tables[2],
     )
+
+
+def _balance(schools: pd.DataFrame, settings: Settings):
+    """The 优质均衡 panel when the ledger has any of its columns, else ``None``."""
+    from planner import balance
+    from planner.schema import BALANCE_COLUMNS
+
+    if not any(c in schools and schools[c].notna().any() for c in BALANCE_COLUMNS):
+        return None
+    ind = balance.school_indicators(schools, settings)
+    cv = balance.cv_panel(ind, settings)
+    contrib = balance.cv_contributors(ind)
+    rule = _rules.Rule("balance_cv", ("cv_limit_primary", "cv_limit_junior"),
+                       "教督〔2017〕6号", "校际差异系数超限", "coefficient of variation above the limit")
+    rows = []
+    for r in cv.itertuples():
+        if r.ok is False:
+            lvl_zh = "小学" if r.level == "primary" else "初中"
+            rows.append([rule.rule_id, "county", f"{r.level}/{r.indicator}", r.indicator, r.cv, r.limit,
+                         f"{lvl_zh}“{r.indicator}”校际差异系数 {r.cv:.3f}，超过 {r.limit:.2f}",
+                         f"{r.level} {r.indicator}: CV {r.cv:.3f} above {r.limit:.2f}", rule.source])
+    for r in ind[ind["meets_standard"] == False].itertuples():  # noqa: E712
+        rows.append(["balance_school", "school", r.school_id, r.name, r.indicators_met,
+                     settings["balance_min_met"],
+                     f"{r.name}（{'小学' if r.level == 'primary' else '初中'}部分）7项资源指标仅 {r.indicators_met} 项达标",
+                     f"{r.name} ({r.level} part) meets only {r.indicators_met} of 7 resource standards",
+                     rule.source])
+    return ind, cv, contrib, pd.DataFrame(rows, columns=_rules.VIOLATION_COLUMNS)

@@ -26,6 +26,7 @@ __all__ = [
     "AREA_TYPE_ALIASES",
     "NBS_URBAN_RURAL",
     "GRADE_COLUMNS",
+    "BALANCE_COLUMNS",
     "normalise_header",
     "canonical_columns",
     "parse_level",
@@ -126,8 +127,20 @@ SCHOOL_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "teachers": ("teachers", "专任教师数", "教师数", "专任教师"),
     "seats": ("seats", "学位数", "核定学位", "核定学位数", "学位"),
     "area_type": ("area_type", "城乡类别", "城乡分类代码", "城乡分类", "城乡属性", "城乡代码", "urban_rural"),
+    # 优质均衡 resources (教督〔2017〕6号), optional
+    "teachers_qualified": ("teachers_qualified", "高于规定学历教师数", "高学历教师数"),
+    "key_teachers": ("key_teachers", "县级及以上骨干教师数", "骨干教师数"),
+    "pe_arts_teachers": ("pe_arts_teachers", "体育艺术专任教师数", "体育、艺术专任教师数", "体艺教师数"),
+    "teaching_area_m2": ("teaching_area_m2", "教学及辅助用房面积", "教学及辅助用房面积（平方米）"),
+    "sports_area_m2": ("sports_area_m2", "体育运动场馆面积", "运动场馆面积", "体育运动场馆面积（平方米）"),
+    "equipment_value_yuan": ("equipment_value_yuan", "教学仪器设备值", "教学仪器设备值（元）"),
+    "multimedia_classrooms": ("multimedia_classrooms", "网络多媒体教室数", "多媒体教室数"),
     **_COMMON,
 }
+BALANCE_COLUMNS: Final[tuple[str, ...]] = (
+    "teachers_qualified", "key_teachers", "pe_arts_teachers", "teaching_area_m2",
+    "sports_area_m2", "equipment_value_yuan", "multimedia_classrooms",
+)
 
 TOWN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "town_code": _COMMON["town_code"],
