@@ -459,6 +459,13 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
         }
     violations = pd.concat([v for v in violation_parts if len(v)], ignore_index=True) \
         if any(len(v) for v in violation_parts) else jm_viol.iloc[0:0]
+    disabled = {r.strip() for r in settings["rules_disabled"].split(",") if r.strip()}
+    known = set(_rules.RULES) | {"balance_cv", "balance_school"}
+    unknown = disabled - known
+    if unknown:
+        raise ScenarioError(f"rules_disabled names unknown rule(s) {sorted(unknown)}; "
+                            f"known: {sorted(known)}")
+    violations = violations[~violations["rule_id"].isin(disabled)].reset_index(drop=True)
     tiers = sorted(settings["small_school_tiers"])
     counts = {
         "schools": int(len(schools)),

@@ -227,6 +227,9 @@ _ALL: list[Setting] = [
        "The 7 resource standards a junior middle school must meet (优质均衡).", "初中优质均衡7项资源配置标准"),
     _s("balance_min_met", 6, "int", "indicators of 7", JIAODU_2017, "V",
        "A school must meet at least this many of the 7 resource standards.", "每所学校至少达标的指标项数"),
+    _s("rules_disabled", "", "str", "comma-separated rule ids", "planner convention", "A",
+       "Rules switched off for a scenario (e.g. 'walk_time_g1_3,class_size'); see `planner settings`.",
+       "本方案停用的规则（逗号分隔的规则编号）", minimum=None),
     # --- estates ----------------------------------------------------------------------------
     _s("pupils_primary_per_1000_residents", 40.0, "float", "pupils per 1,000 residents",
        "no Shandong value found; post-2020 cohorts 35-45 (derivation in DOMAIN.md)", "A",

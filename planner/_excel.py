@@ -1,0 +1,757 @@
+"""The Excel report of a run (``report.xlsx``): one sheet per table, in Chinese or English.
+
+A planner takes this file to a meeting, so it is laid out for people, not programs: Chinese
+(or English) sheet names and headers with units, level / area type / warning bands in words,
+frozen header rows, columns as wide as their content (CJK characters count double), number
+formats, red and yellow fills on seat warnings and broken rules, autofilters, and a first sheet
+(说明 / About) that states the scenario, the date, the tool version, the inputs with their sha256,
+the settings changed from the defaults, and the key counts and indicators.
+
+The report renders results; it never computes them (only unit conversions for display, such as
+``time_s`` shown as minutes in a column labelled so, and names joined to ids).
+
+Adding a sheet is one call of :func:`_add_table_sheet` with a key of :data:`SHEET_TITLES` and
+column names that have labels in :data:`COLUMN_LABELS` (formats in ``_FORMATS``, fills in
+``_FILLS``)::
+
+    _add_table_sheet(wb, "candidates", result.candidates, CANDIDATE_COLUMNS, lang=lang)
+
+The file is written atomically and is byte-for-byte the same for the same result (the date in the
+file is the run's ``created`` time).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from planner import __version__
+from planner._files import atomic_write
+from planner.rules import RULES
+from planner.schema import AREA_TYPE_LABELS, GRADE_COLUMNS, LEVEL_LABELS
+
+__all__ = [
+    "write_report_xlsx",
+    "SHEET_TITLES",
+    "COLUMN_LABELS",
+    "SCHOOL_SHEET_COLUMNS",
+    "TOWN_SHEET_COLUMNS",
+    "SEAT_WARNING_SHEET_COLUMNS",
+    "VIOLATION_SHEET_COLUMNS",
+    "ASSIGNMENT_SHEET_COLUMNS",
+    "SETTING_SHEET_COLUMNS",
+    "INPUT_CHECK_SHEET_COLUMNS",
+]
+
+Lang = Literal["zh", "en"]
+_LANGS = ("zh", "en")
+
+# --- vocabulary ---------------------------------------------------------------------------------
+
+#: Sheet key -> (Chinese name, English name). Excel allows 31 characters and no ``[]:*?/\``.
+SHEET_TITLES: dict[str, tuple[str, str]] = {
+    "about": ("说明", "About"),
+    "schools": ("学校", "Schools"),
+    "towns": ("乡镇", "Towns"),
+    "seat_warnings": ("学位预警", "Seat warnings"),
+    "violations": ("规则检查", "Violations"),
+    "assignments": ("分配", "Assignments"),
+    "settings": ("设置", "Settings"),
+    "input_checks": ("数据检查", "Input checks"),
+    # sheets of later issues
+    "candidates": ("撤并候选", "Consolidation candidates"),
+    "layouts": ("行星卫星", "Planet-satellite layouts"),
+    "balance": ("均衡指标", "Balance indicators"),
+    "comparison": ("方案对比", "Scenario comparison"),
+}
+
+_GRADE_ZH = "一二三四五六七八九"
+
+#: Column -> (Chinese header, English header), units included. The one place headers live.
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    # schools
+    "school_id": ("学校代码", "school id"),
+    "name": ("名称", "name"),
+    "level": ("学段", "level"),
+    "town_code": ("乡镇代码", "town code"),
+    "town": ("乡镇", "town"),
+    "county": ("县（区）", "county"),
+    "enrollment": ("在校生（人）", "pupils"),
+    **{g: (f"{_GRADE_ZH[i]}年级（人）", f"grade {i + 1} (pupils)")
+       for i, g in enumerate(GRADE_COLUMNS)},
+    "classes": ("班级数", "classes"),
+    "teachers": ("教师数", "teachers"),
+    "seats": ("学位数", "seats"),
+    "seats_source": ("学位数来源", "seats from"),
+    "area_type": ("城乡类别", "area type"),
+    "lon": ("经度（WGS-84）", "longitude (WGS-84)"),
+    "lat": ("纬度（WGS-84）", "latitude (WGS-84)"),
+    "small_tier": ("小规模学校分档", "small-school tier"),
+    "size_cap": ("规模上限（人）", "size cap (pupils)"),
+    "over_size_cap": ("超规模", "above size cap"),
+    "avg_class_size": ("平均班额（人/班）", "average class size (pupils/class)"),
+    "class_size_limit": ("标准班额（人/班）", "standard class size (pupils/class)"),
+    "over_class_size": ("超标准班额", "above standard class size"),
+    "assigned_primary": ("就近入学需求：小学（人）", "children nearest: primary"),
+    "assigned_junior": ("就近入学需求：初中（人）", "children nearest: junior"),
+    "assigned_pupils": ("就近入学需求（人）", "children nearest to it"),
+    "utilisation": ("需求/学位", "demand / seats"),
+    "seat_warning": ("学位预警", "seat warning"),
+    "mean_distance_m": ("平均距离（米）", "mean distance (m)"),
+    "mean_time_min": ("平均时间（分钟）", "mean time (min)"),
+    "max_time_min": ("最长时间（分钟）", "longest time (min)"),
+    "town_match": ("乡镇匹配方式", "town matched by"),
+    # towns
+    "town_type": ("乡镇类型", "town type"),
+    "schools": ("学校数", "schools"),
+    "small_schools": ("小规模学校数", "small schools"),
+    "junior_middle_schools": ("开设7-9年级学校数", "schools teaching grades 7-9"),
+    "junior_middle_rule_ok": ("符合每乡镇一所初中", "one junior middle school per town met"),
+    "pupils_primary": ("小学适龄人口（人）", "primary-age children"),
+    "pupils_junior": ("初中适龄人口（人）", "junior-age children"),
+    # violations
+    "rule_id": ("规则", "rule"),
+    "object_type": ("对象类型", "object type"),
+    "object_id": ("对象代码", "object id"),
+    "value": ("数值", "value"),
+    "limit": ("限值", "limit"),
+    "message": ("说明", "message"),
+    "source": ("依据", "source"),
+    # assignments
+    "demand_id": ("需求点代码", "demand point id"),
+    "demand_name": ("需求点", "demand point"),
+    "school_name": ("学校", "school"),
+    "group": ("年级组", "grade group"),
+    "pupils": ("学生数（人）", "pupils"),
+    "distance_m": ("距离（米）", "distance (m)"),
+    "time_min": ("时间（分钟）", "time (min)"),
+    "mode": ("出行方式", "travel mode"),
+    "method": ("分配方法", "method"),
+    "estimate": ("直线估算", "straight-line estimate"),
+    "status": ("状态", "status"),
+    # settings
+    "setting": ("设置项", "setting"),
+    "default": ("默认值", "default"),
+    "unit": ("单位", "unit"),
+    "origin": ("取值来自", "set by"),
+    "confidence": ("可信度", "confidence"),
+    "description": ("含义", "description"),
+    # input checks
+    "severity": ("级别", "severity"),
+    "code": ("问题类型", "problem"),
+    "file": ("文件", "file"),
+    "row": ("行号", "row"),
+    "column": ("列", "column"),
+    "fix": ("修改建议", "fix"),
+    "ids": ("相关代码", "ids"),
+}
+
+_MODE = {
+    "walk_g1_3": ("步行（1-3年级速度）", "walk (grades 1-3 speed)"),
+    "walk_g4_9": ("步行（4-9年级速度）", "walk (grades 4-9 speed)"),
+    "bicycle": ("骑行", "bicycle"),
+    "bus": ("校车/公交", "bus"),
+}
+
+#: Column -> value -> (zh, en): words for the codes in the tables.
+VALUE_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
+    "level": {k: (v["zh"], v["en"]) for k, v in LEVEL_LABELS.items()},
+    "area_type": {k: (v["zh"], v["en"]) for k, v in AREA_TYPE_LABELS.items()},
+    "seat_warning": {"red": ("红色预警", "red"), "yellow": ("黄色预警", "yellow"),
+                     "ok": ("正常", "ok"), "unknown": ("无学位数", "unknown (no seats)")},
+    "seats_source": {"ledger": ("台账", "ledger"),
+                     "classes x class size": ("班级数×标准班额", "classes x class size")},
+    "town_match": {"code": ("代码", "code"), "name": ("名称", "name"),
+                   "location": ("位置", "location"), "none": ("未匹配", "none")},
+    "method": {"nearest": ("就近", "nearest"), "capacitated": ("按学位容量", "within seats")},
+    "status": {"ok": ("正常", "ok"), "no_seat": ("无剩余学位", "no seat left"),
+               "no_school_within_cutoff": ("范围内无学校", "no school within cut-off")},
+    "group": {"g1_3": ("1-3年级", "grades 1-3"), "g4_6": ("4-6年级", "grades 4-6"),
+              "g7_9": ("7-9年级", "grades 7-9")},
+    "mode": _MODE,
+    "object_type": {"school": ("学校", "school"), "town": ("乡镇", "town"),
+                    "village": ("村庄/小区", "village / estate")},
+    "severity": {"error": ("错误", "error"), "warning": ("警告", "warning")},
+    "origin": {"default": ("默认值", "default"), "scenario": ("情景文件", "scenario file"),
+               "cli": ("命令行", "command line"), "call": ("程序调用", "program call")},
+    "confidence": {"V": ("V 已核实来源", "V verified"), "P": ("P 部分核实", "P partly verified"),
+                   "M": ("M 推算，待确认", "M derived, to confirm"),
+                   "A": ("A 假设，宜按本地设定", "A assumption, set locally")},
+    "unit": {"pupils": ("人", "pupils"), "m": ("米", "m"), "km": ("公里", "km"),
+             "s": ("秒", "s"), "minutes": ("分钟", "minutes"), "m/s": ("米/秒", "m/s"),
+             "km/h": ("公里/小时", "km/h"), "pupils per class": ("人/班", "pupils per class"),
+             "schools": ("所", "schools"), "share": ("比例", "share"), "yes/no": ("是/否", "yes/no"),
+             "demand / seats": ("需求/学位", "demand / seats"),
+             "mode name": ("出行方式名", "mode name"),
+             "pupils per 1,000 residents": ("人/千人", "pupils per 1,000 residents"),
+             "coefficient of variation": ("差异系数", "coefficient of variation"),
+             "ratio road/straight-line": ("路网/直线距离比", "ratio road/straight-line")},
+}
+
+_TIER_RE = re.compile(r"^lt(\d+)$")
+_BOOL = {True: ("是", "yes"), False: ("否", "no")}
+
+# --- formats and fills --------------------------------------------------------------------------
+
+INT = "#,##0"
+DEC1 = "#,##0.0"
+PCT = "0.0%"
+COORD = "0.000000"
+
+_FORMATS: dict[str, str] = {
+    **{c: INT for c in ("enrollment", *GRADE_COLUMNS, "classes", "teachers", "seats", "size_cap",
+                        "class_size_limit", "mean_distance_m", "distance_m", "schools",
+                        "small_schools", "junior_middle_schools", "row")},
+    **{c: DEC1 for c in ("avg_class_size", "assigned_primary", "assigned_junior",
+                         "assigned_pupils", "mean_time_min", "max_time_min", "time_min",
+                         "pupils", "pupils_primary", "pupils_junior")},
+    "utilisation": PCT,
+    "lon": COORD,
+    "lat": COORD,
+}
+
+RED = "FFC7CE"     # Excel's "light red fill"
+YELLOW = "FFEB9C"  # Excel's "yellow fill"
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_BANDS = {"red": RED, "yellow": YELLOW}
+
+RowFill = Callable[[Mapping[str, Any]], "str | None"]
+
+
+def _band(row: Mapping[str, Any]) -> str | None:
+    return _BANDS.get(row.get("seat_warning"))
+
+
+def _when(column: str, value: Any, colour: str = RED) -> RowFill:
+    return lambda row: colour if row.get(column) is value else None
+
+
+#: Column -> function of the (untranslated) row giving the cell's fill colour, or None.
+_FILLS: dict[str, RowFill] = {
+    "seat_warning": _band,
+    "utilisation": _band,
+    "over_size_cap": _when("over_size_cap", True),
+    "enrollment": _when("over_size_cap", True),
+    "over_class_size": _when("over_class_size", True),
+    "avg_class_size": _when("over_class_size", True),
+    "junior_middle_rule_ok": _when("junior_middle_rule_ok", False),
+    "junior_middle_schools": _when("junior_middle_rule_ok", False),
+}
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of a sheet when it needs more than its name: a format or a fill of its own."""
+
+    name: str
+    number_format: str | None = None
+    fill: RowFill | None = None
+
+
+ColumnSpec = Sequence["str | Col"]
+
+# --- the columns of each sheet -----------------------------------------------------------------
+
+SCHOOL_SHEET_COLUMNS: list[str | Col] = [
+    "school_id", "name", "level", "town_code", "town", "county", "enrollment", *GRADE_COLUMNS,
+    "classes", "teachers", "seats", "seats_source", "area_type", "small_tier",
+    "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
+    "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
+    "mean_distance_m", "mean_time_min", "max_time_min", "lon", "lat", "town_match",
+]
+TOWN_SHEET_COLUMNS: list[str | Col] = [
+    "town_code", "town", "county", "town_type", "schools", "enrollment", "small_schools",
+    "junior_middle_schools", "junior_middle_rule_ok", "pupils_primary", "pupils_junior",
+    "lon", "lat",
+]
+SEAT_WARNING_SHEET_COLUMNS: list[str | Col] = [
+    "school_id", "name", "level", "town", "seats", "seats_source", "assigned_primary",
+    "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
+]
+VIOLATION_SHEET_COLUMNS: list[str | Col] = [
+    "rule_id", "object_type", "object_id", "name", Col("value", fill=lambda row: RED), "limit",
+    "message", "source",
+]
+ASSIGNMENT_SHEET_COLUMNS: list[str | Col] = [
+    "method", "group", "level", "demand_id", "demand_name", "pupils", "school_id", "school_name",
+    "distance_m", "time_min", "mode", "estimate", "status",
+]
+SETTING_SHEET_COLUMNS: list[str | Col] = [
+    "setting", "value", "default", "unit", "origin", "source", "confidence", "description",
+]
+INPUT_CHECK_SHEET_COLUMNS: list[str | Col] = [
+    "severity", "code", "file", "row", "column", "value", "message", "fix", "ids",
+]
+
+# --- cells ------------------------------------------------------------------------------------
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, (float, np.floating)) and math.isnan(value)
+
+
+def _plain(value: Any) -> Any:
+    """Python scalars for openpyxl; lists and mappings as readable text."""
+    if _missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(_plain(v)) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    if isinstance(value, float) and math.isinf(value):
+        return str(value)
+    return value
+
+
+def _label_value(column: str, value: Any, lang: str) -> Any:
+    """The cell value of ``value`` in ``column``: codes in words, booleans as 是/否 or yes/no."""
+    value = _plain(value)
+    if isinstance(value, bool):
+        return _pick(_BOOL[value], lang)
+    if not isinstance(value, str):
+        return value
+    words = VALUE_LABELS.get(column)
+    if words and value in words:
+        return _pick(words[value], lang)
+    if column == "rule_id" and value in RULES:  # looked up late: rules may be added later
+        return RULES[value].title_zh if lang == "zh" else RULES[value].title_en
+    if column == "small_tier":
+        m = _TIER_RE.match(value)
+        if m:
+            return f"少于{m.group(1)}人" if lang == "zh" else f"under {m.group(1)} pupils"
+    return value
+
+
+def _text_width(text: str) -> int:
+    """Display width: CJK (wide and full-width) characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _shown(value: Any, number_format: str | None) -> str:
+    """Roughly the text Excel shows for a value, for fitting column widths."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if number_format == PCT:
+        return f"{value:.1%}"
+    if number_format == INT:
+        return f"{value:,.0f}"
+    if number_format == DEC1:
+        return f"{value:,.1f}"
+    if number_format == COORD:
+        return f"{value:.6f}"
+    return str(round(value, 4))
+
+
+def _set(ws: Worksheet, row: int, col: int, value: Any):
+    """Write a cell; text is always text (a leading ``=`` never becomes a formula)."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    return cell
+
+
+def _fit_widths(ws: Worksheet, widths: Iterable[int], *, minimum: int = 6,
+                maximum: int = 60) -> None:
+    for j, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(j)].width = max(minimum, min(maximum, w + 2))
+
+
+# --- sheets -----------------------------------------------------------------------------------
+
+
+def _add_table_sheet(
+    wb: Workbook,
+    title: str,
+    df: pd.DataFrame,
+    columns: ColumnSpec,
+    *,
+    lang: str,
+    freeze_columns: int = 0,
+) -> Worksheet:
+    """Add one table as a sheet: labelled header, words for codes, formats, fills, filter.
+
+    Parameters
+    ----------
+    wb
+        The workbook.
+    title
+        A key of :data:`SHEET_TITLES` (the sheet is named in ``lang``).
+    df
+        The table; its columns keep their codes (``primary``, ``red``), the sheet shows words.
+    columns
+        The columns to show, in order: names (labels from :data:`COLUMN_LABELS`, format from
+        ``_FORMATS``, fill from ``_FILLS``) or :class:`Col` with a format or fill of their own.
+        Columns absent from ``df`` are left out (a run without demand has no utilisation).
+    lang
+        ``"zh"`` or ``"en"``.
+    freeze_columns
+        How many leading columns stay in view when scrolling right (the header row always does).
+    """
+    ws = wb.create_sheet(_pick(SHEET_TITLES[title], lang))
+    specs = [c if isinstance(c, Col) else Col(c) for c in columns]
+    specs = [c for c in specs if c.name in df.columns]
+    formats = [c.number_format or _FORMATS.get(c.name) for c in specs]
+    fills = [c.fill or _FILLS.get(c.name) for c in specs]
+    widths = []
+    bold = Font(bold=True)
+    for j, spec in enumerate(specs, 1):
+        label = _pick(COLUMN_LABELS.get(spec.name, (spec.name, spec.name)), lang)
+        cell = _set(ws, 1, j, label)
+        cell.font = bold
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        cell.border = Border(bottom=Side(style="thin"))
+        widths.append(_text_width(label))
+    fill_cache: dict[str, PatternFill] = {}
+    records = df[[c.name for c in specs]].to_dict("records")
+    for i, raw in enumerate(records, 2):
+        for j, (spec, fmt, fill) in enumerate(zip(specs, formats, fills), 1):
+            value = _label_value(spec.name, raw[spec.name], lang)
+            cell = _set(ws, i, j, value)
+            if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = fmt
+            colour = fill(raw) if fill else None
+            if colour:
+                cell.fill = fill_cache.setdefault(colour, PatternFill("solid", fgColor=colour))
+            widths[j - 1] = max(widths[j - 1], _text_width(_shown(value, fmt)))
+    _fit_widths(ws, widths)
+    ws.freeze_panes = ws.cell(row=2, column=freeze_columns + 1).coordinate
+    if specs:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(specs))}{max(1, len(records) + 1)}"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return ws
+
+
+# About sheet ---------------------------------------------------------------------------------
+
+_ABOUT = {
+    "scenario": ("情景", "Scenario"),
+    "scenario_file": ("情景文件", "Scenario file"),
+    "created": ("生成时间", "Created"),
+    "version": ("工具版本", "Tool version"),
+    "data": ("数据性质", "Data"),
+    "synthetic": ("合成示范数据 synthetic demo data", "合成示范数据 synthetic demo data"),
+    "distance_method": ("距离计算方法", "Distance method"),
+    "inputs": ("输入文件", "Inputs"),
+    "input": ("输入", "input"),
+    "file": ("文件", "file"),
+    "sha256": ("SHA-256", "SHA-256"),
+    "coordinate_system": ("坐标系", "coordinate system"),
+    "changed": ("与默认值不同的设置", "Settings changed from the defaults"),
+    "none_changed": ("无（全部为默认值）", "none (all defaults)"),
+    "counts": ("主要数量", "Key counts"),
+    "indicators": ("主要指标", "Indicators"),
+    "sheets": ("工作表", "Sheets"),
+}
+_INPUT_NAMES = {"schools": ("学校", "schools"), "towns": ("乡镇", "towns"),
+                "demand": ("需求点（村庄、小区）", "demand (villages, estates)"),
+                "roads": ("路网", "roads")}
+_METHODS = (("road network", ("路网最短路径", "road network")),
+            ("straight line", ("直线距离×绕行系数（估算）", "straight line x circuity (estimate)")),
+            ("none", ("未计算（无需求点输入）", "not computed (no demand input)")))
+
+#: Keys of ``counts`` and ``indicators`` -> (zh, en); sub-keys of a count are labelled with the
+#: vocabulary of the column named in ``_COUNT_VOCABULARY``.
+_KEY_LABELS: dict[str, tuple[str, str]] = {
+    "schools": ("学校数", "schools"),
+    "schools_by_level": ("按学段学校数", "schools by level"),
+    "small_schools_by_tier": ("小规模学校", "small schools"),
+    "towns": ("乡镇数", "towns"),
+    "towns_without_junior_middle_school": ("无初中的乡镇数", "towns without a junior middle school"),
+    "demand_points": ("需求点数", "demand points"),
+    "violations": ("规则检查", "rule violations"),
+    "warnings": ("数据检查警告数", "input-check warnings"),
+    "seat_warnings": ("学位预警", "seat warnings"),
+    "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
+    "pupils_g1_3": ("1-3年级学生（人）", "pupils in grades 1-3"),
+    "limit_min": ("步行时间上限（分钟）", "limit (min)"),
+    "mode": ("出行方式", "travel mode"),
+    "estimate": ("直线估算", "straight-line estimate"),
+    "pupils_without_school": ("无可达学校（人）", "pupils without a school"),
+    "service_radius": ("城镇服务半径覆盖", "urban service-radius coverage"),
+    "computed": ("已计算", "computed"),
+    "radius_m": ("服务半径（米）", "radius (m)"),
+    "pupils": ("适龄人口（人）", "children"),
+    "within": ("半径内（人）", "within the radius"),
+    "share_within": ("半径内占比", "share within the radius"),
+    "seat_shortage": ("学位缺口（人）", "pupils without a seat"),
+}
+_COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
+                     "violations": "rule_id", "seat_warnings": "seat_warning", "mode": "mode"}
+_OVER_RE = re.compile(r"^(pupils|share)_over_(\d+)_min$")
+
+
+def _key_label(key: str, parent: str | None, lang: str) -> str:
+    if parent in _COUNT_VOCABULARY:
+        return str(_label_value(_COUNT_VOCABULARY[parent], key, lang))
+    if key in _KEY_LABELS:
+        return _pick(_KEY_LABELS[key], lang)
+    if key in LEVEL_LABELS:
+        return LEVEL_LABELS[key][lang]
+    m = _OVER_RE.match(key)
+    if m:
+        what, minutes = m.groups()
+        if what == "pupils":
+            return f"步行超过{minutes}分钟（人）" if lang == "zh" else f"walk over {minutes} min"
+        return f"步行超过{minutes}分钟占比" if lang == "zh" else f"share walking over {minutes} min"
+    return key
+
+
+def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
+             parent: str | None = None) -> list[tuple[str, Any, str | None]]:
+    """(label, value, number format) rows of a nested dict of counts or indicators."""
+    rows: list[tuple[str, Any, str | None]] = []
+    sep = "：" if lang == "zh" else ": "
+    for key, value in tree.items():
+        label = path + (_key_label(str(key), parent, lang),)
+        if isinstance(value, Mapping):
+            rows += _flatten(value, lang, label, str(key))
+            continue
+        if key == "mode":
+            value = _label_value("mode", value, lang)
+        elif isinstance(value, (bool, np.bool_)):
+            value = _label_value("", value, lang)
+        fmt = PCT if str(key).startswith("share") else (
+            INT if isinstance(value, (int, np.integer)) else DEC1)
+        rows.append((sep.join(label), _plain(value), fmt))
+    return rows
+
+
+def _method_label(method: str, lang: str) -> str:
+    for start, pair in _METHODS:
+        if method.startswith(start):
+            return f"{_pick(pair, lang)}（{method}）" if lang == "zh" else method
+    return method
+
+
+def _add_about_sheet(wb: Workbook, result, lang: str, sheets: list[str]) -> Worksheet:
+    ws = wb.create_sheet(_pick(SHEET_TITLES["about"], lang), 0)
+    t = lambda key: _pick(_ABOUT[key], lang)  # noqa: E731
+    bold = Font(bold=True)
+    widths = [0, 0, 0, 0]
+    row = 1
+
+    def put(values: Sequence[Any], *, font: Font | None = None,
+            formats: Sequence[str | None] = (), fit: bool = True) -> None:
+        nonlocal row
+        for j, value in enumerate(values, 1):
+            cell = _set(ws, row, j, value)
+            if font is not None:
+                cell.font = font
+            fmt = formats[j - 1] if j - 1 < len(formats) else None
+            if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+                cell.number_format = fmt
+            if fit:
+                widths[j - 1] = max(widths[j - 1], _text_width(_shown(value, fmt)))
+        row += 1
+
+    scenario = result.scenario
+    put([scenario.title], font=Font(bold=True, size=14), fit=False)  # may overflow into B
+    if scenario.synthetic:
+        put([t("data"), t("synthetic")], font=Font(bold=True, color="C00000"))
+    put([t("scenario"), scenario.name])
+    put([t("scenario_file"), str(scenario.path) if scenario.path else None])
+    put([t("created"), str(result.created).replace("T", " ")])
+    put([t("version"), f"planner {__version__}"])
+    put([t("distance_method"), _method_label(str(result.distance_method), lang)])
+    row += 1
+    put([t("inputs")], font=bold)
+    put([t("input"), t("file"), t("sha256"), t("coordinate_system")], font=bold)
+    mono = Font(name="Consolas")
+    for key, info in result.inputs.files.items():
+        put([_pick(_INPUT_NAMES.get(key, (key, key)), lang), info.get("path"), info.get("sha256"),
+             info.get("coordinate_system")])
+        ws.cell(row=row - 1, column=3).font = mono
+    row += 1
+    put([t("changed")], font=bold)
+    changed = [r for r in result.settings.to_records() if r["origin"] != "default"]
+    for r in changed:
+        put([r["name"], _plain(r["value"]), _label_value("origin", r["origin"], lang)])
+    if not changed:
+        put(["", t("none_changed")])
+    for key, tree in (("counts", result.counts), ("indicators", result.indicators)):
+        row += 1
+        put([t(key)], font=bold)
+        for label, value, fmt in _flatten(tree, lang):
+            put([label, value], formats=[None, fmt])
+    row += 1
+    put([t("sheets")], font=bold)
+    for name in sheets:
+        put(["", name])
+    _fit_widths(ws, widths, maximum=90)
+    for r in ws.iter_rows(min_col=2, max_col=2):
+        for cell in r:
+            cell.alignment = Alignment(horizontal="left")
+    return ws
+
+
+# --- tables of a result -------------------------------------------------------------------------
+
+
+def _minutes(seconds: pd.Series) -> pd.Series:
+    return pd.to_numeric(seconds, errors="coerce") / 60.0
+
+
+def _school_table(result) -> pd.DataFrame:
+    schools = pd.DataFrame(result.schools.drop(columns=result.schools.geometry.name))
+    for col in ("mean_time_s", "max_time_s"):
+        if col in schools:
+            schools[col.replace("_s", "_min")] = _minutes(schools[col])
+    return schools
+
+
+def _seat_warning_table(schools: pd.DataFrame) -> pd.DataFrame:
+    ordered = schools.sort_values("school_id", kind="mergesort")
+    return ordered.sort_values("utilisation", ascending=False, na_position="last",
+                               kind="mergesort")
+
+
+def _assignment_table(result, schools: pd.DataFrame) -> pd.DataFrame:
+    a = result.assignments.copy()
+    a["time_min"] = _minutes(a["time_s"])
+    demand = result.inputs.demand
+    if demand is not None and "name" in demand:
+        a["demand_name"] = a["demand_id"].map(dict(zip(demand["demand_id"], demand["name"])))
+    a["school_name"] = a["school_id"].map(dict(zip(schools["school_id"], schools["name"])))
+    return a
+
+
+def _in_language(df: pd.DataFrame, lang: str, **pairs: tuple[str, str]) -> pd.DataFrame:
+    """Add a column per keyword from its ``_zh`` or ``_en`` source column."""
+    out = df.copy()
+    for new, (zh, en) in pairs.items():
+        out[new] = out[zh if lang == "zh" else en] if len(out) else pd.Series(dtype=object)
+    return out
+
+
+def _settings_table(result, lang: str) -> pd.DataFrame:
+    records = result.settings.to_records()
+    df = pd.DataFrame(records)
+    df = df.rename(columns={"name": "setting"})
+    for col in ("value", "default"):
+        df[col] = [_plain(v) for v in df[col]]
+    return _in_language(df, lang, description=("description_zh", "description_en"))
+
+
+def _build(result, lang: str) -> Workbook:
+    wb = Workbook()
+    wb.remove(wb.active)
+    schools = _school_table(result)
+    _add_table_sheet(wb, "schools", schools, SCHOOL_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+    towns = pd.DataFrame(result.towns.drop(columns=result.towns.geometry.name))
+    _add_table_sheet(wb, "towns", towns, TOWN_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+    if "seat_warning" in schools:
+        _add_table_sheet(wb, "seat_warnings", _seat_warning_table(schools),
+                         SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+    violations = _in_language(result.violations, lang, message=("message_zh", "message_en"))
+    _add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
+    if result.assignments is not None:
+        _add_table_sheet(wb, "assignments", _assignment_table(result, schools),
+                         ASSIGNMENT_SHEET_COLUMNS, lang=lang)
+    _add_table_sheet(wb, "settings", _settings_table(result, lang), SETTING_SHEET_COLUMNS,
+                     lang=lang, freeze_columns=1)
+    problems = _in_language(result.inputs.problems.to_frame(), lang,
+                            message=("message_zh", "message_en"), fix=("fix_zh", "fix_en"))
+    _add_table_sheet(wb, "input_checks", problems, INPUT_CHECK_SHEET_COLUMNS, lang=lang)
+    _add_about_sheet(wb, result, lang, wb.sheetnames)
+    wb.active = 0
+    return wb
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _created(result) -> _dt.datetime:
+    """The run's time as naive UTC (what the workbook properties expect)."""
+    try:
+        when = _dt.datetime.fromisoformat(str(result.created))
+    except ValueError:
+        return _dt.datetime(2000, 1, 1)
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+    return when
+
+
+def _to_bytes(wb: Workbook, when: _dt.datetime) -> bytes:
+    """The workbook as .xlsx bytes, with every date inside set to ``when``.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and the zip entries; the same
+    result therefore gives the same bytes.
+    """
+    wb.properties.created = when
+    wb.properties.modified = when
+    raw = io.BytesIO()
+    ExcelWriter(wb, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    stamp = max(when, _dt.datetime(1980, 1, 1)).timetuple()[:6]
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def write_report_xlsx(result, path: str | Path, *, lang: Lang = "zh") -> Path:
+    """Write the Excel report of a run.
+
+    Parameters
+    ----------
+    result
+        A :class:`planner.scenario.Result`.
+    path
+        The ``.xlsx`` file to write; written atomically (a temporary file in the same folder,
+        then ``os.replace``), so a reader never sees half a file.
+    lang
+        ``"zh"`` (default) or ``"en"``: sheet names, headers and words for codes.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Notes
+    -----
+    Sheets: 说明/About, 学校/Schools, 乡镇/Towns, 学位预警/Seat warnings, 规则检查/Violations,
+    分配/Assignments, 设置/Settings, 数据检查/Input checks. Seat warnings and Assignments are
+    left out when the run had no demand input (nothing was assigned). Times are shown in
+    minutes, distances in metres, utilisation as a percentage.
+    """
+    if lang not in _LANGS:
+        raise ValueError(f"`lang` was {lang!r} but is expected to be in {list(_LANGS)}")
+    wb = _build(result, lang)
+    return atomic_write(path, _to_bytes(wb, _created(result)))

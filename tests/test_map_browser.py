@@ -1,0 +1,412 @@
+"""The demo's overview map (``planner run``'s ``map.html``) in a real headless Chromium.
+
+Runs only where Debian's ``chromium`` and the ``playwright`` Python package are installed
+(``apt-get install -y chromium fonts-wqy-microhei``; ``pip install playwright``; never
+``playwright install``); elsewhere every test here is skipped with the reason.
+
+Markers and polygons are counted through Leaflet itself, not by guessing from the DOM: the page
+script of the layer control (``layer_control_<id>_layers.overlays``) maps every layer name shown in
+the control to its Leaflet layer. For each name the test walks that layer down to its leaves
+(``getLayers()`` of feature groups and GeoJSON layers; a GeoJSON (Multi)Polygon feature is one leaf)
+and counts a leaf as *drawn* when the map holds it and its SVG ``<path>`` is in the document. So
+the school count is per layer name, independent of drawing order and of other layers' paths; the
+sum over all layers is cross-checked against the DOM's ``path.leaflet-interactive`` count.
+
+Screenshots (``map-zh.png``, ``map-en.png``) land next to the two HTML files in pytest's temp
+directory (``/tmp/pytest-of-<user>/pytest-current/demo-maps0/``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from planner.maps import overview_map, save_map
+from planner.scenario import evaluate, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "scenarios" / "demo-county.yaml"
+LANGS = ("zh", "en")
+VIEWPORT = {"width": 1280, "height": 720}
+
+# The layer control, top to bottom; school layers get " (<count>)" appended.
+FIXED_LAYERS = {
+    "zh": ["乡镇", "村庄（学龄人口）", "小学片区（1-3年级，就近）", "初中片区（就近）", "学位预警"],
+    "en": [
+        "Towns",
+        "Villages (school-age children)",
+        "Primary catchments (grades 1-3, nearest)",
+        "Junior catchments (nearest)",
+        "Seat warnings",
+    ],
+}
+TOWNS, VILLAGES, PRIMARY_CATCH, JUNIOR_CATCH, SEATS = range(5)
+LEVEL_NAMES = {  # in the map's drawing order
+    "primary": {"zh": "小学", "en": "primary"},
+    "teaching_point": {"zh": "教学点", "en": "teaching point"},
+    "nine_year": {"zh": "九年一贯制", "en": "nine-year"},
+    "junior": {"zh": "初中", "en": "junior middle"},
+    "complete": {"zh": "完全中学", "en": "complete middle (7-12)"},
+}
+SYNTHETIC = {"zh": "合成示范数据", "en": "Synthetic demo data"}
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
+
+_BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Leaflet helpers installed in the page as window.__planner_test.
+_HELPERS_JS = r"""
+() => {
+  const one = (re) => {
+    const keys = Object.keys(window).filter(k => re.test(k));
+    if (keys.length !== 1) throw new Error(`expected one global matching ${re}, got ${keys}`);
+    return window[keys[0]];
+  };
+  const map = one(/^map_[0-9a-f]+$/);
+  const overlays = one(/^layer_control_[0-9a-f]+_layers$/).overlays;
+  const leaves = (layer) => layer.getLayers ? layer.getLayers().flatMap(leaves) : [layer];
+  const drawn = (l) => map.hasLayer(l) && !!l._path && l._path.isConnected;
+  const text = (content) => {
+    const div = document.createElement('div');
+    div.innerHTML = typeof content === 'string' ? content : (content ? content.outerHTML : '');
+    return div.textContent.trim();
+  };
+  const page = (latlng) => {
+    const p = map.latLngToContainerPoint(latlng);
+    const r = map.getContainer().getBoundingClientRect();
+    return [p.x + r.left, p.y + r.top];
+  };
+  window.__planner_test = {
+    map, overlays, leaves, drawn, text, page,
+    layers: () => Object.entries(overlays).map(([name, layer]) => {
+      const ls = leaves(layer);
+      return {name, shown: map.hasLayer(layer), leaves: ls.length,
+              drawn: ls.filter(drawn).length,
+              inView: ls.filter(l => drawn(l) && l.getLatLng
+                                     && map.getBounds().contains(l.getLatLng())).length,
+              tooltips: ls.map(l => l.getTooltip() ? text(l.getTooltip().getContent()) : null),
+              strokes: ls.filter(drawn).map(l => l.options.color)};
+    }),
+    marker: (layerName, tooltip) => {
+      const found = leaves(overlays[layerName]).filter(
+        l => l.getTooltip() && text(l.getTooltip().getContent()) === tooltip);
+      if (found.length !== 1) throw new Error(`${found.length} markers named ${tooltip}`);
+      return found[0];
+    },
+  };
+  return true;
+}
+"""
+
+
+@dataclass
+class DemoMaps:
+    result: object
+    folder: Path
+    html: dict[str, Path]
+    located: object  # schools with a position: the ones the map can draw
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> DemoMaps:
+    result = evaluate(load_scenario(DEMO))
+    folder = tmp_path_factory.mktemp("demo-maps")
+    paths = {
+        lang: save_map(overview_map(result, lang=lang), folder / f"map-{lang}.html")
+        for lang in LANGS
+    }
+    s = result.schools
+    located = s[s.geometry.notna() & ~s.geometry.is_empty & np.isfinite(s["lon"])]
+    return DemoMaps(result, folder, paths, located)
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install -y chromium fonts-wqy-microhei)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="the playwright package is not installed (pip install "
+        "playwright; never `playwright install`)",
+    )
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=chromium,
+            headless=True,
+            args=_BROWSER_ARGS,
+            viewport=VIEWPORT,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+class OpenMap:
+    """One map page, with everything the browser complained about or tried to fetch."""
+
+    def __init__(self, context, path: Path) -> None:
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on(
+            "console", lambda msg: msg.type == "error" and self.errors.append(msg.text)
+        )
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on(
+            "request",
+            lambda req: (
+                req.url.startswith(("file:", "data:")) or self.requests.append(req.url)
+            ),
+        )
+        self.page.goto(path.as_uri())
+        self.page.wait_for_selector("path.leaflet-interactive", state="attached", timeout=15_000)
+        self.page.evaluate("document.fonts.ready.then(() => true)")
+        self.page.evaluate(_HELPERS_JS)
+
+    def layers(self) -> dict[str, dict]:
+        return {layer["name"]: layer for layer in self.page.evaluate("__planner_test.layers()")}
+
+    def assert_quiet(self) -> None:
+        assert self.errors == [], self.errors
+        assert self.requests == [], self.requests
+
+    def toggle(self, name: str) -> None:
+        """Click the layer control's checkbox for ``name``, like a user."""
+        label = self.page.locator(".leaflet-control-layers-overlays label").filter(
+            has_text=name
+        )
+        label.locator("input").click()
+
+
+@pytest.fixture(scope="module", params=LANGS)
+def opened(request, demo, browser_context):
+    """The map as it opens (module-wide, one per language): tests on it must not change it."""
+    lang = request.param
+    view = OpenMap(browser_context, demo.html[lang])
+    view.page.screenshot(path=str(demo.folder / f"map-{lang}.png"))
+    yield lang, view
+    view.page.close()
+
+
+@pytest.fixture
+def fresh(demo, browser_context):
+    """A fresh page per test, for tests that click around."""
+    views: list[OpenMap] = []
+
+    def open_(lang: str) -> OpenMap:
+        views.append(OpenMap(browser_context, demo.html[lang]))
+        return views[-1]
+
+    yield open_
+    for view in views:
+        view.page.close()
+
+
+def expected_layers(demo: DemoMaps, lang: str) -> list[str]:
+    counts = demo.located["level"].value_counts()
+    levels = [f"{names[lang]} ({counts[lv]})" for lv, names in LEVEL_NAMES.items() if lv in counts]
+    return [*FIXED_LAYERS[lang], *levels]
+
+
+def school_layer_names(demo: DemoMaps, lang: str) -> list[str]:
+    return expected_layers(demo, lang)[len(FIXED_LAYERS[lang]) :]
+
+
+# --------------------------------------------------------------------------------- tests
+
+
+def test_demo_has_what_the_map_tests_need(demo: DemoMaps) -> None:
+    """Guard the premises, so a changed demo fails here rather than obscurely below."""
+    assert demo.result.scenario.synthetic
+    assert demo.result.towns.attrs.get("geometry_kind") == "polygon"
+    assert len(demo.located) == len(demo.result.schools) > 20
+    assert not demo.located["name"].duplicated().any()  # tooltips identify schools
+    assert set(demo.located["level"]) <= set(LEVEL_NAMES)
+    assert demo.located["seat_warning"].isin(["red", "yellow"]).any()
+    groups = set(demo.result.catchments["group"])
+    assert {"g1_3", "g7_9"} <= groups
+
+
+def test_no_errors_and_no_network(opened) -> None:
+    lang, view = opened
+    view.assert_quiet()
+
+
+def test_layer_control_lists_every_layer(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    labels = [
+        t.strip()
+        for t in view.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    ]
+    assert labels == expected_layers(demo, lang)
+    assert list(view.layers()) == labels  # the control's names are the Leaflet layers'
+    assert view.page.locator(".leaflet-control-layers-base label").count() == 0  # no tiles
+    if lang == "en":
+        assert not [t for t in labels if CJK.search(t)]
+    else:
+        assert all(CJK.search(t) for t in labels)
+
+
+def test_title_block_and_legend(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    title = view.page.locator("#planner-title")
+    legend = view.page.locator("#planner-legend")
+    assert title.is_visible() and legend.is_visible()
+    assert SYNTHETIC[lang] in title.inner_text()
+    assert demo.result.scenario.title in title.inner_text()
+    legend_text = legend.inner_text()
+    for names in LEVEL_NAMES.values():
+        assert names[lang] in legend_text
+    if lang == "en":
+        assert not CJK.search(legend_text), legend_text
+
+
+def test_every_located_school_is_drawn_once(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    layers = view.layers()
+    names = school_layer_names(demo, lang)
+    drawn = sum(layers[n]["drawn"] for n in names)
+    assert drawn == len(demo.located)
+    for name in names:
+        assert layers[name]["shown"]
+        assert layers[name]["leaves"] == layers[name]["drawn"] == layers[name]["inView"]
+    # the right schools, not just the right number: one marker per school, named by tooltip
+    tooltips = sorted(t for n in names for t in layers[n]["tooltips"])
+    assert tooltips == sorted(str(n) for n in demo.located["name"])
+    # per level
+    counts = demo.located["level"].value_counts()
+    for level, label in LEVEL_NAMES.items():
+        if level in counts:
+            assert layers[f"{label[lang]} ({counts[level]})"]["drawn"] == counts[level]
+
+
+def test_primary_catchments_drawn_junior_hidden(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    layers = view.layers()
+    areas = demo.result.catchments
+    primary = layers[FIXED_LAYERS[lang][PRIMARY_CATCH]]
+    junior = layers[FIXED_LAYERS[lang][JUNIOR_CATCH]]
+    assert primary["shown"]
+    assert primary["drawn"] == primary["leaves"] == len(areas[areas.group == "g1_3"])
+    assert not junior["shown"]
+    assert junior["drawn"] == 0
+    assert junior["leaves"] == len(areas[areas.group == "g7_9"])
+
+
+def test_towns_villages_and_seat_warnings(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    layers = view.layers()
+    towns = demo.result.towns
+    town_layer = layers[FIXED_LAYERS[lang][TOWNS]]
+    assert town_layer["drawn"] == len(towns)
+    broken = int((~towns["junior_middle_rule_ok"].astype(bool)).sum())
+    assert broken > 0  # the demo shows the red outline
+    assert town_layer["strokes"].count("#d62728") == broken
+    villages = layers[FIXED_LAYERS[lang][VILLAGES]]
+    assert not villages["shown"] and villages["drawn"] == 0
+    assert villages["leaves"] == int(np.isfinite(demo.result.inputs.demand["lon"]).sum())
+    seats = layers[FIXED_LAYERS[lang][SEATS]]
+    warned = demo.located[demo.located["seat_warning"].isin(["red", "yellow"])]
+    assert seats["shown"] and seats["drawn"] == len(warned)
+    # the DOM agrees with Leaflet: every interactive path is one of the drawn leaves
+    total = sum(layer["drawn"] for layer in layers.values())
+    assert view.page.locator("path.leaflet-interactive").count() == total
+
+
+def test_hidden_layers_appear_when_switched_on(fresh, demo: DemoMaps) -> None:
+    view = fresh("zh")
+    areas = demo.result.catchments
+    view.toggle(FIXED_LAYERS["zh"][JUNIOR_CATCH])
+    view.toggle(FIXED_LAYERS["zh"][VILLAGES])
+    view.toggle(FIXED_LAYERS["zh"][PRIMARY_CATCH])  # off
+    layers = view.layers()
+    assert layers[FIXED_LAYERS["zh"][JUNIOR_CATCH]]["drawn"] == len(areas[areas.group == "g7_9"])
+    assert layers[FIXED_LAYERS["zh"][PRIMARY_CATCH]]["drawn"] == 0
+    n_villages = int(np.isfinite(demo.result.inputs.demand["lon"]).sum())
+    assert layers[FIXED_LAYERS["zh"][VILLAGES]]["drawn"] == n_villages
+    view.assert_quiet()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_clicking_the_largest_school_opens_its_popup(fresh, demo: DemoMaps, lang: str) -> None:
+    view = fresh(lang)
+    school = demo.located.sort_values("enrollment").iloc[-1]
+    name, code = str(school["name"]), str(school["school_id"])
+    layer = f"{LEVEL_NAMES[school['level']][lang]} ({(demo.located.level == school['level']).sum()})"
+    page = view.page
+    # Centre the school at a zoom where no other marker covers its middle, then click there
+    # with the mouse, as a user would.
+    page.evaluate(
+        "([lat, lon]) => { __planner_test.map.setView([lat, lon], 16, {animate: false}); }",
+        [float(school["lat"]), float(school["lon"])],
+    )
+    x, y = page.evaluate(
+        "([layer, name]) => __planner_test.page(__planner_test.marker(layer, name).getLatLng())",
+        [layer, name],
+    )
+    on_top = page.evaluate(
+        "([layer, name, x, y]) => document.elementFromPoint(x, y)"
+        " === __planner_test.marker(layer, name)._path",
+        [layer, name, x, y],
+    )
+    assert page.evaluate("__planner_test.map.getZoom()") == 16
+    assert on_top, f"another element covers {name}'s marker at ({x:.0f}, {y:.0f})"
+    page.mouse.click(x, y)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5_000)
+    text = popup.inner_text()
+    assert name in text and code in text
+    assert page.locator(".leaflet-popup-content .school-popup").count() == 1
+    enrollment = f"{int(school['enrollment'])}"
+    assert enrollment in text
+    view.assert_quiet()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="map bug: the fixed title block (#planner-title) covers schools in the north of the "
+    "county at the opening view; fit_bounds does not leave room for it",
+)
+def test_no_school_hidden_under_title_or_legend(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    hidden = view.page.evaluate(
+        r"""() => {
+          const t = __planner_test;
+          const boxes = ['#planner-title', '#planner-legend', '.leaflet-control-layers']
+            .map(s => document.querySelector(s).getBoundingClientRect());
+          const out = [];
+          for (const layer of Object.values(t.overlays)) for (const l of t.leaves(layer)) {
+            if (!l.getLatLng || !l.getPopup()) continue;  // school markers carry popups
+            const [x, y] = t.page(l.getLatLng());
+            if (boxes.some(b => x >= b.left && x <= b.right && y >= b.top && y <= b.bottom))
+              out.push(t.text(l.getTooltip().getContent()));
+          }
+          return out;
+        }"""
+    )
+    assert hidden == []
+
+
+def test_screenshots_saved(opened, demo: DemoMaps) -> None:
+    lang, view = opened
+    shot = demo.folder / f"map-{lang}.png"
+    assert shot.is_file() and shot.stat().st_size > 50_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
