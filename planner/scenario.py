@@ -382,6 +382,18 @@ def _catchments(inputs: Inputs, schools: gpd.GeoDataFrame, settings: Settings, r
                                          settings=group_settings))
     costs = pd.concat(frames, ignore_index=True)
     nearest = ca.assign_nearest(costs, groups)
+    if settings["catchment_within_town"]:
+        free_settings = settings.replace(catchment_within_town=False, origin="internal")
+        free = ca.assign_nearest(pd.concat(
+            [ca.catchment_costs(networks[_network_mode(settings[f"travel_mode_{g}"])], demand,
+                                schools, groups[groups["group"] == g], settings=free_settings)
+             for g in ca.GRADE_GROUPS], ignore_index=True), groups)
+        nearest = nearest.merge(
+            free[["demand_id", "group", "school_id", "distance_m"]].rename(
+                columns={"school_id": "nearest_any_town", "distance_m": "nearest_any_town_m"}),
+            on=["demand_id", "group"], how="left")
+        nearest["extra_distance_m_town_rule"] = (nearest["distance_m"]
+                                                 - nearest["nearest_any_town_m"]).clip(lower=0)
     seats = ca.seats_by_part(schools)
     capacitated, shortage = ca.assign_capacitated(costs, groups, seats,
                                                   allow_split=settings["catchment_allow_split"])
@@ -444,6 +456,15 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
         walk_summary, walk_viol = _rules.walk_time_g1_3(nearest, inputs.demand, settings)
         indicators["walk_time_g1_3"] = walk_summary
         indicators["service_radius"] = _rules.service_radius_coverage(nearest, inputs.demand, settings)
+        if "extra_distance_m_town_rule" in nearest:
+            hit = nearest[nearest["extra_distance_m_town_rule"] > 1.0]
+            indicators["within_town"] = {
+                "pupils_with_extra_travel": round(float(hit["pupils"].sum()), 1),
+                "villages": int(hit["demand_id"].nunique()),
+                "mean_extra_m": round(float((hit["pupils"] * hit["extra_distance_m_town_rule"]).sum()
+                                            / hit["pupils"].sum()), 0) if len(hit) else 0.0,
+                "max_extra_m": round(float(hit["extra_distance_m_town_rule"].max()), 0) if len(hit) else 0.0,
+            }
         indicators["seat_shortage"] = {
             lvl: round(float(shortage.loc[shortage["level"] == lvl, "pupils_unassigned"].sum()), 1)
             for lvl in ("primary", "junior")}

@@ -187,3 +187,17 @@ def test_summary_records_travel_indicators(tmp_path, demo_result):
     g = areas[areas["group"] == "g1_3"].to_crs(32650)
     towns = demo_result.towns.to_crs(32650)
     assert g.area.sum() == pytest.approx(towns.area.sum(), rel=0.01)
+
+
+def test_keeping_pupils_in_their_town_reports_the_extra_travel():
+    r = evaluate(_scenario({"path": "data/roads/demo_roads_synthetic.graphml"}),
+                 settings=Settings({"catchment_within_town": True}))
+    near = r.assignments[(r.assignments["method"] == "nearest") & r.assignments["school_id"].notna()]
+    schools = r.schools.set_index("school_id")["town_code"]
+    demand = r.inputs.demand.set_index("demand_id")["town_code"]
+    assert (near["school_id"].map(schools).values == near["demand_id"].map(demand).values).all()
+    w = r.indicators["within_town"]
+    hit = near[near["extra_distance_m_town_rule"] > 1]
+    assert w["pupils_with_extra_travel"] == pytest.approx(hit["pupils"].sum(), abs=0.1) and w["villages"] > 0
+    # the pupils who pay extra are those whose nearest school lies in another town
+    assert (hit["nearest_any_town"] != hit["school_id"]).all()
