@@ -122,20 +122,21 @@ def catchment_costs(
     schools: gpd.GeoDataFrame,
     groups: pd.DataFrame,
     *,
+    k: int | None | str = "setting",
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """Candidate (village, grade group, school) travel costs, long format.
 
-    For each grade group: the ``catchment_candidates`` nearest schools that teach it within
-    ``catchment_cutoff_m`` (of the own town only when ``catchment_within_town``), by road on
-    ``network``, or straight line x circuity when ``network`` is ``None``.
+    For each grade group: the ``k`` (default ``catchment_candidates``; ``None`` = all) nearest
+    schools that teach it within ``catchment_cutoff_m``, by road on ``network``, or straight
+    line x circuity when ``network`` is ``None``.
     """
     from planner import network as _net
     from planner import travel
 
     s = settings or Settings()
-    k, cutoff = s["catchment_candidates"], s["catchment_cutoff_m"]
-    within = s["catchment_within_town"]
+    k = s["catchment_candidates"] if k == "setting" else k
+    cutoff = s["catchment_cutoff_m"]
     located_d = demand[np.isfinite(demand["lon"])]
     located_s = schools[np.isfinite(schools["lon"]) & schools["level"].notna()]
     if network is not None:
@@ -155,13 +156,7 @@ def catchment_costs(
             origins = located_d[located_d["demand_id"].isin(ids)]
             dests = eligible
         costs = travel.travel_costs(network, origins, dests, mode=mode, origin_id="demand_id",
-                                    destination_id="school_id", cutoff_m=cutoff,
-                                    k=None if within else k, settings=s)
-        if within:
-            town_of_d = demand.set_index("demand_id")["town_code"]
-            town_of_s = schools.set_index("school_id")["town_code"]
-            costs = costs[costs["from_id"].map(town_of_d).values == costs["to_id"].map(town_of_s).values]
-            costs = costs.sort_values(["from_id", _cost_column(mode)]).groupby("from_id").head(k)
+                                    destination_id="school_id", cutoff_m=cutoff, k=k, settings=s)
         costs = costs.assign(group=group)
         frames.append(costs)
     if not frames:

@@ -22,7 +22,6 @@ give ``columns`` (canonical name -> header), ``values`` (extra level / area-type
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +34,15 @@ import yaml
 
 from planner import coords
 from planner import io as _io
-from planner import rules as _rules
 from planner._files import sha256_of
 from planner._validate import Problems
 from planner.errors import InputValidationError, ScenarioError
 from planner.settings import Settings
+from planner.diagnosis import Base, Result
 from planner.towns import check_coordinate_system, check_outside_extent, link_to_towns, towns_extent
 
-__all__ = ["Scenario", "InputSpec", "Inputs", "Result", "load_scenario", "load_inputs", "evaluate"]
+__all__ = ["Scenario", "InputSpec", "Inputs", "Base", "Result", "load_scenario", "load_inputs",
+           "prepare", "initial_state", "evaluate"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,6 @@ _TOP_KEYS = {"name", "title", "description", "synthetic", "inputs", "settings", 
 _INPUT_NAMES = {"schools", "towns", "demand", "roads"}
 _INPUT_KEYS = {"path", "coordinate_system", "columns", "values", "sheet", "header_row",
                "encoding", "layer", "require_location", "mode"}
-_ACTIONS_SUPPORTED: set[str] = set()  # actions arrive with the scenario issue
 
 
 @dataclass(frozen=True)
@@ -161,10 +160,10 @@ def scenario_from_dict(raw: Any, *, base: Path, path: Path | None = None) -> Sce
     if not isinstance(actions, list):
         errs.append("'actions' must be a list")
         actions = []
+    from planner.actions import check_action
+
     for i, a in enumerate(actions, 1):
-        kind = next(iter(a)) if isinstance(a, dict) and a else a
-        if kind not in _ACTIONS_SUPPORTED:
-            errs.append(f"actions[{i}]: '{kind}' is not supported yet by this version of planner")
+        errs.extend(f"actions[{i}]: {e}" for e in check_action(a))
     if errs:
         raise ScenarioError(f"{where}: {len(errs)} problem(s):\n  - " + "\n  - ".join(errs))
     return Scenario(
@@ -228,28 +227,6 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
 def spec_path(spec: InputSpec) -> Path:
     """The file of an input spec."""
     return spec.path
-
-
-@dataclass
-class Result:
-    """Everything a run computed, before it is written."""
-
-    scenario: Scenario
-    settings: Settings
-    inputs: Inputs
-    schools: gpd.GeoDataFrame
-    towns: gpd.GeoDataFrame
-    violations: pd.DataFrame
-    created: str
-    distance_method: str
-    counts: dict[str, Any]
-    assignments: pd.DataFrame | None = None
-    shortage: pd.DataFrame | None = None
-    catchments: gpd.GeoDataFrame | None = None
-    indicators: dict[str, Any] = field(default_factory=dict)
-    balance: pd.DataFrame | None = None
-    balance_cv: pd.DataFrame | None = None
-    balance_contributors: pd.DataFrame | None = None
 
 
 _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
@@ -358,57 +335,54 @@ def _network_mode(travel_mode: str) -> str:
     return "drive" if travel_mode == "bus" else "walk"
 
 
-def _catchments(inputs: Inputs, schools: gpd.GeoDataFrame, settings: Settings, roads: InputSpec | None):
-    """Costs, nearest and capacitated assignments, shortage, catchment areas."""
+def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
+    """Read and check the inputs, load the roads and compute the travel costs once.
+
+    Raises :class:`InputValidationError` listing every input problem.
+    """
     from planner import catchments as ca
 
+    settings = settings or Settings(scenario.settings, origin="scenario")
+    inputs = load_inputs(scenario, settings)
+    if inputs.problems.errors:
+        raise InputValidationError(list(inputs.problems))
     demand = inputs.demand
+    if demand is None or not len(demand):
+        return Base(scenario, settings, inputs, None, None, {},
+                    "none (no demand input: no travel computed)")
     groups = ca.demand_by_group(demand, settings)
+    roads = scenario.inputs.get("roads")
     networks: dict[str, Any] = {}
     frames = []
+    k = None if settings["catchment_within_town"] else settings["catchment_candidates"]
     for group in ca.GRADE_GROUPS:
-        mode = settings[f"travel_mode_{group}"]
-        nmode = _network_mode(mode)
+        nmode = _network_mode(settings[f"travel_mode_{group}"])
         if nmode not in networks:
             networks[nmode] = load_roads(roads, mode=nmode, settings=settings, towns=inputs.towns)
             if networks[nmode] is not None:
-                _report_snapping(networks[nmode], schools, "school_id", "school", "学校",
+                _report_snapping(networks[nmode], inputs.schools, "school_id", "school", "学校",
                                  inputs.problems, settings)
                 _report_snapping(networks[nmode], demand, "demand_id", "demand point", "需求点",
                                  inputs.problems, settings)
-        sub = groups[groups["group"] == group]
-        group_settings = settings
-        frames.append(ca.catchment_costs(networks[nmode], demand, schools, sub,
-                                         settings=group_settings))
+        frames.append(ca.catchment_costs(networks[nmode], demand, inputs.schools,
+                                         groups[groups["group"] == group], k=k, settings=settings))
     costs = pd.concat(frames, ignore_index=True)
-    nearest = ca.assign_nearest(costs, groups)
-    if settings["catchment_within_town"]:
-        free_settings = settings.replace(catchment_within_town=False, origin="internal")
-        free = ca.assign_nearest(pd.concat(
-            [ca.catchment_costs(networks[_network_mode(settings[f"travel_mode_{g}"])], demand,
-                                schools, groups[groups["group"] == g], settings=free_settings)
-             for g in ca.GRADE_GROUPS], ignore_index=True), groups)
-        nearest = nearest.merge(
-            free[["demand_id", "group", "school_id", "distance_m"]].rename(
-                columns={"school_id": "nearest_any_town", "distance_m": "nearest_any_town_m"}),
-            on=["demand_id", "group"], how="left")
-        nearest["extra_distance_m_town_rule"] = (nearest["distance_m"]
-                                                 - nearest["nearest_any_town_m"]).clip(lower=0)
-    seats = ca.seats_by_part(schools)
-    capacitated, shortage = ca.assign_capacitated(costs, groups, seats,
-                                                  allow_split=settings["catchment_allow_split"])
-    areas = pd.concat([ca.catchment_areas(demand, nearest, inputs.towns, group=g)
-                       for g in ("g1_3", "g7_9")], ignore_index=True)
-    areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=4326)
-    method = ("road network (" + ", ".join(f"{k}: {type(v).__name__}" for k, v in networks.items()
-                                          if v is not None) + ")"
-              if any(v is not None for v in networks.values())
-              else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
-    return nearest, capacitated, shortage, seats, areas, method
+    used = {m: n for m, n in networks.items() if n is not None}
+    method = ("road network (" + ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in used.items()) + ")"
+              if used else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
+    return Base(scenario, settings, inputs, groups, costs, networks, method)
+
+
+def initial_state(base: Base) -> gpd.GeoDataFrame:
+    """The schools as the ledger has them: every school ``open``."""
+    schools = base.inputs.schools.copy()
+    schools["status"] = "open"
+    schools["level_before"] = schools["level"]
+    return schools
 
 
 def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
-    """Read and check the inputs, then compute the diagnosis.
+    """Read and check the inputs, apply the scenario's actions and compute the diagnosis.
 
     Parameters
     ----------
@@ -417,125 +391,7 @@ def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
     settings
         Settings in force; by default the defaults overridden by the scenario's ``settings``.
     """
-    settings = settings or Settings(scenario.settings, origin="scenario")
-    inputs = load_inputs(scenario, settings)
-    if inputs.problems.errors:
-        raise InputValidationError(list(inputs.problems))
-    schools = inputs.schools.copy()
-    schools["small_tier"] = _rules.small_tier(schools, settings)
-    size_cols, size_viol = _rules.size_checks(schools, settings)
-    schools = schools.join(size_cols)
-    counts_by_town, jm_viol = _rules.junior_middle_per_town(schools, inputs.towns)
-    towns = inputs.towns.copy()
-    key = "town_code" if towns["town_code"].notna().all() else "town"
-    towns["junior_middle_schools"] = counts_by_town["junior_middle_schools"].values
-    towns["junior_middle_rule_ok"] = counts_by_town["junior_middle_rule_ok"].values
-    towns["schools"] = towns[key].map(schools.groupby(key).size()).fillna(0).astype(int)
-    towns["enrollment"] = towns[key].map(schools.groupby(key)["enrollment"].sum()).fillna(0)
-    towns["small_schools"] = towns[key].map(
-        schools[schools["small_tier"] != ""].groupby(key).size()).fillna(0).astype(int)
-    violation_parts = [jm_viol, size_viol]
-    indicators: dict[str, Any] = {}
-    assignments = shortage = areas = None
-    method = "none (no demand input: no travel computed)"
-    if inputs.demand is not None and len(inputs.demand):
-        for col in ("pupils_primary", "pupils_junior"):
-            towns[col] = towns[key].map(inputs.demand.groupby(key)[col].sum()).fillna(0)
-        nearest, capacitated, shortage, seats, areas, method = _catchments(
-            inputs, schools, settings, scenario.inputs.get("roads"))
-        assignments = pd.concat([nearest, capacitated], ignore_index=True)
-        seat_cols, seat_viol = _rules.seat_warnings(schools, nearest, seats, settings)
-        schools = schools.join(seat_cols)
-        travel = nearest[nearest["school_id"].notna()].assign(
-            _pd=lambda d: d["pupils"] * d["distance_m"], _pt=lambda d: d["pupils"] * d["time_s"])
-        agg = travel.groupby("school_id").agg(p=("pupils", "sum"), d=("_pd", "sum"),
-                                              t=("_pt", "sum"), tmax=("time_s", "max"))
-        schools["mean_distance_m"] = schools["school_id"].map((agg["d"] / agg["p"]).round(0))
-        schools["mean_time_s"] = schools["school_id"].map((agg["t"] / agg["p"]).round(0))
-        schools["max_time_s"] = schools["school_id"].map(agg["tmax"].round(0))
-        walk_summary, walk_viol = _rules.walk_time_g1_3(nearest, inputs.demand, settings)
-        indicators["walk_time_g1_3"] = walk_summary
-        indicators["service_radius"] = _rules.service_radius_coverage(nearest, inputs.demand, settings)
-        if "extra_distance_m_town_rule" in nearest:
-            hit = nearest[nearest["extra_distance_m_town_rule"] > 1.0]
-            indicators["within_town"] = {
-                "pupils_with_extra_travel": round(float(hit["pupils"].sum()), 1),
-                "villages": int(hit["demand_id"].nunique()),
-                "mean_extra_m": round(float((hit["pupils"] * hit["extra_distance_m_town_rule"]).sum()
-                                            / hit["pupils"].sum()), 0) if len(hit) else 0.0,
-                "max_extra_m": round(float(hit["extra_distance_m_town_rule"].max()), 0) if len(hit) else 0.0,
-            }
-        indicators["seat_shortage"] = {
-            lvl: round(float(shortage.loc[shortage["level"] == lvl, "pupils_unassigned"].sum()), 1)
-            for lvl in ("primary", "junior")}
-        violation_parts += [seat_viol, walk_viol]
-    balance_tables = _balance(schools, settings)
-    if balance_tables is not None:
-        violation_parts.append(balance_tables[3])
-        indicators["balance"] = {
-            "schools_meeting_standard": int((balance_tables[0]["meets_standard"] == True).sum()),  # noqa: E712
-            "schools_judged": int(balance_tables[0]["meets_standard"].notna().sum()),
-            "cv_over_limit": [f"{r.level}/{r.indicator}" for r in balance_tables[1].itertuples()
-                              if r.ok is False],
-        }
-    violations = pd.concat([v for v in violation_parts if len(v)], ignore_index=True) \
-        if any(len(v) for v in violation_parts) else jm_viol.iloc[0:0]
-    disabled = {r.strip() for r in settings["rules_disabled"].split(",") if r.strip()}
-    known = set(_rules.RULES) | {"balance_cv", "balance_school"}
-    unknown = disabled - known
-    if unknown:
-        raise ScenarioError(f"rules_disabled names unknown rule(s) {sorted(unknown)}; "
-                            f"known: {sorted(known)}")
-    violations = violations[~violations["rule_id"].isin(disabled)].reset_index(drop=True)
-    tiers = sorted(settings["small_school_tiers"])
-    counts = {
-        "schools": int(len(schools)),
-        "schools_by_level": {str(k): int(v) for k, v in schools["level"].value_counts().sort_index().items()},
-        "small_schools_by_tier": {f"lt{t}": int((schools["enrollment"] < t)
-                                                [schools["small_tier"] != ""].sum()) for t in tiers},
-        "towns": int(len(towns)),
-        "towns_without_junior_middle_school": int((~towns["junior_middle_rule_ok"]).sum()),
-        "demand_points": 0 if inputs.demand is None else int(len(inputs.demand)),
-        "violations": {str(k): int(v) for k, v in violations["rule_id"].value_counts().items()},
-        "warnings": len(inputs.problems.warnings),
-    }
-    if "seat_warning" in schools:
-        counts["seat_warnings"] = {str(k): int(v) for k, v in
-                                   schools["seat_warning"].value_counts().sort_index().items()}
-    return Result(
-        scenario=scenario, settings=settings, inputs=inputs, schools=schools, towns=towns,
-        violations=violations, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        distance_method=method, counts=counts, assignments=assignments, shortage=shortage,
-        catchments=areas, indicators=indicators,
-        balance=None if balance_tables is None else balance_tables[0],
-        balance_cv=None if balance_tables is None else balance_tables[1],
-        balance_contributors=None if balance_tables is None else balance_tables[2],
-    )
+    from planner import actions as _actions
 
-
-def _balance(schools: pd.DataFrame, settings: Settings):
-    """The 优质均衡 panel when the ledger has any of its columns, else ``None``."""
-    from planner import balance
-    from planner.schema import BALANCE_COLUMNS
-
-    if not any(c in schools and schools[c].notna().any() for c in BALANCE_COLUMNS):
-        return None
-    ind = balance.school_indicators(schools, settings)
-    cv = balance.cv_panel(ind, settings)
-    contrib = balance.cv_contributors(ind)
-    rule = _rules.Rule("balance_cv", ("cv_limit_primary", "cv_limit_junior"),
-                       "教督〔2017〕6号", "校际差异系数超限", "coefficient of variation above the limit")
-    rows = []
-    for r in cv.itertuples():
-        if r.ok is False:
-            lvl_zh = "小学" if r.level == "primary" else "初中"
-            rows.append([rule.rule_id, "county", f"{r.level}/{r.indicator}", r.indicator, r.cv, r.limit,
-                         f"{lvl_zh}“{r.indicator}”校际差异系数 {r.cv:.3f}，超过 {r.limit:.2f}",
-                         f"{r.level} {r.indicator}: CV {r.cv:.3f} above {r.limit:.2f}", rule.source])
-    for r in ind[ind["meets_standard"] == False].itertuples():  # noqa: E712
-        rows.append(["balance_school", "school", r.school_id, r.name, r.indicators_met,
-                     settings["balance_min_met"],
-                     f"{r.name}（{'小学' if r.level == 'primary' else '初中'}部分）7项资源指标仅 {r.indicators_met} 项达标",
-                     f"{r.name} ({r.level} part) meets only {r.indicators_met} of 7 resource standards",
-                     rule.source])
-    return ind, cv, contrib, pd.DataFrame(rows, columns=_rules.VIOLATION_COLUMNS)
+    base = prepare(scenario, settings=settings)
+    return _actions.run_actions(base, initial_state(base), scenario.actions)

@@ -204,6 +204,12 @@ _ALL: list[Setting] = [
        "在线下载 OpenStreetMap 路网的请求超时"),
     _s("osm_download_buffer_m", 2000.0, "float", "m", "planner convention", "A",
        "Margin around the towns for roads downloaded from OpenStreetMap.", "在线下载路网时乡镇范围外扩距离"),
+    _s("boarding_beyond_km", 10.0, "float", "km", "planner assumption; 国办发〔2018〕27号 allows boarding from grade 4 where needed", "A",
+       "Pupils of grades 4-9 living farther than this from their school are counted as needing boarding.",
+       "4-9年级学生距学校超过该距离视为需寄宿"),
+    _s("scattered_within_min", 15.0, "float", "minutes", "planner assumption", "A",
+       "A school is 'scattered' when another school of the same level is within this walking time (grades 4-9 speed).",
+       "同学段另一所学校在该步行时间内，视为布点分散"),
     # --- seat warnings and balance ----------------------------------------------------------
     _s("seat_warning_yellow", 0.90, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
        "Utilisation from which a school gets a yellow seat warning.", "学位黄色预警阈值（需求/学位）"),

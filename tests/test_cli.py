@@ -187,7 +187,7 @@ def test_run_on_broken_inputs_writes_nothing(tmp_path):
         ("name: x\ninputs:\n  schools: {path: nope.xlsx}\n  towns: {path: nope.geojson}\n", "does not exist"),
         ("name: x\nfoo: 1\ninputs: {schools: a, towns: b}\n", "unknown key 'foo'"),
         ("name: x\ninputs: {schools: a, towns: b}\nsettings: {class_size: 3}\n", "unknown setting"),
-        ("name: x\ninputs: {schools: a, towns: b}\nactions: [{teleport: S1}]\n", "not supported"),
+        ("name: x\ninputs: {schools: a, towns: b}\nactions: [{teleport: S1}]\n", "is not known"),
         ("name: [\n", "not valid YAML"),
     ],
 )

@@ -1,0 +1,187 @@
+"""Scenario actions on a school layout: close, merge, to_satellite, new_school (and the planning
+actions planet_satellite and optimise, delegated to :mod:`planner.layouts` and
+:mod:`planner.optimize`).
+
+A scenario file lists them under ``actions:``; they apply in order to the schools as the ledger
+has them, and the result is evaluated on the travel costs computed once for the scenario (only a
+new school needs a shortest-path run of its own)::
+
+    actions:
+      - close: [3715990031, 3715990032]
+      - merge: {school: 3715990020, into: 3715990016}
+      - to_satellite: [3715990021]           # keeps grades 1-3 only
+      - new_school: {id: N1, name: 新城小学, level: primary, lon: 116.12, lat: 36.49, seats: 1080}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner import coords
+from planner.diagnosis import Base, Result, diagnose
+from planner.errors import ScenarioError
+from planner.schema import parse_level
+
+__all__ = ["ACTIONS", "check_action", "run_actions", "apply_actions"]
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = ("close", "merge", "to_satellite", "new_school", "planet_satellite", "optimise")
+
+
+def _kind(action: Any) -> tuple[str, Any]:
+    if not isinstance(action, dict) or len(action) != 1:
+        raise ScenarioError(f"an action must be a mapping with one key ({', '.join(ACTIONS)}), "
+                            f"got {action!r}")
+    kind, arg = next(iter(action.items()))
+    if kind not in ACTIONS:
+        raise ScenarioError(f"action '{kind}' is not known; use one of {', '.join(ACTIONS)}")
+    return kind, arg
+
+
+def check_action(action: Any) -> list[str]:
+    """Problems with the shape of one action (ids are checked when the inputs are read)."""
+    try:
+        kind, arg = _kind(action)
+    except ScenarioError as exc:
+        return [str(exc)]
+    errs = []
+    if kind in ("close", "to_satellite") and not isinstance(arg, (list, str, int)):
+        errs.append(f"{kind}: give a school id or a list of ids")
+    if kind == "merge" and not (isinstance(arg, dict) and {"school", "into"} <= set(arg)):
+        errs.append("merge: give {school: <id>, into: <id>}")
+    if kind == "new_school":
+        need = {"id", "level", "lon", "lat"}
+        if not isinstance(arg, dict) or not need <= set(arg):
+            errs.append(f"new_school: needs {sorted(need)} (and seats or classes, name, town_code)")
+        elif parse_level(arg["level"]) is None:
+            errs.append(f"new_school: level {arg['level']!r} is not known")
+    if kind in ("planet_satellite", "optimise") and arg is not None and not isinstance(arg, dict):
+        errs.append(f"{kind}: give a mapping of options (or nothing for the defaults)")
+    return errs
+
+
+def _ids(arg: Any) -> list[str]:
+    items = arg if isinstance(arg, list) else [arg]
+    return [str(i).strip() for i in items]
+
+
+def _check_known(ids: list[str], schools: pd.DataFrame, where: str) -> None:
+    unknown = [i for i in ids if i not in set(schools["school_id"])]
+    if unknown:
+        raise ScenarioError(f"{where}: school id(s) {unknown} are not in the schools input")
+
+
+def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
+    """Apply ``actions`` in order; return the new schools state, extra costs, merges and a log."""
+    schools = schools.copy()
+    merge_into: dict[str, str] = {}
+    extra: list[pd.DataFrame] = []
+    log: list[dict[str, Any]] = []
+    layouts = None
+    for n, action in enumerate(actions, 1):
+        kind, arg = _kind(action)
+        where = f"actions[{n}] {kind}"
+        if kind == "close":
+            ids = _ids(arg)
+            _check_known(ids, schools, where)
+            schools.loc[schools["school_id"].isin(ids), "status"] = "closed"
+            log.append({"step": n, "action": kind, "schools": ";".join(ids), "detail": ""})
+        elif kind == "merge":
+            school, into = str(arg["school"]), str(arg["into"])
+            _check_known([school, into], schools, where)
+            if (schools.loc[schools["school_id"] == into, "status"] == "closed").any():
+                raise ScenarioError(f"{where}: cannot merge into {into}, which is closed")
+            schools.loc[schools["school_id"] == school, "status"] = "closed"
+            merge_into[school] = into
+            log.append({"step": n, "action": kind, "schools": school, "detail": f"into {into}"})
+        elif kind == "to_satellite":
+            ids = _ids(arg)
+            _check_known(ids, schools, where)
+            sel = schools["school_id"].isin(ids)
+            schools.loc[sel, "status"] = "satellite"
+            schools.loc[sel, "level"] = "teaching_point"
+            log.append({"step": n, "action": kind, "schools": ";".join(ids),
+                        "detail": "grades 1-3 only"})
+        elif kind == "new_school":
+            row, costs = _new_school(base, schools, arg, where)
+            schools = pd.concat([schools, row])
+            extra.append(costs)
+            log.append({"step": n, "action": kind, "schools": row["school_id"].iloc[0],
+                        "detail": f"{row['level'].iloc[0]}, {row['seats'].iloc[0]:.0f} seats"})
+        elif kind == "planet_satellite":
+            from planner import layouts as _layouts
+
+            schools, merges, layouts = _layouts.apply_planet_satellite(base, schools, arg or {})
+            merge_into.update(merges)
+            log.append({"step": n, "action": kind, "schools": "",
+                        "detail": f"{len(layouts)} towns laid out"})
+        elif kind == "optimise":
+            from planner import optimize as _optimize
+
+            schools, detail = _optimize.apply_optimise(base, schools, arg or {})
+            log.append({"step": n, "action": kind, "schools": "", "detail": detail})
+    extra_costs = pd.concat(extra, ignore_index=True) if extra else None
+    return schools, extra_costs, merge_into, pd.DataFrame(log, columns=["step", "action", "schools", "detail"]), layouts
+
+
+def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]) -> Result:
+    """Apply the actions and diagnose the resulting layout."""
+    state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions)
+    result = diagnose(base, state, extra_costs=extra_costs, merge_into=merge_into)
+    result.actions = log
+    result.layouts = layouts
+    return result
+
+
+def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
+    """The row and the travel costs of a new school."""
+    from planner import catchments as ca
+    from planner.io import _seats
+    from planner.towns import link_to_towns
+    from planner._validate import Problems
+
+    sid = str(arg["id"])
+    if sid in set(schools["school_id"]):
+        raise ScenarioError(f"{where}: id {sid} is already used by a school")
+    level = parse_level(arg["level"])
+    system = coords.parse_coordinate_system(arg.get("coordinate_system"))[0]
+    if system not in coords.NAMED_SYSTEMS:
+        raise ScenarioError(f"{where}: coordinate_system must be one of {coords.NAMED_SYSTEMS}")
+    lon, lat = coords.to_wgs84(float(arg["lon"]), float(arg["lat"]), system)
+    row = pd.DataFrame([{
+        "school_id": sid, "name": str(arg.get("name", sid)), "level": level,
+        "town_code": str(arg["town_code"]) if arg.get("town_code") else None,
+        "town": arg.get("town"), "enrollment": 0.0,
+        "classes": float(arg["classes"]) if arg.get("classes") is not None else np.nan,
+        "teachers": np.nan, "seats": float(arg["seats"]) if arg.get("seats") is not None else np.nan,
+        "area_type": arg.get("area_type"), "lon": float(lon[0]), "lat": float(lat[0]),
+        "status": "new", "level_before": None,
+    }], index=[f"new:{sid}"])
+    _seats(row, base.settings)
+    row = gpd.GeoDataFrame(row, geometry=gpd.points_from_xy(row["lon"], row["lat"]), crs=4326)
+    problems = Problems()
+    row.attrs["file"] = where
+    row = link_to_towns(row, base.inputs.towns, problems=problems, id_column="school_id",
+                        what_en="new school", what_zh="新建学校")
+    if problems.errors:
+        raise ScenarioError(f"{where}: " + "; ".join(p.message_en for p in problems.errors))
+    if not np.isfinite(row["seats"].iloc[0]):
+        raise ScenarioError(f"{where}: give seats or classes for the new school")
+    costs = []
+    if base.groups is not None:
+        from planner.scenario import _network_mode
+
+        for group in ca.GRADE_GROUPS:
+            if not ca.serves(level, group):
+                continue
+            net = base.networks.get(_network_mode(base.settings[f"travel_mode_{group}"]))
+            costs.append(ca.catchment_costs(net, base.inputs.demand, row,
+                                            base.groups[base.groups["group"] == group], k=None,
+                                            settings=base.settings))
+    return row, (pd.concat(costs, ignore_index=True) if costs else None)
