@@ -24,6 +24,14 @@ __all__ = ["link_to_towns", "towns_extent", "check_outside_extent", "check_coord
 _SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
 
 
+def _row(row: object) -> int | None:
+    """The Excel row of an input row; None for rows a scenario added (new schools)."""
+    try:
+        return int(row)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
 def _short(name: object) -> str | None:
     if name is None or (isinstance(name, float) and math.isnan(name)):
         return None
@@ -81,7 +89,7 @@ def link_to_towns(
             hit, how = by_code[str(code)], "code"
         elif pd.notna(code) and by_code:
             problems.error(
-                "unknown_town", file, row=int(row), column=code_col, value=code, ids=[p[id_column]],
+                "unknown_town", file, row=_row(row), column=code_col, value=code, ids=[p[id_column]],
                 en=f"{what_en} {p[id_column]}: town code {code} is not in the towns list",
                 zh=f"{what_zh}{p[id_column]}：乡镇代码 {code} 不在乡镇名单中",
                 fix_en="correct the code or add the town to the towns file",
@@ -96,7 +104,7 @@ def link_to_towns(
                 hit, how = cands[0], "name"
             elif not cands:
                 problems.error(
-                    "unknown_town", file, row=int(row), column=name_col, value=name, ids=[p[id_column]],
+                    "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
                     en=f"{what_en} {p[id_column]}: town '{name}' is not in the towns list",
                     zh=f"{what_zh}{p[id_column]}：乡镇“{name}”不在乡镇名单中",
                     fix_en="correct the name (towns are renamed and merged: check the current list) "
@@ -108,7 +116,7 @@ def link_to_towns(
                 continue
             else:
                 problems.error(
-                    "ambiguous_town", file, row=int(row), column=name_col, value=name, ids=[p[id_column]],
+                    "ambiguous_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
                     en=f"{what_en} {p[id_column]}: town name '{name}' matches {len(cands)} towns",
                     zh=f"{what_zh}{p[id_column]}：乡镇名称“{name}”对应多个乡镇",
                     fix_en="give the town code (乡镇代码) instead of the name",
@@ -123,7 +131,7 @@ def link_to_towns(
                 hit, how = inside[0], "location"
         if hit is None:
             problems.error(
-                "unknown_town", file, row=int(row), column=name_col, value=name, ids=[p[id_column]],
+                "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
                 en=f"{what_en} {p[id_column]}: its town is unknown"
                    + (f" ('{name}' is not in the towns list)" if pd.notna(name) else ""),
                 zh=f"{what_zh}{p[id_column]}：无法确定所属乡镇",
@@ -152,7 +160,7 @@ def _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh) -
         inside = towns.index[towns.geometry.contains(p.geometry)]
         other = towns.at[inside[0], "town"] if len(inside) else None
         problems.warning(
-            "outside_own_town", file, row=int(row), column="lon/lat", ids=[p[id_column]],
+            "outside_own_town", file, row=_row(row), column="lon/lat", ids=[p[id_column]],
             en=f"{what_en} {p[id_column]} is listed in {towns.at[t, 'town']} but lies "
                + (f"in {other}" if other else "outside every town"),
             zh=f"{what_zh}{p[id_column]}属于{towns.at[t, 'town']}，但坐标位于"
@@ -175,7 +183,7 @@ def check_outside_extent(points: gpd.GeoDataFrame, extent, *, problems: Problems
             continue
         if not (x0 <= g.x <= x1 and y0 <= g.y <= y1):
             problems.error(
-                "outside_area", file, row=int(row), column="lon/lat", value=f"{g.x:.5f}, {g.y:.5f}",
+                "outside_area", file, row=_row(row), column="lon/lat", value=f"{g.x:.5f}, {g.y:.5f}",
                 ids=[p[id_column]],
                 en=f"{what_en} {p[id_column]} at {g.x:.5f}, {g.y:.5f} is more than "
                    f"{tolerance_m / 1000:g} km outside the area of the towns",
