@@ -36,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -48,16 +48,16 @@ from planner.rules import RULES
 from planner.schema import AREA_TYPE_LABELS, GRADE_COLUMNS, LEVEL_LABELS
 
 __all__ = [
-    "write_report_xlsx",
-    "SHEET_TITLES",
-    "COLUMN_LABELS",
-    "SCHOOL_SHEET_COLUMNS",
-    "TOWN_SHEET_COLUMNS",
-    "SEAT_WARNING_SHEET_COLUMNS",
-    "VIOLATION_SHEET_COLUMNS",
     "ASSIGNMENT_SHEET_COLUMNS",
-    "SETTING_SHEET_COLUMNS",
+    "COLUMN_LABELS",
     "INPUT_CHECK_SHEET_COLUMNS",
+    "SCHOOL_SHEET_COLUMNS",
+    "SEAT_WARNING_SHEET_COLUMNS",
+    "SETTING_SHEET_COLUMNS",
+    "SHEET_TITLES",
+    "TOWN_SHEET_COLUMNS",
+    "VIOLATION_SHEET_COLUMNS",
+    "write_report_xlsx",
 ]
 
 Lang = Literal["zh", "en"]
@@ -186,7 +186,12 @@ VALUE_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     "group": {"g1_3": ("1-3年级", "grades 1-3"), "g4_6": ("4-6年级", "grades 4-6"),
               "g7_9": ("7-9年级", "grades 7-9")},
     "mode": _MODE,
+    "rule_id": {  # rules made outside planner.rules.RULES; the rest are looked up there
+        "balance_cv": ("校际差异系数超限", "coefficient of variation above the limit"),
+        "balance_school": ("学校资源配置指标未达标", "school below the resource standards"),
+    },
     "object_type": {"school": ("学校", "school"), "town": ("乡镇", "town"),
+                    "county": ("县（区）", "county"),
                     "village": ("村庄/小区", "village / estate")},
     "severity": {"error": ("错误", "error"), "warning": ("警告", "warning")},
     "origin": {"default": ("默认值", "default"), "scenario": ("情景文件", "scenario file"),
@@ -197,7 +202,8 @@ VALUE_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     "unit": {"pupils": ("人", "pupils"), "m": ("米", "m"), "km": ("公里", "km"),
              "s": ("秒", "s"), "minutes": ("分钟", "minutes"), "m/s": ("米/秒", "m/s"),
              "km/h": ("公里/小时", "km/h"), "pupils per class": ("人/班", "pupils per class"),
-             "schools": ("所", "schools"), "share": ("比例", "share"), "yes/no": ("是/否", "yes/no"),
+             "schools": ("所", "schools"), "share": ("比例", "share"),
+             "yes/no": ("是/否", "yes/no"),
              "demand / seats": ("需求/学位", "demand / seats"),
              "mode name": ("出行方式名", "mode name"),
              "pupils per 1,000 residents": ("人/千人", "pupils per 1,000 residents"),
@@ -239,8 +245,12 @@ def _band(row: Mapping[str, Any]) -> str | None:
     return _BANDS.get(row.get("seat_warning"))
 
 
-def _when(column: str, value: Any, colour: str = RED) -> RowFill:
-    return lambda row: colour if row.get(column) is value else None
+def _when(column: str, flag: bool, colour: str = RED) -> RowFill:
+    """Fill when the row's boolean ``column`` is ``flag`` (missing values are never filled)."""
+    def fill(row: Mapping[str, Any]) -> str | None:
+        value = row.get(column)
+        return colour if isinstance(value, (bool, np.bool_)) and bool(value) is flag else None
+    return fill
 
 
 #: Column -> function of the (untranslated) row giving the cell's fill colour, or None.
@@ -296,6 +306,27 @@ ASSIGNMENT_SHEET_COLUMNS: list[str | Col] = [
 SETTING_SHEET_COLUMNS: list[str | Col] = [
     "setting", "value", "default", "unit", "origin", "source", "confidence", "description",
 ]
+CANDIDATE_SHEET_COLUMNS: list[str | Col] = [
+    "rank", "school_id", "name", "level", "town", "enrollment", "small_tier", "catchment_pupils",
+    Col("recommendation", fill=lambda row: YELLOW if row.get("recommendation") in ("close", "to_satellite") else None),
+    "reasons_text", "receiving_school", "receiving_split", "seats_left_at_receiver",
+    "added_distance_mean_m", "added_distance_max_m", "added_time_mean_min", "added_time_max_min",
+    "g1_3_over_limit_before", "g1_3_over_limit_after", "pupils_needing_bus_after",
+    "pupils_needing_boarding_after", "pupils_without_school_after", "score", "score_explained",
+]
+LAYOUT_SHEET_COLUMNS: list[str | Col] = [
+    "town_code", "town", "planet", "satellites", "closed", "kept", "g4_6_pupils_at_planet",
+    "primary_pupils_at_planet", "planet_seats_primary", "classes_needed_at_planet",
+    Col("seats_left_at_planet", fill=lambda row: RED if (row.get("seats_left_at_planet") or 0) < 0 else None),
+    "g1_3_over_limit", "g4_6_mean_distance_m", "g4_6_max_distance_m", "g4_6_pupils_needing_bus",
+    "g4_6_pupils_needing_boarding",
+]
+BALANCE_SHEET_COLUMNS: list[str | Col] = [
+    "school_id", "name", "level", "school_level", "pupils", "teachers_qualified_per100",
+    "key_teachers_per100", "pe_arts_teachers_per100", "teaching_area_m2_per_pupil",
+    "sports_area_m2_per_pupil", "equipment_yuan_per_pupil", "multimedia_classrooms_per100",
+    "indicators_met", Col("meets_standard", fill=lambda row: RED if row.get("meets_standard") is False else None),
+]
 INPUT_CHECK_SHEET_COLUMNS: list[str | Col] = [
     "severity", "code", "file", "row", "column", "value", "message", "fix", "ids",
 ]
@@ -349,6 +380,8 @@ def _label_value(column: str, value: Any, lang: str) -> Any:
 
 def _text_width(text: str) -> int:
     """Display width: CJK (wide and full-width) characters count double."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
@@ -369,14 +402,42 @@ def _shown(value: Any, number_format: str | None) -> str:
     return str(round(value, 4))
 
 
-def _set(ws: Worksheet, row: int, col: int, value: Any):
-    """Write a cell; text is always text (a leading ``=`` never becomes a formula)."""
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value.startswith("="):
+def _clean(value: Any) -> Any:
+    """Text without the control characters Excel refuses."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _no_formula(cell: Cell) -> Cell:
+    """Text is always text: a name starting with ``=`` never becomes a formula."""
+    if cell.data_type == "f":
         cell.data_type = "s"
     return cell
+
+
+def _set(ws: Worksheet, row: int, col: int, value: Any) -> Cell:
+    return _no_formula(ws.cell(row=row, column=col, value=_clean(value)))
+
+
+def _cells_of(column: str, values: list[Any], lang: str) -> list[Any]:
+    """The cell values of a column (codes in words), translating each distinct value once."""
+    seen: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        try:
+            out.append(seen[value])
+        except (KeyError, TypeError):
+            shown = _label_value(column, value, lang)
+            try:
+                seen[value] = shown
+            except TypeError:  # lists and dicts (settings) are not hashable
+                pass
+            out.append(shown)
+    return out
+
+
+def _cell(ws: Worksheet, value: Any) -> Cell:
+    """A detached cell for ``ws.append``."""
+    return _no_formula(Cell(ws, value=_clean(value)))
 
 
 def _fit_widths(ws: Worksheet, widths: Iterable[int], *, minimum: int = 6,
@@ -433,16 +494,21 @@ def _add_table_sheet(
         widths.append(_text_width(label))
     fill_cache: dict[str, PatternFill] = {}
     records = df[[c.name for c in specs]].to_dict("records")
-    for i, raw in enumerate(records, 2):
-        for j, (spec, fmt, fill) in enumerate(zip(specs, formats, fills), 1):
-            value = _label_value(spec.name, raw[spec.name], lang)
-            cell = _set(ws, i, j, value)
-            if fmt and isinstance(value, (int, float)) and not isinstance(value, bool):
+    columns_shown = [_cells_of(spec.name, [r[spec.name] for r in records], lang) for spec in specs]
+    for j, (shown, fmt) in enumerate(zip(columns_shown, formats, strict=True)):
+        texts = {_shown(v, fmt) for v in shown if isinstance(v, (str, int, float))}
+        widths[j] = max([widths[j], *map(_text_width, texts)])
+    for i, raw in enumerate(records):
+        row = []
+        for j, (fmt, fill) in enumerate(zip(formats, fills, strict=True)):
+            cell = _cell(ws, columns_shown[j][i])
+            if fmt and isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = fmt
             colour = fill(raw) if fill else None
             if colour:
                 cell.fill = fill_cache.setdefault(colour, PatternFill("solid", fgColor=colour))
-            widths[j - 1] = max(widths[j - 1], _text_width(_shown(value, fmt)))
+            row.append(cell)
+        ws.append(row)
     _fit_widths(ws, widths)
     ws.freeze_panes = ws.cell(row=2, column=freeze_columns + 1).coordinate
     if specs:
@@ -490,7 +556,8 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "schools_by_level": ("按学段学校数", "schools by level"),
     "small_schools_by_tier": ("小规模学校", "small schools"),
     "towns": ("乡镇数", "towns"),
-    "towns_without_junior_middle_school": ("无初中的乡镇数", "towns without a junior middle school"),
+    "towns_without_junior_middle_school": ("无初中的乡镇数",
+                                           "towns without a junior middle school"),
     "demand_points": ("需求点数", "demand points"),
     "violations": ("规则检查", "rule violations"),
     "warnings": ("数据检查警告数", "input-check warnings"),
@@ -508,6 +575,10 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "within": ("半径内（人）", "within the radius"),
     "share_within": ("半径内占比", "share within the radius"),
     "seat_shortage": ("学位缺口（人）", "pupils without a seat"),
+    "balance": ("优质均衡", "balanced development"),
+    "schools_meeting_standard": ("资源配置达标学校数", "schools meeting the standards"),
+    "schools_judged": ("参评学校数", "schools judged"),
+    "cv_over_limit": ("差异系数超限的指标", "indicators with CV above the limit"),
 }
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
                      "violations": "rule_id", "seat_warnings": "seat_warning", "mode": "mode"}
@@ -544,9 +615,14 @@ def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
             value = _label_value("mode", value, lang)
         elif isinstance(value, (bool, np.bool_)):
             value = _label_value("", value, lang)
-        fmt = PCT if str(key).startswith("share") else (
-            INT if isinstance(value, (int, np.integer)) else DEC1)
-        rows.append((sep.join(label), _plain(value), fmt))
+        value = _plain(value)
+        if str(key).startswith("share"):
+            fmt: str | None = PCT
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            fmt = INT if float(value).is_integer() else DEC1
+        else:
+            fmt = None
+        rows.append((sep.join(label), value, fmt))
     return rows
 
 
@@ -559,7 +635,10 @@ def _method_label(method: str, lang: str) -> str:
 
 def _add_about_sheet(wb: Workbook, result, lang: str, sheets: list[str]) -> Worksheet:
     ws = wb.create_sheet(_pick(SHEET_TITLES["about"], lang), 0)
-    t = lambda key: _pick(_ABOUT[key], lang)  # noqa: E731
+
+    def t(key: str) -> str:
+        return _pick(_ABOUT[key], lang)
+
     bold = Font(bold=True)
     widths = [0, 0, 0, 0]
     row = 1
@@ -644,8 +723,10 @@ def _assignment_table(result, schools: pd.DataFrame) -> pd.DataFrame:
     a["time_min"] = _minutes(a["time_s"])
     demand = result.inputs.demand
     if demand is not None and "name" in demand:
-        a["demand_name"] = a["demand_id"].map(dict(zip(demand["demand_id"], demand["name"])))
-    a["school_name"] = a["school_id"].map(dict(zip(schools["school_id"], schools["name"])))
+        names = dict(zip(demand["demand_id"], demand["name"], strict=True))
+        a["demand_name"] = a["demand_id"].map(names)
+    a["school_name"] = a["school_id"].map(
+        dict(zip(schools["school_id"], schools["name"], strict=True)))
     return a
 
 
@@ -681,6 +762,13 @@ def _build(result, lang: str) -> Workbook:
     if result.assignments is not None:
         _add_table_sheet(wb, "assignments", _assignment_table(result, schools),
                          ASSIGNMENT_SHEET_COLUMNS, lang=lang)
+    if result.candidates is not None:
+        cand = _in_language(result.candidates, lang, reasons_text=("reasons_zh", "reasons_en"))
+        _add_table_sheet(wb, "candidates", cand, CANDIDATE_SHEET_COLUMNS, lang=lang, freeze_columns=3)
+    if result.layouts is not None:
+        _add_table_sheet(wb, "layouts", result.layouts, LAYOUT_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+    if result.balance is not None:
+        _add_table_sheet(wb, "balance", result.balance, BALANCE_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     _add_table_sheet(wb, "settings", _settings_table(result, lang), SETTING_SHEET_COLUMNS,
                      lang=lang, freeze_columns=1)
     problems = _in_language(result.inputs.problems.to_frame(), lang,
@@ -701,29 +789,42 @@ def _created(result) -> _dt.datetime:
     except ValueError:
         return _dt.datetime(2000, 1, 1)
     if when.tzinfo is not None:
-        when = when.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+        when = when.astimezone(_dt.UTC).replace(tzinfo=None)
     return when
+
+
+class _StampedZip(zipfile.ZipFile):
+    """A zip file whose entries all carry one date (openpyxl would stamp the current time)."""
+
+    def __init__(self, file: Any, when: _dt.datetime):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._stamp = max(when, _dt.datetime(1980, 1, 1)).timetuple()[:6]
+
+    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._stamp)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o644 << 16
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        # openpyxl writes each worksheet from a temporary file, which would carry its mtime
+        with open(filename, "rb") as fh:
+            self.writestr(str(arcname or filename), fh.read())
 
 
 def _to_bytes(wb: Workbook, when: _dt.datetime) -> bytes:
     """The workbook as .xlsx bytes, with every date inside set to ``when``.
 
-    openpyxl stamps the save time into ``docProps/core.xml`` and the zip entries; the same
-    result therefore gives the same bytes.
+    openpyxl's ``save_workbook`` stamps the save time into ``docProps/core.xml`` and the zip
+    entries; written this way the same result gives the same bytes.
     """
     wb.properties.created = when
     wb.properties.modified = when
-    raw = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
-    stamp = max(when, _dt.datetime(1980, 1, 1)).timetuple()[:6]
-    out = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o600 << 16
-            dst.writestr(fixed, src.read(info.filename))
-    return out.getvalue()
+    wb.properties.creator = f"planner {__version__}"
+    buffer = io.BytesIO()
+    ExcelWriter(wb, _StampedZip(buffer, when)).save()  # save() closes the archive
+    return buffer.getvalue()
 
 
 def write_report_xlsx(result, path: str | Path, *, lang: Lang = "zh") -> Path:
@@ -755,3 +856,48 @@ def write_report_xlsx(result, path: str | Path, *, lang: Lang = "zh") -> Path:
         raise ValueError(f"`lang` was {lang!r} but is expected to be in {list(_LANGS)}")
     wb = _build(result, lang)
     return atomic_write(path, _to_bytes(wb, _created(result)))
+
+
+COLUMN_LABELS.update({
+    "rank": ("排序", "rank"), "catchment_pupils": ("就近入学学生（模型）", "children nearest (model)"),
+    "recommendation": ("建议", "recommendation"), "reasons_text": ("理由及依据", "reasons and evidence"),
+    "receiving_school": ("接收学校", "receiving school"), "receiving_split": ("学生去向", "where pupils go"),
+    "seats_left_at_receiver": ("接收校剩余学位", "seats left at receiver"),
+    "added_distance_mean_m": ("平均增加距离（米）", "mean added distance (m)"),
+    "added_distance_max_m": ("最大增加距离（米）", "worst added distance (m)"),
+    "added_time_mean_min": ("平均增加时间（分钟）", "mean added time (min)"),
+    "added_time_max_min": ("最大增加时间（分钟）", "worst added time (min)"),
+    "g1_3_over_limit_before": ("撤并前1-3年级超时人数", "grade 1-3 over limit before"),
+    "g1_3_over_limit_after": ("撤并后1-3年级超时人数", "grade 1-3 over limit after"),
+    "pupils_needing_bus_after": ("撤并后需校车人数", "needing a bus after"),
+    "pupils_needing_boarding_after": ("撤并后需寄宿人数", "needing boarding after"),
+    "pupils_without_school_after": ("撤并后无校可上人数", "without a school after"),
+    "score": ("得分", "score"), "score_explained": ("得分构成", "how the score is made"),
+    "planet": ("中心校（行星）", "planet (central school)"), "satellites": ("卫星校（保留1-3年级）", "satellites (grades 1-3)"),
+    "closed": ("撤并学校", "closed"), "kept": ("保持不变", "kept as they are"),
+    "g4_6_pupils_at_planet": ("中心校4-6年级学生", "grade 4-6 pupils at the planet"),
+    "primary_pupils_at_planet": ("中心校小学生", "primary pupils at the planet"),
+    "planet_seats_primary": ("中心校小学学位", "planet primary seats"),
+    "classes_needed_at_planet": ("中心校所需班数（45人/班）", "classes needed at the planet (45 each)"),
+    "seats_left_at_planet": ("中心校剩余学位", "seats left at the planet"),
+    "g1_3_over_limit": ("1-3年级超时人数", "grade 1-3 over the walk limit"),
+    "g4_6_mean_distance_m": ("4-6年级平均距离（米）", "grade 4-6 mean distance (m)"),
+    "g4_6_max_distance_m": ("4-6年级最远距离（米）", "grade 4-6 longest distance (m)"),
+    "g4_6_pupils_needing_bus": ("4-6年级需校车人数", "grade 4-6 needing a bus"),
+    "g4_6_pupils_needing_boarding": ("4-6年级需寄宿人数", "grade 4-6 needing boarding"),
+    "school_level": ("学校学段", "school level"), "pupils": ("学生数", "pupils"),
+    "teachers_qualified_per100": ("每百名学生高于规定学历教师数", "qualified teachers per 100 pupils"),
+    "key_teachers_per100": ("每百名学生县级以上骨干教师数", "key teachers per 100 pupils"),
+    "pe_arts_teachers_per100": ("每百名学生体艺专任教师数", "PE and arts teachers per 100 pupils"),
+    "teaching_area_m2_per_pupil": ("生均教学及辅助用房面积（平方米）", "teaching floor area per pupil (m²)"),
+    "sports_area_m2_per_pupil": ("生均体育运动场馆面积（平方米）", "sports ground per pupil (m²)"),
+    "equipment_yuan_per_pupil": ("生均教学仪器设备值（元）", "equipment value per pupil (yuan)"),
+    "multimedia_classrooms_per100": ("每百名学生网络多媒体教室数", "multimedia classrooms per 100 pupils"),
+    "indicators_met": ("达标项数（共7项）", "standards met (of 7)"),
+    "meets_standard": ("达标（≥6项）", "meets the standard (6 of 7)"),
+})
+VALUE_LABELS.setdefault("recommendation", {}).update({
+    "close": ("撤并", "close"), "to_satellite": ("改为教学点（卫星校）", "to satellite (grades 1-3)"),
+    "keep: remote": ("保留（偏远）", "keep: remote"), "keep: rule": ("保留（唯一初中）", "keep: rule"),
+    "keep": ("保留", "keep"),
+})

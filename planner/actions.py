@@ -133,9 +133,16 @@ def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
 def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]) -> Result:
     """Apply the actions and diagnose the resulting layout."""
     state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions)
+    from planner import consolidation
+
     result = diagnose(base, state, extra_costs=extra_costs, merge_into=merge_into)
     result.actions = log
+    if layouts is not None:
+        from planner import layouts as _layouts
+
+        layouts = _layouts.layout_table(layouts, result)
     result.layouts = layouts
+    result.candidates = consolidation.candidates(base, result)
     return result
 
 

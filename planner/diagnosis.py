@@ -143,7 +143,8 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
     merge_into
         Closed school -> the school its pupils are sent to (``merge`` actions): the villages the
         closed school served go there (for the grade groups it teaches) instead of their next
-        nearest school.
+        nearest school. A value ``(school, groups)`` limits this to those grade groups (a
+        satellite sends only grades 4–6 to its planet).
     """
     settings, inputs = base.settings, base.inputs
     schools = schools.copy()
@@ -245,16 +246,24 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
 
 def _apply_merges(nearest, base, all_costs, schools, merge_into):
     """Send the villages a merged school served to the school it merges into."""
-    full = ca.assign_nearest(open_costs(all_costs, schools.assign(status="open")), base.groups)
+    before = schools.assign(status="open", level=schools["level_before"].fillna(schools["level"]))
+    full = ca.assign_nearest(open_costs(all_costs, before), base.groups)
     served = full.set_index(["demand_id", "group"])["school_id"]
     level = schools.set_index("school_id")["level"]
+    still_open = schools[schools["status"] != "closed"].set_index("school_id")["level"]
     by_pair = all_costs.set_index(["from_id", "group", "to_id"])
     out = nearest.copy()
     for i, r in out.iterrows():
         was = served.get((r["demand_id"], r["group"]))
         target = merge_into.get(was) if was is not None else None
+        if isinstance(target, tuple):  # (school, grade groups it takes): planet-satellite merges
+            target, only = target
+            if r["group"] not in only:
+                continue
         if target is None or not ca.serves(level.get(target, ""), r["group"]):
             continue
+        if was in still_open.index and ca.serves(still_open[was], r["group"]):
+            continue  # a satellite keeps its grades 1-3
         key = (r["demand_id"], r["group"], target)
         if key not in by_pair.index:
             continue  # beyond the cut-off: keep the nearest open school

@@ -73,6 +73,13 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
         names += ["assignments.csv", "shortage.csv", "catchments.geojson"]
     if result.balance is not None:
         names += ["balance.csv", "balance_cv.csv"]
+    if result.candidates is not None:
+        names += ["candidates.csv"]
+    if result.layouts is not None:
+        names += ["layouts.csv"]
+    if result.actions is not None and len(result.actions):
+        names += ["actions.csv"]
+    names.append("report.xlsx")
     _guard_inputs(out_dir, result.inputs.files, names)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
@@ -99,6 +106,12 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
             result.balance_contributors.groupby(["level", "indicator"])["name"].agg("、".join)
             .rename("pulled_up_most_by").reset_index(), on=["level", "indicator"], how="left")
         paths["balance_cv"] = write_csv(cv, out_dir / "balance_cv.csv")
+    if result.candidates is not None:
+        paths["candidates"] = write_csv(result.candidates, out_dir / "candidates.csv")
+    if result.layouts is not None:
+        paths["layouts"] = write_csv(result.layouts, out_dir / "layouts.csv")
+    if result.actions is not None and len(result.actions):
+        paths["actions"] = write_csv(result.actions, out_dir / "actions.csv")
     summary = {
         "tool": "planner",
         "version": __version__,
@@ -118,4 +131,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
         json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n",
     )
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang), out_dir / "map.html")
+    from planner._excel import write_report_xlsx
+
+    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)
     return paths

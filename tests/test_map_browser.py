@@ -2,7 +2,7 @@
 
 Runs only where Debian's ``chromium`` and the ``playwright`` Python package are installed
 (``apt-get install -y chromium fonts-wqy-microhei``; ``pip install playwright``; never
-``playwright install``); elsewhere every test here is skipped with the reason.
+``playwright install``); elsewhere every browser test here is skipped with the reason.
 
 Markers and polygons are counted through Leaflet itself, not by guessing from the DOM: the page
 script of the layer control (``layer_control_<id>_layers.overlays``) maps every layer name shown in
@@ -12,14 +12,15 @@ and counts a leaf as *drawn* when the map holds it and its SVG ``<path>`` is in 
 the school count is per layer name, independent of drawing order and of other layers' paths; the
 sum over all layers is cross-checked against the DOM's ``path.leaflet-interactive`` count.
 
-Screenshots (``map-zh.png``, ``map-en.png``) land next to the two HTML files in pytest's temp
-directory (``/tmp/pytest-of-<user>/pytest-current/demo-maps0/``).
+Screenshots (``map-zh.png``, ``map-en.png``, ``popup-zh.png``, ``popup-en.png``) land next to the
+two HTML files in pytest's temp directory (``/tmp/pytest-of-<user>/pytest-<n>/demo-maps0/``).
 """
 
 from __future__ import annotations
 
 import re
 import shutil
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,20 +167,20 @@ class OpenMap:
         self.page = context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
-        self.page.on(
-            "console", lambda msg: msg.type == "error" and self.errors.append(msg.text)
-        )
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
         self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         self.page.on(
             "request",
-            lambda req: (
-                req.url.startswith(("file:", "data:")) or self.requests.append(req.url)
-            ),
+            lambda req: req.url.startswith(("file:", "data:")) or self.requests.append(req.url),
         )
         self.page.goto(path.as_uri())
         self.page.wait_for_selector("path.leaflet-interactive", state="attached", timeout=15_000)
         self.page.evaluate("document.fonts.ready.then(() => true)")
         self.page.evaluate(_HELPERS_JS)
+        # folium's fitBounds runs as an animated zoom (10 -> 11 for the demo) right after load;
+        # while it runs Leaflet ignores setView and the view (screenshot, what is in view) is not
+        # final yet. `_animatingZoom` is Leaflet's own flag for that.
+        self.page.wait_for_function("() => !__planner_test.map._animatingZoom", timeout=10_000)
 
     def layers(self) -> dict[str, dict]:
         return {layer["name"]: layer for layer in self.page.evaluate("__planner_test.layers()")}
@@ -190,9 +191,9 @@ class OpenMap:
 
     def toggle(self, name: str) -> None:
         """Click the layer control's checkbox for ``name``, like a user."""
-        label = self.page.locator(".leaflet-control-layers-overlays label").filter(
-            has_text=name
-        )
+        labels = self.page.locator(".leaflet-control-layers-overlays label")
+        label = labels.filter(has=self.page.get_by_text(name, exact=True))
+        assert label.count() == 1, name
         label.locator("input").click()
 
 
@@ -246,7 +247,7 @@ def test_demo_has_what_the_map_tests_need(demo: DemoMaps) -> None:
 
 
 def test_no_errors_and_no_network(opened) -> None:
-    lang, view = opened
+    _lang, view = opened
     view.assert_quiet()
 
 
@@ -345,19 +346,19 @@ def test_hidden_layers_appear_when_switched_on(fresh, demo: DemoMaps) -> None:
     view.assert_quiet()
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_clicking_the_largest_school_opens_its_popup(fresh, demo: DemoMaps, lang: str) -> None:
-    view = fresh(lang)
-    school = demo.located.sort_values("enrollment").iloc[-1]
-    name, code = str(school["name"]), str(school["school_id"])
-    layer = f"{LEVEL_NAMES[school['level']][lang]} ({(demo.located.level == school['level']).sum()})"
+def _click_school(view: OpenMap, demo: DemoMaps, school, lang: str):
+    """Centre ``school`` at zoom 16, click its marker with the mouse; return the open popup."""
+    name = str(school["name"])
+    level = school["level"]
+    layer = f"{LEVEL_NAMES[level][lang]} ({(demo.located['level'] == level).sum()})"
     page = view.page
-    # Centre the school at a zoom where no other marker covers its middle, then click there
-    # with the mouse, as a user would.
+    # At the opening view the county town's markers overlap (the largest primary school lies
+    # under a junior middle school drawn after it); at zoom 16 they are far apart.
     page.evaluate(
         "([lat, lon]) => { __planner_test.map.setView([lat, lon], 16, {animate: false}); }",
         [float(school["lat"]), float(school["lon"])],
     )
+    assert page.evaluate("__planner_test.map.getZoom()") == 16
     x, y = page.evaluate(
         "([layer, name]) => __planner_test.page(__planner_test.marker(layer, name).getLatLng())",
         [layer, name],
@@ -367,26 +368,63 @@ def test_clicking_the_largest_school_opens_its_popup(fresh, demo: DemoMaps, lang
         " === __planner_test.marker(layer, name)._path",
         [layer, name, x, y],
     )
-    assert page.evaluate("__planner_test.map.getZoom()") == 16
     assert on_top, f"another element covers {name}'s marker at ({x:.0f}, {y:.0f})"
     page.mouse.click(x, y)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5_000)
+    # Leaflet fades popups in; wait for the end so the screenshot shows it opaque
+    page.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'",
+        timeout=5_000,
+    )
+    return popup
+
+
+def _largest_school(demo: DemoMaps):
+    return demo.located.sort_values("enrollment").iloc[-1]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_clicking_the_largest_school_opens_its_popup(fresh, demo: DemoMaps, lang: str) -> None:
+    view = fresh(lang)
+    school = _largest_school(demo)
+    popup = _click_school(view, demo, school, lang)
     text = popup.inner_text()
-    assert name in text and code in text
-    assert page.locator(".leaflet-popup-content .school-popup").count() == 1
-    enrollment = f"{int(school['enrollment'])}"
-    assert enrollment in text
+    assert str(school["name"]) in text and str(school["school_id"]) in text
+    assert f"{int(school['enrollment'])}" in text
+    assert view.page.locator(".leaflet-popup-content .school-popup").count() == 1
+    view.page.screenshot(path=str(demo.folder / f"popup-{lang}.png"))
     view.assert_quiet()
 
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
+    reason="map bug: a tall school popup auto-pans only to the map's edge, so its heading (name, "
+    "code) opens under the fixed title block (#planner-title)",
+)
+def test_popup_heading_is_not_hidden_under_title(fresh, demo: DemoMaps) -> None:
+    view = fresh("zh")
+    _click_school(view, demo, _largest_school(demo), "zh")
+    covered_by = view.page.evaluate(
+        r"""() => {
+          const b = document.querySelector('.leaflet-popup-content .school-popup b');
+          const r = b.getBoundingClientRect();
+          const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+          return b.closest('.leaflet-popup').contains(top) ? null : top.closest('[id]')?.id;
+        }"""
+    )
+    assert covered_by is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
     reason="map bug: the fixed title block (#planner-title) covers schools in the north of the "
     "county at the opening view; fit_bounds does not leave room for it",
 )
 def test_no_school_hidden_under_title_or_legend(opened, demo: DemoMaps) -> None:
-    lang, view = opened
+    _lang, view = opened
     hidden = view.page.evaluate(
         r"""() => {
           const t = __planner_test;
@@ -406,7 +444,9 @@ def test_no_school_hidden_under_title_or_legend(opened, demo: DemoMaps) -> None:
 
 
 def test_screenshots_saved(opened, demo: DemoMaps) -> None:
-    lang, view = opened
+    lang, _view = opened
     shot = demo.folder / f"map-{lang}.png"
-    assert shot.is_file() and shot.stat().st_size > 50_000
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # not a blank page
+    width, height = struct.unpack(">II", data[16:24])  # IHDR
+    assert (width, height) == (VIEWPORT["width"], VIEWPORT["height"])
