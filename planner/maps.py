@@ -15,7 +15,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from planner.schema import LEVEL_LABELS
+from planner.schema import AREA_TYPE_LABELS, LEVEL_LABELS
 
 __all__ = ["overview_map", "save_map", "LEVEL_COLOURS", "TIER_COLOURS"]
 
@@ -83,7 +83,9 @@ def _school_popup(s: pd.Series, lang: str) -> str:
     rows = [
         (_t("level", lang), lv), (_t("town", lang), s.get("town")),
         (_t("enrollment", lang), s.get("enrollment")), (_t("classes", lang), s.get("classes")),
-        (_t("seats", lang), s.get("seats")), (_t("area", lang), s.get("area_type")),
+        (_t("seats", lang), s.get("seats")),
+        (_t("area", lang), AREA_TYPE_LABELS.get(s.get("area_type"), {}).get(
+            "zh" if lang == "zh" else "en", s.get("area_type"))),
     ]
     if "assigned_pupils" in s:
         rows += [(_t("assigned", lang), round(float(s["assigned_pupils"]))),
@@ -196,7 +198,8 @@ def overview_map(result, *, lang: str = "zh") -> folium.Map:
             continue
         label = LEVEL_LABELS[level]["zh" if lang == "zh" else "en"]
         g = folium.FeatureGroup(name=f"{label} ({len(sub)})", show=True)
-        for _, s in sub.iterrows():
+        # large schools first, so that small ones are drawn on top and stay clickable
+        for _, s in sub.sort_values("enrollment", ascending=False).iterrows():
             tier = s.get("small_tier") or ""
             folium.CircleMarker(
                 [round(s["lat"], 6), round(s["lon"], 6)],
@@ -204,14 +207,21 @@ def overview_map(result, *, lang: str = "zh") -> folium.Map:
                 color=TIER_COLOURS.get(tier, colour), weight=3 if tier else 1.5,
                 fill=True, fill_color=colour, fill_opacity=0.75,
                 tooltip=html.escape(str(s["name"])),
-                popup=folium.Popup(_school_popup(s, lang), max_width=320),
+                popup=folium.Popup(_school_popup(s, lang), max_width=320,
+                                   autoPanPaddingTopLeft=[60, _TITLE_H + 20]),
             ).add_to(g)
         g.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(folium.Element(_title_block(result, lang)))
     m.get_root().html.add_child(folium.Element(_legend(result, lang)))
-    m.fit_bounds([[y0, x0], [y1, x1]])
+    # keep the county clear of the title block (top left) and the layer control and legend (right)
+    m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=[10, _TITLE_H + 10],
+                 padding_bottom_right=[_RIGHT_W, 10])
     return m
+
+
+_TITLE_H = 120  # px reserved at the top for the title block
+_RIGHT_W = 270  # px reserved at the right for the layer control and the legend
 
 
 def _title_block(result, lang: str) -> str:
@@ -221,10 +231,11 @@ def _title_block(result, lang: str) -> str:
     sources = ", ".join(Path(f["path"]).name for f in result.inputs.files.values())
     label = "数据" if lang == "zh" else "Data"
     return (f"<div id='planner-title' style='position:fixed;top:10px;left:50px;z-index:1000;"
-            f"background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #999;"
-            f"font-family:{_FONT};font-size:13px'><div style='font-size:16px;font-weight:bold'>"
-            f"{html.escape(sc.title)}</div><div>{html.escape(result.created[:10])} · planner</div>"
-            f"<div>{label}: {html.escape(sources)}</div>{synthetic}</div>")
+            f"background:rgba(255,255,255,.92);padding:5px 10px;border:1px solid #999;"
+            f"max-width:520px;font-family:{_FONT};font-size:12px'>"
+            f"<div style='font-size:15px;font-weight:bold'>{html.escape(sc.title)}</div>{synthetic}"
+            f"<div style='font-size:11px;color:#444'>{html.escape(result.created[:10])} · planner · "
+            f"{label}: {html.escape(sources)}</div></div>")
 
 
 def _legend(result, lang: str) -> str:
@@ -242,7 +253,8 @@ def _legend(result, lang: str) -> str:
             items.append(f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
                          f"border:2px dashed {colour};margin-right:5px'></span>{_t('seat_' + band, lang)}</div>")
     items.append(f"<div style='color:#555'>{_t('size_note', lang)}</div>")
-    return (f"<div id='planner-legend' style='position:fixed;bottom:60px;left:10px;z-index:1000;"
+    return (f"<div id='planner-legend' style='position:fixed;bottom:20px;right:10px;z-index:1000;"
+            f"width:{_RIGHT_W - 30}px;"
             f"background:rgba(255,255,255,.92);padding:6px 10px;border:1px solid #999;"
             f"font-family:{_FONT};font-size:12px'><b>{_t('legend', lang)}</b>{''.join(items)}</div>")
 

@@ -397,12 +397,6 @@ def test_clicking_the_largest_school_opens_its_popup(fresh, demo: DemoMaps, lang
     view.assert_quiet()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="map bug: a tall school popup auto-pans only to the map's edge, so its heading (name, "
-    "code) opens under the fixed title block (#planner-title)",
-)
 def test_popup_heading_is_not_hidden_under_title(fresh, demo: DemoMaps) -> None:
     view = fresh("zh")
     _click_school(view, demo, _largest_school(demo), "zh")
@@ -417,12 +411,6 @@ def test_popup_heading_is_not_hidden_under_title(fresh, demo: DemoMaps) -> None:
     assert covered_by is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="map bug: the fixed title block (#planner-title) covers schools in the north of the "
-    "county at the opening view; fit_bounds does not leave room for it",
-)
 def test_no_school_hidden_under_title_or_legend(opened, demo: DemoMaps) -> None:
     _lang, view = opened
     hidden = view.page.evaluate(
