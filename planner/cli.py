@@ -124,6 +124,37 @@ def check(
                     f"Inputs OK: {len(inputs.schools)} schools, {len(inputs.towns)} towns."))
 
 
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="base scenario first, then the others / 基准方案在前")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/compare"),
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Compare scenarios side by side: comparison.csv, comparison.xlsx, comparison.html."""
+    from planner import compare as cmp
+
+    lang = _check_lang(lang)
+    if len(scenarios) < 2:
+        raise typer.BadParameter("give a base scenario and at least one more to compare")
+    try:
+        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_))
+        table = cmp.compare(results)
+        paths = cmp.write_comparison(table, out, lang=lang,
+                                     titles=[r.scenario.title for r in results])
+    except InputValidationError as exc:
+        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
+        raise typer.Exit(1) from None
+    except PlannerError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    if any(r.scenario.synthetic for r in results):
+        typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
+    typer.echo(_msg(lang, f"方案对比已写入 {out}/：", f"Comparison written to {out}/:"))
+    for p in paths.values():
+        typer.echo(f"  {p}")
+
+
 @app.command("settings")
 def settings_cmd(lang: Lang = "zh") -> None:
     """List every setting with its default, unit, source and confidence."""

@@ -1,0 +1,127 @@
+"""Planet-satellite layouts, consolidation candidates and scenario comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from planner.actions import run_actions
+from planner.cli import app
+from planner.consolidation import candidates
+from planner.errors import ScenarioError
+from planner.scenario import initial_state, load_scenario, prepare
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def base():
+    return prepare(load_scenario(ROOT / "scenarios" / "demo-county.yaml"))
+
+
+@pytest.fixture(scope="module")
+def laid_out(base):
+    return run_actions(base, initial_state(base), [{"planet_satellite": {"towns": "all"}}])
+
+
+def test_every_town_gets_a_planet_and_grades_4_6_go_there(laid_out):
+    lay = laid_out.layouts
+    assert lay["planet_id"].notna().all() and len(lay) == 13
+    s = laid_out.schools.set_index("school_id")
+    near = laid_out.assignments[laid_out.assignments["method"] == "nearest"]
+    for r in lay.itertuples():
+        assert s.at[r.planet_id, "status"] == "open"
+        # grades 4-6 of the town's satellites and closed schools now go to the planet
+        moved = s[(s["town_code"] == r.town_code) & s["status"].isin(["satellite", "closed"])].index
+        g46 = near[(near["group"] == "g4_6") & near["school_id"].isin(moved)]
+        assert g46.empty, r.town
+    sat = s[s["status"] == "satellite"]
+    assert (sat["level"] == "teaching_point").all() and (sat["level_before"] != "teaching_point").sum() > 0
+    assert set(near.loc[near["school_id"].isin(sat.index), "group"]) <= {"g1_3"}
+
+
+def test_classes_needed_at_the_planet(laid_out):
+    lay = laid_out.layouts.dropna(subset=["planet_id"])
+    assert (lay["classes_needed_at_planet"] == np.ceil(lay["primary_pupils_at_planet"] / 45)).all()
+    seats = lay["planet_seats_primary"] - lay["primary_pupils_at_planet"]
+    assert np.allclose(lay["seats_left_at_planet"], seats.round(0), equal_nan=True)
+
+
+def test_satellite_kept_for_the_walk_rule_and_overrides(base, laid_out):
+    """With everything closed into the planet some grade 1-3 villages would walk over 30 min:
+    the layout keeps exactly the schools those villages need; a forced close is obeyed."""
+    lay = laid_out.layouts
+    town = lay[lay["satellites"].fillna("") != ""].iloc[0]
+    s = laid_out.schools
+    sats = s[(s["town_code"] == town["town_code"]) & (s["status"] == "satellite")]["school_id"].tolist()
+    forced = run_actions(base, initial_state(base), [{"planet_satellite": {
+        "towns": [town["town_code"]], "close": [sats[0]]}}])
+    fs = forced.schools.set_index("school_id")
+    assert fs.at[sats[0], "status"] == "closed"
+    # closing it against the rule raises the grade 1-3 pupils over the limit in that town
+    before = laid_out.layouts.set_index("town_code").at[town["town_code"], "g1_3_over_limit"]
+    after = forced.layouts.set_index("town_code").at[town["town_code"], "g1_3_over_limit"]
+    assert after > before
+
+
+def test_planet_choice_and_bad_options(base):
+    s = base.inputs.schools
+    town = s["town_code"].iloc[-1]
+    prim = s[(s["town_code"] == town) & (s["level"] == "primary")].sort_values("enrollment")
+    chosen = prim["school_id"].iloc[0]
+    r = run_actions(base, initial_state(base), [{"planet_satellite": {"towns": [town], "planets": {town: chosen}}}])
+    assert r.layouts.iloc[0]["planet_id"] == chosen
+    with pytest.raises(ScenarioError, match="planet_rule"):
+        run_actions(base, initial_state(base), [{"planet_satellite": {"planet_rule": "biggest"}}])
+    with pytest.raises(ScenarioError, match="not in the towns input"):
+        run_actions(base, initial_state(base), [{"planet_satellite": {"towns": ["999"]}}])
+
+
+def test_candidates_reasons_and_rules(base):
+    r = run_actions(base, initial_state(base), [])
+    c = r.candidates
+    assert len(c) == len(r.schools)
+    small = c[c["small_tier"].fillna("") != ""]
+    assert small["reasons"].str.contains("small").all()
+    # the last school teaching grades 7-9 of a town is never a candidate
+    assert not c.loc[c["breaks_rule"], "candidate"].any()
+    assert (c.loc[c["breaks_rule"] & c["reasons"].str.contains("small|scattered"), "recommendation"] == "keep: rule").all()
+    cand = c[c["candidate"]]
+    assert len(cand) > 0 and cand["receiving_school_id"].notna().all()
+    assert list(cand["rank"]) == list(range(1, len(cand) + 1))
+    assert (cand["score"].diff().dropna() <= 1e-9).all()
+    # reasons in both languages
+    assert cand["reasons_zh"].str.contains("小规模").any() and cand["reasons_en"].str.contains("small").any()
+    # added distance is never negative: the next school is never nearer than the nearest
+    assert (c["added_distance_mean_m"].dropna() >= -1e-6).all()
+
+
+def test_closing_the_top_candidate_matches_its_prediction(base):
+    r = run_actions(base, initial_state(base), [])
+    top = r.candidates[r.candidates["recommendation"] == "close"].iloc[0]
+    after = run_actions(base, initial_state(base), [{"close": [top["school_id"]]}])
+    near = after.assignments[after.assignments["method"] == "nearest"]
+    got = near[near["school_id"] == top["receiving_school_id"]]["pupils"].sum()
+    was = r.assignments[(r.assignments["method"] == "nearest")
+                        & (r.assignments["school_id"] == top["receiving_school_id"])]["pupils"].sum()
+    share = float(top["receiving_split"].split(";")[0].split()[-1].rstrip("%")) / 100
+    assert got - was == pytest.approx(top["catchment_pupils"] * share, rel=0.02)
+
+
+def test_compare_cli_writes_three_files(tmp_path):
+    res = CliRunner().invoke(app, ["compare", str(ROOT / "scenarios/demo-county.yaml"),
+                                   str(ROOT / "scenarios/demo-planet-satellite.yaml"),
+                                   "--out", str(tmp_path), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig")
+    row = t.set_index("indicator")
+    assert row.at["satellites", "demo-county"] == 0 and row.at["satellites", "demo-planet-satellite"] > 0
+    assert row.at["g4_6_mean_distance_m", "demo-planet-satellite Δ"] > 0   # grades 4-6 travel further
+    assert row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] == 0  # satellites keep grades 1-3 home
+    html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
+    assert "http" not in html and "grades 4-6 mean distance" in html
+    assert (tmp_path / "comparison.xlsx").stat().st_size > 0
