@@ -36,6 +36,7 @@ __all__ = ["apply_planet_satellite", "layout_table", "LAYOUT_COLUMNS"]
 
 LAYOUT_COLUMNS = [
     "town_code", "town", "planet_id", "planet", "satellites", "closed", "kept",
+    "satellite_ids", "closed_ids",
     "g4_6_pupils_at_planet", "primary_pupils_at_planet", "planet_seats_primary",
     "classes_needed_at_planet", "seats_left_at_planet", "g1_3_over_limit", "g4_6_mean_distance_m",
     "g4_6_max_distance_m", "g4_6_pupils_needing_bus", "g4_6_pupils_needing_boarding",
@@ -132,7 +133,8 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
                      "planet": names[planet],
                      "satellites": "、".join(sorted(names[s] for s in satellites)),
                      "closed": "、".join(sorted(names[s] for s in closed)),
-                     "kept": "、".join(sorted(names[s] for s in set(mine["school_id"]) - movable_ids - {planet}))})
+                     "kept": "、".join(sorted(names[s] for s in set(mine["school_id"]) - movable_ids - {planet})),
+                     "satellite_ids": ";".join(sorted(satellites)), "closed_ids": ";".join(sorted(closed))})
     return schools, merges, pd.DataFrame(rows, columns=LAYOUT_COLUMNS)
 
 

@@ -57,7 +57,18 @@ _T = {
     "mean_dist": {"zh": "平均距离（米）", "en": "Mean distance (m)"},
     "school": {"zh": "学校", "en": "School"},
     "villages_n": {"zh": "村庄数", "en": "Villages"},
+    "closed_layer": {"zh": "撤并学校", "en": "Closed schools"},
+    "links": {"zh": "行星-卫星联系", "en": "Planet-satellite links"},
+    "closed_legend": {"zh": "撤并学校（方案）", "en": "closed in this scenario"},
+    "link_legend": {"zh": "卫星校→中心校（虚线：撤并校）", "en": "satellite → planet (dashed: closed school)"},
+    "recommendation": {"zh": "撤并评估", "en": "Consolidation"},
+    "status": {"zh": "方案状态", "en": "Status in scenario"},
 }
+REC_LABELS = {"close": ("建议撤并", "candidate: close"),
+              "to_satellite": ("建议改为教学点（卫星校）", "candidate: to satellite"),
+              "keep: remote": ("保留（偏远）", "keep: remote"), "keep: rule": ("保留（唯一初中）", "keep: rule")}
+STATUS_LABELS = {"satellite": ("卫星校（保留1-3年级）", "satellite (grades 1-3)"), "new": ("新建", "new"),
+                 "closed": ("撤并", "closed")}
 SEAT_COLOURS = {"red": "#d62728", "yellow": "#f2c12e"}
 
 
@@ -92,6 +103,11 @@ def _school_popup(s: pd.Series, lang: str) -> str:
                  (_t("utilisation", lang), f"{s['utilisation']:.0%}" if pd.notna(s["utilisation"]) else None),
                  (_t("mean_dist", lang), s.get("mean_distance_m"))]
     flags = []
+    i = 0 if lang == "zh" else 1
+    if s.get("status") in STATUS_LABELS:
+        flags.append(f"{_t('status', lang)}: {STATUS_LABELS[s['status']][i]}")
+    if isinstance(s.get("recommendation"), str) and s["recommendation"] in REC_LABELS:
+        flags.append(f"{_t('recommendation', lang)}: {REC_LABELS[s['recommendation']][i]}")
     if s.get("small_tier"):
         flags.append(f"{_t('small', lang)}: {_tier_label(s['small_tier'], lang)}")
     if s.get("seat_warning") in SEAT_COLOURS:
@@ -191,6 +207,35 @@ def overview_map(result, *, lang: str = "zh") -> folium.Map:
                 tooltip=f"{html.escape(str(s['name']))}: {_t('seat_' + s['seat_warning'], lang)}",
             ).add_to(sg)
         sg.add_to(m)
+    if getattr(result, "candidates", None) is not None:
+        rec = result.candidates.set_index("school_id")["recommendation"]
+        located = located.assign(recommendation=located["school_id"].map(rec))
+    closed = located[located.get("status", "open") == "closed"] if "status" in located else located.iloc[0:0]
+    if len(closed):
+        cg = folium.FeatureGroup(name=f"{_t('closed_layer', lang)} ({len(closed)})", show=True)
+        for _, s in closed.iterrows():
+            folium.CircleMarker([round(s["lat"], 6), round(s["lon"], 6)], radius=5, color="#555",
+                                weight=1.5, dash_array="2 2", fill=True, fill_color="#bbb",
+                                fill_opacity=0.6, tooltip=html.escape(str(s["name"])),
+                                popup=folium.Popup(_school_popup(s, lang), max_width=320,
+                                                   autoPanPaddingTopLeft=[60, _TITLE_H + 20])).add_to(cg)
+        cg.add_to(m)
+    layouts = getattr(result, "layouts", None)
+    if layouts is not None and len(layouts):
+        pos = located.set_index("school_id")[["lat", "lon"]]
+        lg = folium.FeatureGroup(name=_t("links", lang), show=True)
+        for r in layouts.itertuples():
+            if not isinstance(r.planet_id, str) or r.planet_id not in pos.index:
+                continue
+            p = pos.loc[r.planet_id]
+            for ids, dashed in ((r.satellite_ids, False), (r.closed_ids, True)):
+                for sid in [i for i in str(ids or "").split(";") if i and i in pos.index]:
+                    q = pos.loc[sid]
+                    folium.PolyLine([[round(q["lat"], 6), round(q["lon"], 6)], [round(p["lat"], 6), round(p["lon"], 6)]],
+                                    color="#444", weight=1.5, opacity=0.8,
+                                    dash_array="5 5" if dashed else None).add_to(lg)
+        lg.add_to(m)
+    located = located[located["status"] != "closed"] if "status" in located else located
     # Schools by level
     for level, colour in LEVEL_COLOURS.items():
         sub = located[located["level"] == level]
@@ -252,6 +297,12 @@ def _legend(result, lang: str) -> str:
         for band, colour in SEAT_COLOURS.items():
             items.append(f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
                          f"border:2px dashed {colour};margin-right:5px'></span>{_t('seat_' + band, lang)}</div>")
+    if "status" in result.schools and (result.schools["status"] == "closed").any():
+        items.append(f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;"
+                     f"border:1.5px dashed #555;background:#bbb;margin-right:5px'></span>{_t('closed_legend', lang)}</div>")
+    if getattr(result, "layouts", None) is not None:
+        items.append(f"<div><span style='display:inline-block;width:16px;border-top:2px solid #444;"
+                     f"margin:0 5px 3px 0'></span>{_t('link_legend', lang)}</div>")
     items.append(f"<div style='color:#555'>{_t('size_note', lang)}</div>")
     return (f"<div id='planner-legend' style='position:fixed;bottom:20px;right:10px;z-index:1000;"
             f"width:{_RIGHT_W - 30}px;"
