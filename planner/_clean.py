@@ -87,7 +87,11 @@ def map_columns(
                        "scenario file (columns: {" + options[0] + ": <your header>})",
                 fix_zh="请补充该列、改用上述列名之一，或在方案文件 columns 中指定",
             )
-    out = df.rename(columns=mapping)
+    # a header named like a canonical column that the user mapped to another header stays,
+    # under another name, so that the two never collide
+    taken = set(mapping.values())
+    keep_aside = {h: f"{h} (not used)" for h in headers if h not in mapping and h in taken}
+    out = df.rename(columns={**mapping, **keep_aside})
     return out, {canon: header for header, canon in mapping.items()}
 
 

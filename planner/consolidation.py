@@ -70,26 +70,25 @@ def _ranked(costs: pd.DataFrame) -> pd.DataFrame:
     return c
 
 
-def _scattered(base: Base, schools: pd.DataFrame, settings: Settings) -> dict[str, tuple[str, float]]:
-    """School -> (nearest other school teaching the same grades, walking minutes) within the limit."""
+def _nearest_other(base: Base, schools: pd.DataFrame, settings: Settings) -> dict[str, tuple[str, float, float]]:
+    """School -> (nearest other open school teaching some of the same grades, walking minutes at
+    the grades 4–9 speed, road metres) within ``catchment_cutoff_m``."""
     from planner import travel
 
     open_s = schools[(schools["status"] != "closed") & np.isfinite(schools["lon"])]
     net = base.networks.get("walk")
-    limit_s = settings["scattered_within_min"] * 60
-    reach_m = limit_s * settings["walk_speed_g4_9_mps"]
-    if net is None and base.costs is None:
-        return {}
     costs = travel.travel_costs(net, open_s, open_s, mode="walk_g4_9", origin_id="school_id",
-                                destination_id="school_id", cutoff_m=reach_m * 1.5, settings=settings)
-    costs = costs[(costs["from_id"] != costs["to_id"]) & (costs["time_s"] <= limit_s)]
-    grades = open_s.set_index("school_id")["level"].map(lambda lv: set(LEVEL_GRADES[lv]) if lv in LEVEL_GRADES else set())
-    out: dict[str, tuple[str, float]] = {}
+                                destination_id="school_id", cutoff_m=settings["catchment_cutoff_m"],
+                                k=12, settings=settings)
+    costs = costs[costs["from_id"] != costs["to_id"]]
+    grades = open_s.set_index("school_id")["level"].map(
+        lambda lv: set(LEVEL_GRADES[lv]) if lv in LEVEL_GRADES else set())
+    out: dict[str, tuple[str, float, float]] = {}
     for r in costs.sort_values("time_s").itertuples():
         if r.from_id in out:
             continue
         if grades.get(r.from_id, set()) & grades.get(r.to_id, set()):
-            out[r.from_id] = (r.to_id, r.time_s / 60)
+            out[r.from_id] = (r.to_id, r.time_s / 60, r.distance_m)
     return out
 
 
@@ -112,7 +111,8 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
         pupils = base.groups.set_index(["demand_id", "group"])["pupils"]
         near = result.assignments[result.assignments["method"] == "nearest"]
         assigned = near.groupby(["school_id", "level"])["pupils"].sum()
-    scattered = _scattered(base, schools, settings) if have_travel else {}
+    other = _nearest_other(base, schools, settings) if have_travel else {}
+    scattered = {k: v for k, v in other.items() if v[1] <= settings["scattered_within_min"]}
     weak = {}
     if result.balance is not None:
         b = result.balance[result.balance["meets_standard"] == False]  # noqa: E712
@@ -132,10 +132,10 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             zh.append(f"小规模：乡村学校在校生 {s['enrollment']:.0f} 人，少于 {n} 人")
             en.append(f"small: rural school with {s['enrollment']:.0f} pupils, under {n}")
         if sid in scattered:
-            other, minutes = scattered[sid]
+            near_id, minutes, _ = scattered[sid]
             reasons.append("scattered")
-            zh.append(f"布点分散：{names.get(other, other)} 步行 {minutes:.0f} 分钟可达")
-            en.append(f"scattered: {names.get(other, other)} is {minutes:.0f} min walk away")
+            zh.append(f"布点分散：{names.get(near_id, near_id)} 步行 {minutes:.0f} 分钟可达")
+            en.append(f"scattered: {names.get(near_id, near_id)} is {minutes:.0f} min walk away")
         if sid in weak:
             reasons.append("weak")
             zh.append(f"办学条件弱：优质均衡7项指标仅 {weak[sid]} 项达标")
@@ -208,8 +208,16 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                               "保留1-3年级，4-6年级并入中心校")
                     en.append(f"to satellite: closing would put {newly_over:.0f} more grade 1-3 pupils over the "
                               f"{lim_min}-minute walk; keep grades 1-3, move 4-6 to a larger school")
-                if rec["seats_left_at_receiver"] is not None:
-                    rec["receiver_has_seats"] = bool(rec["seats_left_at_receiver"] >= 0)
+            elif sid in other:
+                # no village has it as its nearest school: its pupils would go to the nearest
+                # other school teaching the same grades
+                top = other[sid][0]
+                rec.update(receiving_school_id=top, receiving_school=names.get(top, top),
+                           receiving_split=f"{names.get(top, top)} (no catchment in the model)")
+                zh.append("模型中没有村庄以其为最近学校")
+                en.append("no village has it as its nearest school in the model")
+            if rec["seats_left_at_receiver"] is not None:
+                rec["receiver_has_seats"] = bool(rec["seats_left_at_receiver"] >= 0)
         score = _TIER_POINTS.get(s.get("small_tier") or "", 0) + ("scattered" in reasons) + \
             ("weak" in reasons) - max(added_km, 0.0)
         eligible = bool({"small", "scattered"} & set(reasons))

@@ -35,7 +35,7 @@ def _row(row: object) -> int | None:
 def _short(name: object) -> str | None:
     if name is None or (isinstance(name, float) and math.isnan(name)):
         return None
-    text = re.sub(r"\s+", "", str(name))
+    text = re.sub(r"\s+", "", str(name)).casefold()
     for suf in _SUFFIXES:
         if text.endswith(suf) and len(text) > len(suf):
             return text[: -len(suf)]
@@ -73,9 +73,11 @@ def link_to_towns(
     by_code = {str(c): i for i, c in towns["town_code"].items() if pd.notna(c)}
     by_name: dict[str, list] = {}
     by_short: dict[str, list] = {}
+    by_name_cf: dict[str, list] = {}
     for i, t in towns["town"].items():
         if pd.notna(t):
             by_name.setdefault(str(t), []).append(i)
+            by_name_cf.setdefault(str(t).casefold(), []).append(i)
             by_short.setdefault(_short(t), []).append(i)
     polygons = towns.attrs.get("geometry_kind") == "polygon"
     cols = points.attrs.get("colmap", {})
@@ -99,7 +101,8 @@ def link_to_towns(
             idx.append(None)
             continue
         elif pd.notna(name):
-            cands = by_name.get(str(name)) or by_short.get(_short(name)) or []
+            cands = by_name.get(str(name)) or by_name_cf.get(str(name).casefold()) \
+                or by_short.get(_short(name)) or []
             if len(cands) == 1:
                 hit, how = cands[0], "name"
             elif not cands:

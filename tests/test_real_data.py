@@ -130,3 +130,48 @@ def test_eastern_cape_swapped_coordinates_are_reported_not_used(shared_data):
     # schools with blank learner counts are errors with their row, not dropped
     blanks = [p for p in problems.errors if p.code == "blank_value"]
     assert len(blanks) == int(raw["Learners2024"].isna().sum()) == 20
+
+
+def test_northern_ireland_candidates_as_a_user_would_run_it(shared_data, tmp_path):
+    """Real enrolment, locations and urban/rural flag; constituencies as the 'towns'; pupils
+    placed at their own school (no village data); straight-line distances (no roads), labelled
+    as estimates. Candidate counts per tier match a direct count from the ledger, and every
+    candidate has a receiving school."""
+    import geopandas as gpd
+
+    from planner.scenario import evaluate, scenario_from_dict
+
+    ni = shared_data / "northern_ireland"
+    located = ni / "ni_primary_schools_2023_24_located.geojson"
+    raw = {
+        "name": "ni-primary",
+        "inputs": {
+            "schools": {"path": str(located),
+                        "columns": {"school_id": "de_ref", "name": "school_name", "level": "school_type",
+                                    "enrollment": "total_enrolment", "area_type": "urban_rural",
+                                    "town": "constituency"},
+                        "values": {"level": {"Primary": "primary", "Prep Department": "primary"}}},
+            "towns": {"path": str(ni / "OSNI_Open_Data_-_50K_Boundaries_-_Parliamentary_Constituencies.geojson"),
+                      "columns": {"town_code": "PC_ID", "town": "PC_NAME"}},
+            "demand": {"path": str(located),
+                       "columns": {"demand_id": "de_ref", "name": "school_name",
+                                   "pupils_primary": "total_enrolment", "town": "constituency"}},
+            "roads": "none",
+        },
+    }
+    r = evaluate(scenario_from_dict(raw, base=tmp_path))
+    assert "estimate" in r.distance_method
+    g = gpd.read_file(located)
+    rural = g["urban_rural"] == "RURAL"
+    n = g["total_enrolment"]
+    c = r.candidates
+    small = c[c["reasons"].str.contains("small")]
+    assert (small["small_tier"] == "lt50").sum() == int((rural & (n < 50)).sum()) == 35
+    assert small["small_tier"].isin(["lt50", "lt100"]).sum() == int((rural & (n < 100)).sum()) == 162
+    assert len(small) == int((rural & (n < 200)).sum()) == 336
+    cand = c[c["candidate"]]
+    assert len(cand) > 0 and cand["receiving_school_id"].notna().all()
+    assert set(cand["recommendation"]) <= {"close", "to_satellite"}
+    # every pupil is assigned (pupils sit at their own school)
+    near = r.assignments[r.assignments["method"] == "nearest"]
+    assert near["pupils"].sum() == pytest.approx(n.sum())
