@@ -163,7 +163,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
     towns["enrollment"] = towns[key].map(open_s.groupby(key)["enrollment"].sum()).fillna(0)
     towns["small_schools"] = towns[key].map(
         schools[schools["small_tier"] != ""].groupby(key).size()).fillna(0).astype(int)
-    violation_parts = [jm_viol, size_viol]
+    violation_parts = [jm_viol, size_viol, _rules.rural_school_size(open_s, settings)]
     indicators: dict[str, Any] = {}
     assignments = shortage = areas = None
     demand = inputs.demand

@@ -158,6 +158,8 @@ def size_checks(schools: pd.DataFrame, settings: Settings | None = None) -> tupl
 RULES.update({
     r.rule_id: r
     for r in [
+        Rule("rural_school_size", ("rural_school_sizes",), SETTINGS["rural_school_sizes"].source,
+             "农村学校规模不在建标109-2008范围内（提示）", "rural school size outside 建标109-2008 (information)"),
         Rule("seat_warning", ("seat_warning_yellow", "seat_warning_red"),
              SETTINGS["seat_warning_red"].source, "学位预警", "seat warning"),
         Rule("walk_time_g1_3", ("walk_limit_g1_3_min", "walk_limit_extra_min"),
@@ -286,3 +288,38 @@ def service_radius_coverage(nearest: pd.DataFrame, demand: pd.DataFrame,
         out[level] = {"radius_m": radius, "pupils": round(total, 1), "within": round(inside, 1),
                       "share_within": round(inside / total, 4) if total else None}
     return out
+
+
+def rural_school_size(schools: pd.DataFrame, settings: Settings | None = None) -> pd.DataFrame:
+    """Informational check of rural schools against the sizes of 建标109-2008: a teaching point
+    of at most 4 classes (120 pupils), a complete primary of 6–24 classes (at most 1,080 pupils),
+    a junior middle school of 12–24 classes (at most 1,200). Returns violations (information,
+    not a breach of policy)."""
+    s = settings or Settings()
+    lim = s["rural_school_sizes"]
+    rule = RULES["rural_school_size"]
+    rows = []
+    rural = schools[schools["area_type"] == "rural"]
+    for _, r in rural.iterrows():
+        cls, enr, lv = r.get("classes"), r.get("enrollment"), r["level"]
+        checks = []
+        if lv == "teaching_point":
+            checks = [("classes", cls, None, lim["teaching_point_max_classes"]),
+                      ("pupils", enr, None, lim["teaching_point_max_pupils"])]
+        elif lv == "primary":
+            checks = [("classes", cls, lim["primary_min_classes"], lim["primary_max_classes"]),
+                      ("pupils", enr, None, lim["primary_max_pupils"])]
+        elif lv == "junior":
+            checks = [("classes", cls, lim["junior_min_classes"], lim["junior_max_classes"]),
+                      ("pupils", enr, None, lim["junior_max_pupils"])]
+        for what, value, lo, hi in checks:
+            if value is None or pd.isna(value):
+                continue
+            if (lo is not None and value < lo) or value > hi:
+                rng = f"{lo:g}-{hi:g}" if lo is not None else f"≤{hi:g}"
+                zh_what = "班" if what == "classes" else "人"
+                rows.append([rule.rule_id, "school", r["school_id"], r["name"], value, rng,
+                             f"{r['name']}：{value:.0f}{zh_what}，建标109-2008 为 {rng}{zh_what}（提示）",
+                             f"{r['name']}: {value:.0f} {what}, 建标109-2008 gives {rng} (information)",
+                             rule.source])
+    return pd.DataFrame(rows, columns=VIOLATION_COLUMNS)

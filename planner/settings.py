@@ -134,6 +134,13 @@ _ALL: list[Setting] = [
     _s("school_size_cap_nine_year", 2500, "int", "pupils", JIAODU_2017, "V",
        "Largest nine-year or twelve-year school, compulsory part (pupils).",
        "九年一贯制、十二年一贯制学校（义务教育段）办学规模上限（人）"),
+    _s("rural_school_sizes",
+       {"teaching_point_max_classes": 4, "teaching_point_max_pupils": 120,
+        "primary_min_classes": 6, "primary_max_classes": 24, "primary_max_pupils": 1080,
+        "junior_min_classes": 12, "junior_max_classes": 24, "junior_max_pupils": 1200},
+       "dict[str,float]", "classes / pupils", "建标109-2008 农村普通中小学校建设标准 §8", "V",
+       "Rural school sizes of the national construction standard (an informational check).",
+       "农村中小学校建设规模（建标109-2008，提示性检查）"),
     # --- small schools ------------------------------------------------------------------------
     _s("small_school_tiers", [200, 100, 50], "list[int]", "pupils",
        "Liaocheng city statistics count <200 / <100 / <50; national definition <100: " + GUOBAN_2018, "V",

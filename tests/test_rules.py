@@ -154,3 +154,13 @@ def test_northern_ireland_seat_warnings_and_sizes(shared_data):
     assert (warn["seat_warning"] == "red").sum() == red
     assert (warn["seat_warning"] == "yellow").sum() == yellow
     assert len(schools) == 787 and red + yellow > 0
+
+
+def test_rural_school_sizes_of_jianbiao_109_are_information():
+    from planner.rules import rural_school_size
+
+    s = _schools(level=["teaching_point", "primary", "primary", "junior", "primary"],
+                 enrollment=[130, 40, 300, 600, 50], classes=[3, 4, 12, 10, 3],
+                 area_type=["rural", "rural", "rural", "rural", "urban"])
+    v = rural_school_size(s)
+    assert sorted(zip(v["object_id"], v["limit"])) == [("S0", "≤120"), ("S1", "6-24"), ("S3", "12-24")]
