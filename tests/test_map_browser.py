@@ -19,13 +19,13 @@ two HTML files in pytest's temp directory (``/tmp/pytest-of-<user>/pytest-<n>/de
 from __future__ import annotations
 
 import re
-import shutil
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _browser import chromium_context
 
 from planner.maps import overview_map, save_map
 from planner.scenario import evaluate, load_scenario
@@ -57,16 +57,6 @@ LEVEL_NAMES = {  # in the map's drawing order
 SYNTHETIC = {"zh": "合成示范数据", "en": "Synthetic demo data"}
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
 
-_BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Leaflet helpers installed in the page as window.__planner_test.
 _HELPERS_JS = r"""
@@ -136,28 +126,8 @@ def demo(tmp_path_factory) -> DemoMaps:
 
 @pytest.fixture(scope="module")
 def browser_context(tmp_path_factory):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip(
-            "Debian's chromium is not installed (apt-get install -y chromium fonts-wqy-microhei)"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the playwright package is not installed (pip install "
-        "playwright; never `playwright install`)",
-    )
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=chromium,
-            headless=True,
-            args=_BROWSER_ARGS,
-            viewport=VIEWPORT,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile"), viewport=VIEWPORT) as context:
+        yield context
 
 
 class OpenMap:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
 import branca.colormap
 import folium
 import pytest
+from _browser import chromium_context
 from folium.plugins import MarkerCluster
 
 from planner import _offline
@@ -334,41 +334,12 @@ def test_offline_repr_html_is_an_inlined_srcdoc_iframe() -> None:
 
 # --------------------------------------------------------------------------- real browser
 
-_BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def browser_context(tmp_path_factory):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip(
-            "Debian's chromium is not installed (apt-get install -y chromium fonts-wqy-microhei)"
-        )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="the playwright package is not installed (pip install "
-        "playwright; never `playwright install`)",
-    )
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")),
-            executable_path=chromium,
-            headless=True,
-            args=_BROWSER_ARGS,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium_context(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 def _watch(page) -> dict[str, list[str]]:
