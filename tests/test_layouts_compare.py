@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from planner.actions import run_actions
 from planner.cli import app
-from planner.consolidation import candidates
 from planner.errors import ScenarioError
 from planner.scenario import initial_state, load_scenario, prepare
 

@@ -12,11 +12,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString
 
 from planner import coords
 from planner.errors import NetworkError
-from planner.scenario import evaluate, load_inputs, load_scenario, scenario_from_dict
+from planner.scenario import evaluate, load_scenario, scenario_from_dict
 from planner.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
