@@ -130,8 +130,10 @@ def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
     return schools, extra_costs, merge_into, pd.DataFrame(log, columns=["step", "action", "schools", "detail"]), layouts
 
 
-def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]) -> Result:
-    """Apply the actions and diagnose the resulting layout."""
+def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
+                with_candidates: bool = True) -> Result:
+    """Apply the actions and diagnose the resulting layout (and, unless ``with_candidates`` is
+    False, list its consolidation candidates)."""
     state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions)
     from planner import consolidation
 
@@ -142,7 +144,8 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]) -> Re
 
         layouts = _layouts.layout_table(layouts, result)
     result.layouts = layouts
-    result.candidates = consolidation.candidates(base, result)
+    if with_candidates:
+        result.candidates = consolidation.candidates(base, result)
     return result
 
 

@@ -230,16 +230,17 @@ def assign_capacitated(
     a_eq = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_groups, n_pairs + n_groups))
     constraints = [LinearConstraint(a_eq.tocsr(), 1.0, 1.0)]
     # seats of each school part
-    part = c["group"].map(PART_OF_GROUP)
-    cap = np.array([seats.at[s, f"seats_{p}"] if s in seats.index else np.nan
-                    for s, p in zip(c["to_id"], part)], dtype=float)
+    is_primary = (c["group"].map(PART_OF_GROUP) == "primary").to_numpy()
+    cap = np.where(is_primary, seats["seats_primary"].reindex(c["to_id"]).to_numpy(float),
+                   seats["seats_junior"].reindex(c["to_id"]).to_numpy(float))
     limited = np.isfinite(cap)
     if limited.any():
-        keys = pd.Series(list(zip(c["to_id"][limited], part[limited])))
+        keys = c["to_id"].astype(str).to_numpy()[limited] + np.where(is_primary[limited], "|p", "|j")
         codes, uniq = pd.factorize(keys)
-        a_cap = coo_matrix((pupils[c["gi"][limited]], (codes, np.flatnonzero(limited))),
+        a_cap = coo_matrix((pupils[c["gi"].to_numpy()[limited]], (codes, np.flatnonzero(limited))),
                            shape=(len(uniq), n_pairs + n_groups))
-        ub = np.array([seats.at[s, f"seats_{p}"] for s, p in uniq], dtype=float)
+        ub = np.zeros(len(uniq))
+        ub[codes] = cap[limited]
         constraints.append(LinearConstraint(a_cap.tocsr(), -np.inf, ub))
     integrality = np.zeros(n_pairs + n_groups) if allow_split else np.ones(n_pairs + n_groups)
     res = milp(objective, constraints=constraints, integrality=integrality,

@@ -127,8 +127,9 @@ def compare_files(paths: list[str | Path], *, settings_overrides: dict | None = 
             bases[key] = prepare(sc, settings=settings)
         base = bases[key]
         base_for = type(base)(sc, base.settings, base.inputs, base.groups, base.costs,
-                              base.networks, base.distance_method)
-        results.append(run_actions(base_for, initial_state(base_for), sc.actions))
+                              base.networks, base.distance_method, base.cache)
+        results.append(run_actions(base_for, initial_state(base_for), sc.actions,
+                                   with_candidates=False))
     return results
 
 

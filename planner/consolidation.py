@@ -75,12 +75,17 @@ def _nearest_other(base: Base, schools: pd.DataFrame, settings: Settings) -> dic
     the grades 4–9 speed, road metres) within ``catchment_cutoff_m``."""
     from planner import travel
 
-    open_s = schools[(schools["status"] != "closed") & np.isfinite(schools["lon"])]
-    net = base.networks.get("walk")
-    costs = travel.travel_costs(net, open_s, open_s, mode="walk_g4_9", origin_id="school_id",
-                                destination_id="school_id", cutoff_m=settings["catchment_cutoff_m"],
-                                k=12, settings=settings)
-    costs = costs[costs["from_id"] != costs["to_id"]]
+    if "school_to_school" not in base.cache:  # one shortest-path run per scenario, then reused
+        every = base.inputs.schools[np.isfinite(base.inputs.schools["lon"])]
+        base.cache["school_to_school"] = travel.travel_costs(
+            base.networks.get("walk"), every, every, mode="walk_g4_9", origin_id="school_id",
+            destination_id="school_id", cutoff_m=settings["catchment_cutoff_m"], k=12,
+            settings=settings)
+    costs = base.cache["school_to_school"]
+    open_ids = set(schools.loc[schools["status"] != "closed", "school_id"])
+    costs = costs[(costs["from_id"] != costs["to_id"]) & costs["from_id"].isin(open_ids)
+                  & costs["to_id"].isin(open_ids)]
+    open_s = schools[schools["school_id"].isin(open_ids)]
     grades = open_s.set_index("school_id")["level"].map(
         lambda lv: set(LEVEL_GRADES[lv]) if lv in LEVEL_GRADES else set())
     out: dict[str, tuple[str, float, float]] = {}
@@ -108,6 +113,8 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
     if have_travel:
         ranked = _ranked(open_costs(base.costs, schools))
         first = ranked[ranked["_rank"] == 0].set_index(["from_id", "group"])
+        second = ranked[ranked["_rank"] == 1].set_index(["from_id", "group"])
+        first_by_school = {sid: g for sid, g in first.groupby("to_id")}
         pupils = base.groups.set_index(["demand_id", "group"])["pupils"]
         near = result.assignments[result.assignments["method"] == "nearest"]
         assigned = near.groupby(["school_id", "level"])["pupils"].sum()
@@ -150,12 +157,12 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
         keep_remote = satellite = False
         added_km = 0.0
         if have_travel:
-            mine = first[first["to_id"] == sid]
+            mine = first_by_school.get(sid, first.iloc[0:0])
             rec["catchment_pupils"] = round(float(sum(assigned.get((sid, lv), 0.0)
                                                       for lv in ("primary", "junior"))), 1)
             if len(mine):
                 keys = list(mine.index)
-                alt = ranked[ranked["_rank"] == 1].set_index(["from_id", "group"]).reindex(keys)
+                alt = second.reindex(mine.index)
                 p = pupils.reindex(keys).to_numpy(float)
                 d0, t0 = mine["distance_m"].to_numpy(float), mine["time_s"].to_numpy(float)
                 d1, t1 = alt["distance_m"].to_numpy(float), alt["time_s"].to_numpy(float)

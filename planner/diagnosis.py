@@ -35,6 +35,7 @@ class Base:
     costs: pd.DataFrame | None
     networks: dict[str, Any]
     distance_method: str
+    cache: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
