@@ -122,10 +122,8 @@ def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
             log.append({"step": n, "action": kind, "schools": "",
                         "detail": f"{len(layouts)} towns laid out"})
         elif kind == "optimise":
-            from planner import optimize as _optimize
-
-            schools, detail = _optimize.apply_optimise(base, schools, arg or {})
-            log.append({"step": n, "action": kind, "schools": "", "detail": detail})
+            schools, detail, closed_ids = _optimise(base, schools, arg or {}, where)
+            log.append({"step": n, "action": kind, "schools": ";".join(closed_ids), "detail": detail})
     extra_costs = pd.concat(extra, ignore_index=True) if extra else None
     return schools, extra_costs, merge_into, pd.DataFrame(log, columns=["step", "action", "schools", "detail"]), layouts
 
@@ -195,3 +193,58 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
                                             base.groups[base.groups["group"] == group], k=None,
                                             settings=base.settings))
     return row, (pd.concat(costs, ignore_index=True) if costs else None)
+
+
+_OPTIMISE_KEYS = {"objective", "p", "must_keep", "must_close", "capacitated", "allow_split",
+                  "walk_limit_g1_3", "junior_school_per_town", "size_caps", "time_limit_s",
+                  "close_only"}
+
+
+def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
+    """Close the schools the optimiser leaves out (:mod:`planner.optimize`)."""
+    from planner import catchments as ca
+    from planner import optimize as opt
+    from planner.diagnosis import open_costs
+
+    unknown = set(options) - _OPTIMISE_KEYS
+    if unknown:
+        raise ScenarioError(f"{where}: unknown option(s) {sorted(unknown)}; "
+                            f"known: {sorted(_OPTIMISE_KEYS)}")
+    if base.costs is None:
+        raise ScenarioError(f"{where}: optimising needs demand points (villages)")
+    open_now = schools[schools["status"] != "closed"]
+    seats = ca.seats_by_part(open_now)
+    table = pd.DataFrame(open_now[["school_id", "level", "town_code", "enrollment", "seats"]]).merge(
+        seats, left_on="school_id", right_index=True, how="left")
+    model = opt.LocationModel.from_costs(open_costs(base.costs, schools), base.groups, table,
+                                         base.inputs.towns, settings=base.settings)
+    objective = options.get("objective", "p_median")
+    walk = options.get("walk_limit_g1_3", True)
+    must_keep = [str(i) for i in options.get("must_keep", [])]
+    close_only = options.get("close_only", "any")
+    if close_only not in ("any", "small"):
+        raise ScenarioError(f"{where}: close_only was {close_only!r} but is expected to be "
+                            "'any' or 'small' (only small rural schools may close)")
+    if close_only == "small":
+        from planner.rules import small_tier
+
+        tiers = small_tier(open_now, base.settings)
+        must_keep += open_now.loc[tiers == "", "school_id"].tolist()
+    try:
+        model.solve(objective, p=options.get("p"), must_keep=sorted(set(must_keep)),
+                    must_close=[str(i) for i in options.get("must_close", [])],
+                    capacitated=bool(options.get("capacitated", True)),
+                    allow_split=bool(options.get("allow_split", True)),
+                    max_time_g1_3_s=None if walk else np.inf,
+                    junior_school_per_town=bool(options.get("junior_school_per_town", True)),
+                    size_caps=bool(options.get("size_caps", True)),
+                    time_limit_s=float(options.get("time_limit_s", 60)))
+    except (opt.InfeasibleError, opt.ModelInputError) as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    closed = sorted(set(open_now["school_id"]) - set(model.open_schools.index.astype(str)))
+    schools = schools.copy()
+    schools.loc[schools["school_id"].isin(closed), "status"] = "closed"
+    detail = (f"{objective}: {len(model.open_schools)} open, {len(closed)} closed; status "
+              f"{model.status}, gap {model.gap:.2%}, {model.solve_time_s:.1f} s, "
+              f"{model.n_variables:,} variables")
+    return schools, detail, closed

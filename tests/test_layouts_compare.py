@@ -124,3 +124,41 @@ def test_compare_cli_writes_three_files(tmp_path):
     html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
     assert "http" not in html and "grades 4-6 mean distance" in html
     assert (tmp_path / "comparison.xlsx").stat().st_size > 0
+
+
+def test_optimise_action_keeps_the_rules(base):
+    r = run_actions(base, initial_state(base), [{"optimise": {"objective": "min_schools",
+                                                              "close_only": "small"}}])
+    closed = r.schools[r.schools["status"] == "closed"]
+    assert len(closed) >= 1
+    # closing only small schools: every closed school was small
+    start = run_actions(base, initial_state(base), [], with_candidates=False)
+    tiers = start.schools.set_index("school_id")["small_tier"]
+    assert (tiers[closed["school_id"]] != "").all()
+    # the junior-school rule still holds where it held
+    assert r.counts["towns_without_junior_middle_school"] == start.counts["towns_without_junior_middle_school"]
+    # no grade 1-3 village walks over 30 minutes that did not before
+    def over(res):
+        n = res.assignments[(res.assignments["method"] == "nearest") & (res.assignments["group"] == "g1_3")]
+        return set(n.loc[n["time_s"] > 30 * 60, "demand_id"])
+    assert over(r) <= over(start)
+    assert "optimal" in r.actions.iloc[0]["detail"]
+
+
+def test_optimise_infeasible_is_a_clear_error(base):
+    s = base.inputs.schools
+    junior = s[s["level"].isin(["junior", "nine_year", "complete"])]
+    town = junior["town_code"].value_counts().index[-1]
+    ids = junior.loc[junior["town_code"] == town, "school_id"].tolist()
+    with pytest.raises(ScenarioError, match=town):
+        run_actions(base, initial_state(base), [{"optimise": {"objective": "min_schools", "must_close": ids}}])
+
+
+def test_the_three_demo_scenarios_compare(tmp_path):
+    res = CliRunner().invoke(app, ["compare", *(str(ROOT / "scenarios" / f) for f in (
+        "demo-county.yaml", "demo-planet-satellite.yaml", "demo-optimised.yaml")),
+        "--out", str(tmp_path), "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig").set_index("indicator")
+    assert t.at["schools_open", "demo-optimised Δ"] < 0
+    assert "方案对比" in (tmp_path / "comparison.html").read_text(encoding="utf-8")
