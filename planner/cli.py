@@ -176,6 +176,47 @@ def demo(
         typer.echo(str(p))
 
 
+@app.command("site-review")
+def site_review(
+    estates: Annotated[Path, typer.Argument(help="estates file (polygons or points) / 住宅小区文件")],
+    scenario: Annotated[Path, typer.Option("--scenario", help="scenario YAML with the schools / 方案文件")],
+    sites: Annotated[Optional[Path], typer.Option(
+        "--sites", help="proposed school sites / 拟建校址 (default: rows of kind 'site' in the estates file)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/site-review"),
+    coordinate_system: Annotated[Optional[str], typer.Option(
+        "--coordinate-system", help="of the estates and sites: wgs84, cgcs2000, gcj02, bd09, EPSG:xxxx")] = None,
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Review housing estates: pupils, serving schools, seats, the school to provide (estates.csv,
+    review-<id>.html, report.xlsx)."""
+    from planner import siting
+    from planner.scenario import load_scenario, prepare
+
+    lang = _check_lang(lang)
+    try:
+        sc = load_scenario(scenario)
+        settings = _settings_for(sc, _parse_sets(set_))
+        est = siting.read_estates(estates, coordinate_system=coordinate_system)
+        site_gdf = siting.read_sites(sites or estates, coordinate_system=coordinate_system)
+        review = siting.review_estates(est, prepare(sc, settings=settings), proposed_sites=site_gdf,
+                                       settings=settings)
+        paths = siting.write_review(review, out, lang=lang)
+    except InputValidationError as exc:
+        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
+        raise typer.Exit(1) from None
+    except PlannerError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    if review.synthetic:
+        typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
+    for _, r in review.levels.iterrows():
+        typer.echo(f"{r['estate_id']} {r['name']}: {r['message_zh' if lang == 'zh' else 'message_en']}")
+    typer.echo(_msg(lang, f"审查结果已写入 {out}/：", f"Review written to {out}/:"))
+    for p in paths.values():
+        typer.echo(f"  {p}")
+
+
 def main() -> None:
     """Entry point of the ``planner`` console script."""
     level = os.environ.get("PLANNER_LOG", "WARNING").upper()

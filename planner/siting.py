@@ -1,0 +1,1036 @@
+"""Housing-estate school review (住宅小区配套学校审查) for the natural-resources and planning bureau.
+
+A new estate must have its school places "planned, built and handed over with it"
+(同步规划、同步建设、同步交付使用). For each estate and level (primary, junior middle) the review
+answers:
+
+* **pupils generated**: residents x ``pupils_primary_per_1000_residents`` /
+  ``pupils_junior_per_1000_residents`` / 1000; residents are the estate's own figure, or
+  households x ``persons_per_household`` when only households (户数) are given (the table says
+  which, in ``residents_source``). All three rates are assumptions (confidence ``A``) a reviewer
+  sets for the county (``../shared/DOMAIN.md``);
+* **the schools that serve it**: the open schools teaching the level within the service radius
+  (``radius_primary_m`` 500 m, ``radius_junior_m`` 1000 m, Shandong 2018) by **walking distance
+  on the road network** from the estate's centroid (a point inside the polygon when the centroid
+  falls outside it), or from its entrances when they are given (the nearest entrance counts);
+  when none lies within the radius, the nearest school by road (``within_radius`` is then
+  ``False``). Without a road network the distance is straight line x ``circuity_factor``, marked
+  as an estimate;
+* **their seats left**: seats of the school's part (:func:`planner.catchments.seats_by_part`)
+  minus the children the catchment model already sends there (nearest assignment of the
+  :class:`~planner.diagnosis.Result`), then minus the estate's pupils (nearest school first).
+  Estates are reviewed **in the order given**: an estate only gets the seats earlier estates
+  left (two estates competing for the same seats);
+* **verdict**: ``served``, ``short`` (by ``short_by`` seats, rounded up) or ``unknown`` (a
+  serving school has no seat count and the known seats are not enough);
+* **when short, the school the estate must provide** for the pupils the schools cannot seat:
+  classes at ``class_size_primary`` / ``class_size_junior`` (45 / 50, GB 50099-2011), rounded up
+  to whole streams (轨: 6 classes for primary, 3 for junior), at most
+  ``estate_school_max_classes`` (36) per school, or one nine-year school of at most
+  ``estate_school_max_classes_nine_year`` (45) when both levels are short (Shandong 2018);
+* **the proposed site** (optional): its walking distance from the estate, whether it is within
+  the radius, its seats, and the households it covers: the share of the estate polygon's area
+  within walking reach of the site (the union of discs of radius ``radius - d`` around every
+  road node the site reaches within ``d < radius``) x households; 1 or 0 for a point estate.
+
+Texts are in Chinese and English (``message_zh`` / ``message_en``). :func:`write_review` writes
+``estates.csv``, one offline HTML page per estate and ``report.xlsx``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from planner import catchments as ca
+from planner import coords
+from planner import io as _io
+from planner._clean import coordinates_to_wgs84, parse_codes, parse_numbers
+from planner._validate import Problems
+from planner.errors import PlannerError
+from planner.schema import parse_level
+from planner.settings import Settings
+
+__all__ = [
+    "ESTATE_ALIASES",
+    "LEVEL_COLUMNS",
+    "SITE_ALIASES",
+    "Review",
+    "read_estates",
+    "read_sites",
+    "review_estates",
+    "review_map",
+    "write_review",
+]
+
+logger = logging.getLogger(__name__)
+
+Level = Literal["primary", "junior"]
+LEVELS: tuple[str, ...] = ("primary", "junior")
+_GROUP = {"primary": "g4_6", "junior": "g7_9"}  # a school serving the level teaches this group
+_MODE = {"primary": "walk_g1_3", "junior": "walk_g4_9"}  # walking speed for the times shown
+_GRADES = {"primary": 6, "junior": 3}  # classes per stream (轨)
+_ZH = {"primary": "小学", "junior": "初中"}
+_EN = {"primary": "primary", "junior": "junior middle"}
+
+ESTATE_ALIASES: dict[str, tuple[str, ...]] = {
+    "estate_id": ("estate_id", "小区编号", "项目编号", "编号", "id", "code"),
+    "name": ("name", "小区名称", "项目名称", "名称", "estate"),
+    "households": ("households", "户数", "住宅户数", "总户数", "规划户数"),
+    "residents": ("residents", "人口", "居住人口", "规划人口", "人数"),
+    "delivery_year": ("delivery_year", "交付年份", "交付年", "交付时间", "year"),
+    "phases": ("phases", "分期", "分期交付"),
+    "kind": ("kind", "类型", "要素类型"),
+    "lon": ("lon", "lng", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+}
+SITE_ALIASES: dict[str, tuple[str, ...]] = {
+    "site_id": ("site_id", "地块编号", "编号", "id"),
+    "name": ("name", "名称", "学校名称"),
+    "estate_id": ("for_estate", "estate_id", "所属小区", "小区编号", "项目编号"),
+    "level": ("level", "学段", "办学层次"),
+    "classes": ("classes", "班级数", "班数", "规划班数"),
+    "seats": ("seats", "学位数"),
+    "kind": ("kind", "类型", "要素类型"),
+    "lon": ("lon", "lng", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+}
+
+#: Columns of :attr:`Review.levels` (one row per estate and level), the CSV and the sheet.
+LEVEL_COLUMNS = [
+    "estate_id", "name", "level", "county", "town", "households", "residents", "residents_source",
+    "delivery_year", "rate_per_1000", "pupils", "radius_m", "distance_from", "schools_within_radius",
+    "within_radius", "serving_schools", "nearest_distance_m", "seats_left_before", "seats_left_after",
+    "verdict", "short_by", "class_size", "classes_needed", "classes_planned", "schools_needed",
+    "max_classes", "nine_year_classes", "site_id", "site_distance_m", "site_within_radius",
+    "site_seats", "site_covers_shortfall", "households_covered", "estimate", "message",
+]
+#: The settings every review depends on (shown with value and source on each page).
+LIMIT_SETTINGS = ("pupils_primary_per_1000_residents", "pupils_junior_per_1000_residents",
+                  "persons_per_household", "radius_primary_m", "radius_junior_m",
+                  "class_size_primary", "class_size_junior", "estate_school_max_classes",
+                  "estate_school_max_classes_nine_year", "circuity_factor")
+
+_VERDICT = {"served": ("可满足", "served"), "short": ("学位不足", "short"),
+            "unknown": ("无法判断（学校无学位数）", "unknown (school without seat count)")}
+
+
+@dataclass
+class Review:
+    """What :func:`review_estates` computed.
+
+    Attributes
+    ----------
+    estates
+        One row per estate (WGS-84): ``estate_id``, ``name``, ``households``, ``residents``,
+        ``residents_source``, ``delivery_year``, ``county``, ``town``, ``origin_lon/lat`` (where
+        distances start), ``distance_from`` (``centroid`` or ``entrances (n)``); its polygon or
+        point.
+    levels
+        One row per estate and level in :data:`LEVEL_COLUMNS` (``message_zh``/``message_en``).
+    schools
+        One row per estate, level and serving school: ``distance_m`` (walking), ``time_min``,
+        ``within_radius``, ``seats_part``, ``assigned`` (children of the catchment model),
+        ``seats_left_before`` (after earlier estates), ``taken``, ``seats_left_after``.
+    sites
+        One row per estate, level and proposed site of that level.
+    phases
+        Pupils by delivery year (cumulative) per estate.
+    limits
+        Every setting used: value, unit, source, confidence, where its value came from.
+    areas
+        Walking service areas (WGS-84): ``kind`` ``estate`` (reach of the estate within the
+        radius) or ``site``; for the maps.
+    """
+
+    estates: gpd.GeoDataFrame
+    levels: pd.DataFrame
+    schools: pd.DataFrame
+    sites: pd.DataFrame
+    phases: pd.DataFrame
+    limits: pd.DataFrame
+    areas: gpd.GeoDataFrame
+    school_points: gpd.GeoDataFrame
+    proposed: gpd.GeoDataFrame | None
+    distance_method: str
+    settings: Settings
+    title: str = ""
+    synthetic: bool = False
+    created: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`levels` with the ``message`` column in ``lang``."""
+        out = self.levels.copy()
+        out["message"] = out["message_zh" if lang == "zh" else "message_en"]
+        return out[LEVEL_COLUMNS]
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+
+#: Values of a ``kind`` column (one file holding estates and sites) -> what the row is.
+KINDS = {"estate": "estate", "小区": "estate", "住宅小区": "estate", "site": "site",
+         "school_site": "site", "学校用地": "site", "拟建校址": "site"}
+
+
+def _read(path, aliases, *, required, id_column, prefix, coordinate_system, columns, layer,
+          sheet, encoding, what_en, what_zh, problems, kind):
+    df, colmap, file, system, crs, geometry = _io._load(
+        path, aliases, coordinate_system=coordinate_system, columns=columns,
+        required=required if kind == "estate" else [], sheet=sheet, header_row=None,
+        encoding=encoding, layer=layer, id_column=id_column, problems=problems)
+    if "kind" in df:  # one file with estates and school sites: keep this reader's rows
+        keep = df["kind"].map(lambda v: KINDS.get(str(v).strip().lower(), "estate")) == kind
+        df = df[keep]
+        geometry = geometry[keep] if geometry is not None else None
+    if kind == "site" and "level" not in df:
+        problems.error("missing_column", file, column="level",
+                       en="the school sites have no level column (学段)",
+                       zh="拟建校址缺少“学段”列", fix_en="add 学段 (小学, 初中, 九年一贯制)",
+                       fix_zh="请添加学段列（小学、初中、九年一贯制）")
+    if geometry is not None:
+        geom = _io._geometry_to_wgs84(geometry, system, crs)
+        bad = geom.isna() | geom.is_empty
+        kinds = {"Point", "Polygon", "MultiPolygon"}
+        for row in geom.index:
+            if bad[row] or geom[row].geom_type not in kinds:
+                problems.error("bad_geometry", file, row=int(row), column="geometry",
+                               en=f"the {what_en} needs a point or polygon, got "
+                                  f"{'nothing' if bad[row] else geom[row].geom_type}",
+                               zh=f"{what_zh}应为点或面，实际为{'空' if bad[row] else geom[row].geom_type}",
+                               fix_en="draw it as a polygon or a point", fix_zh="请绘制为面或点")
+        invalid = ~bad & ~geom.is_valid
+        for row in geom.index[invalid]:
+            problems.warning("invalid_polygon", file, row=int(row), column="geometry",
+                             en=f"the {what_en} polygon is invalid; repaired with make_valid",
+                             zh=f"{what_zh}多边形无效（自相交），已自动修复",
+                             fix_en="check the shape in a GIS", fix_zh="建议在 GIS 中检查")
+        geom = geom.where(~invalid, shapely.make_valid(geom.values))
+        df = df.drop(columns=["lon", "lat"], errors="ignore")
+    else:
+        df = coordinates_to_wgs84(df, system=system, crs=crs, colmap=colmap, file=file,
+                                  problems=problems, require=True, extent=None, what=what_en)
+        geom = gpd.GeoSeries(gpd.points_from_xy(df["lon"], df["lat"]), index=df.index, crs=4326)
+    if id_column not in df:
+        df[id_column] = [f"{prefix}{i}" for i in df.index]
+    parse_codes(df, [id_column, "name"] + (["estate_id"] if "estate_id" in df else []))
+    df[id_column] = df[id_column].where(df[id_column].notna(), [f"{prefix}{i}" for i in df.index])
+    seen: dict[str, int] = {}
+    for row, v in df[id_column].items():
+        if v in seen:
+            problems.error("duplicate_id", file, row=int(row), column=colmap.get(id_column, id_column),
+                           value=v, en=f"{what_en} id '{v}' appears again (first in row {seen[v]})",
+                           zh=f"{what_zh}编号“{v}”重复（首次出现在第{seen[v]}行）",
+                           fix_en="give every row its own id", fix_zh="每行编号必须唯一")
+        seen.setdefault(v, int(row))
+    if "name" not in df:
+        df["name"] = df[id_column]
+    df["name"] = df["name"].where(df["name"].notna(), df[id_column])
+    gdf = gpd.GeoDataFrame(df, geometry=geom.values, crs=4326, index=df.index)
+    gdf.attrs.update(file=file, coordinate_system=system, colmap=colmap)
+    return gdf, colmap, file
+
+
+def _parse_phases(value: Any) -> list[tuple[int, float]] | None:
+    """``"2026:600;2028:400"`` (year: households or residents) -> [(2026, 600), (2028, 400)]."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == "":
+        return []
+    text = str(value).replace("：", ":").replace("；", ";").replace("，", ";").replace(",", ";")
+    out = []
+    for part in (p.strip() for p in text.split(";") if p.strip()):
+        m = re.fullmatch(r"(\d{4})\s*:\s*(\d+(?:\.\d+)?)", part)
+        if not m:
+            return None
+        out.append((int(m.group(1)), float(m.group(2))))
+    return sorted(out)
+
+
+def read_estates(
+    path: str | os.PathLike,
+    *,
+    coordinate_system: str | None = None,
+    columns: dict[str, str] | None = None,
+    layer: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read housing estates: polygons or points (a layer, or a table with 经度/纬度).
+
+    Columns (English or Chinese headers, or mapped with ``columns=``): ``estate_id`` (小区编号;
+    ``E<row>`` when absent), ``name`` (小区名称), ``households`` (户数) and/or ``residents``
+    (人口), optional ``delivery_year`` (交付年份) and ``phases`` (分期:
+    ``"2026:600;2028:400"``, year: households, or residents when only residents are given).
+    A ``kind`` column (类型) lets one file hold estates (``estate``/小区) and proposed school
+    sites (``site``/学校用地, read by :func:`read_sites`); rows without a kind are estates.
+    ``coordinate_system`` is ``wgs84``, ``cgcs2000``, ``gcj02``, ``bd09`` or ``EPSG:xxxx`` (a
+    layer's own CRS by default). Returns WGS-84; raises one
+    :class:`~planner.errors.InputValidationError` listing every problem.
+    """
+    problems = Problems()
+    gdf, colmap, file = _read(path, ESTATE_ALIASES, required=[("households", "residents")],
+                              id_column="estate_id", prefix="E", coordinate_system=coordinate_system,
+                              columns=columns, layer=layer, sheet=sheet, encoding=encoding,
+                              what_en="estate", what_zh="小区", problems=problems, kind="estate")
+    parse_numbers(gdf, ["households", "residents", "delivery_year"], colmap=colmap, file=file,
+                  problems=problems)
+    for col in ("households", "residents", "delivery_year", "phases"):
+        if col not in gdf:
+            gdf[col] = np.nan if col != "phases" else None
+    for row, r in gdf.iterrows():
+        if not (r["households"] > 0) and not (r["residents"] > 0):
+            problems.error("blank_value", file, row=int(row), column="households / residents",
+                           ids=[r["estate_id"]],
+                           en=f"estate {r['estate_id']} has neither households nor residents",
+                           zh=f"小区{r['estate_id']}既无户数也无人口",
+                           fix_en="fill in 户数 (households) or 人口 (residents)",
+                           fix_zh="请填写户数或人口")
+        phases = _parse_phases(r["phases"])
+        if phases is None:
+            problems.error("bad_phases", file, row=int(row), column=colmap.get("phases", "phases"),
+                           value=r["phases"], ids=[r["estate_id"]],
+                           en=f"phases '{r['phases']}' are not 'year:households;year:households'",
+                           zh=f"分期“{r['phases']}”格式应为“年份:户数;年份:户数”",
+                           fix_en="write e.g. 2026:600;2028:400", fix_zh="例如 2026:600;2028:400")
+        elif phases:
+            total = r["households"] if r["households"] > 0 else r["residents"]
+            if abs(sum(v for _, v in phases) - total) > 0.5:
+                problems.warning("phases_total", file, row=int(row), column="phases",
+                                 ids=[r["estate_id"]], value=r["phases"],
+                                 en=f"estate {r['estate_id']}: the phases add up to "
+                                    f"{sum(v for _, v in phases):g}, not {total:g}; the total is used",
+                                 zh=f"小区{r['estate_id']}分期合计 {sum(v for _, v in phases):g}，"
+                                    f"与总数 {total:g} 不符，按总数计算",
+                                 fix_en="make the phases add up", fix_zh="请核对分期数")
+    problems.raise_if_errors()
+    gdf.attrs["problems"] = list(problems)
+    keep = ["estate_id", "name", "households", "residents", "delivery_year", "phases"]
+    return gdf[keep + ["geometry"]]
+
+
+def read_sites(
+    path: str | os.PathLike,
+    *,
+    coordinate_system: str | None = None,
+    columns: dict[str, str] | None = None,
+    layer: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read proposed school sites: parcels (polygons) or points.
+
+    Columns: ``site_id`` (``S<row>`` when absent), ``name``, ``level`` (小学, 初中, 九年一贯制 …),
+    ``classes`` (班级数) or ``seats``, optional ``estate_id`` (the estate the site belongs to;
+    blank = a site for every estate of the review). Returns WGS-84.
+    """
+    problems = Problems()
+    gdf, colmap, file = _read(path, SITE_ALIASES, required=["level"], id_column="site_id",
+                              prefix="S", coordinate_system=coordinate_system, columns=columns,
+                              layer=layer, sheet=sheet, encoding=encoding,
+                              what_en="school site", what_zh="学校用地", problems=problems,
+                              kind="site")
+    parse_numbers(gdf, ["classes", "seats"], colmap=colmap, file=file, problems=problems)
+    for col in ("classes", "seats", "estate_id"):
+        if col not in gdf:
+            gdf[col] = np.nan if col != "estate_id" else None
+    levels = []
+    for row, v in gdf.get("level", pd.Series(None, index=gdf.index)).items():
+        lv = parse_level(v)
+        if lv not in ("primary", "junior", "nine_year", "complete"):
+            problems.error("unknown_level", file, row=int(row), column=colmap.get("level", "level"),
+                           value=v, en=f"level '{v}' is not primary, junior middle or nine-year",
+                           zh=f"学段“{v}”不是小学、初中或九年一贯制", fix_en="use 小学, 初中 or 九年一贯制",
+                           fix_zh="请填写小学、初中或九年一贯制")
+        levels.append(lv)
+    gdf["level"] = levels
+    problems.raise_if_errors()
+    return gdf[["site_id", "name", "estate_id", "level", "classes", "seats", "geometry"]]
+
+
+# --------------------------------------------------------------------------------------------
+# review
+
+
+def _walk_network(result_or_base, network, settings):
+    """The Result and the walking network to use (``"auto"``: the scenario's)."""
+    from planner.diagnosis import Base, Result
+
+    if isinstance(result_or_base, Base):
+        from planner.actions import run_actions
+        from planner.scenario import initial_state
+
+        base = result_or_base
+        result = run_actions(base, initial_state(base), list(getattr(base.scenario, "actions", [])))
+        if isinstance(network, str) and network == "auto":
+            network = base.networks.get("walk", "auto")
+    elif isinstance(result_or_base, Result):
+        result = result_or_base
+    else:
+        raise PlannerError(f"review_estates needs a Result or a Base, got {type(result_or_base).__name__}")
+    if isinstance(network, str) and network == "auto":
+        network = None
+        scenario = result.scenario
+        spec = getattr(scenario, "inputs", {}).get("roads") if scenario is not None else None
+        if spec is not None:
+            from planner.scenario import load_roads
+
+            network = load_roads(spec, mode="walk", settings=settings or result.settings,
+                                 towns=result.towns)
+    return result, network
+
+
+def _origins(est_m: gpd.GeoDataFrame, entrances, metric: CRS) -> pd.DataFrame:
+    """Points distances start from: entrances when given for an estate, else its centroid."""
+    rows = []
+    by_estate = {}
+    if entrances is not None and len(entrances):
+        ent = entrances.to_crs(metric)
+        for eid, g in ent.groupby(ent["estate_id"].astype(str)):
+            by_estate[eid] = list(g.geometry)
+    for eid, geom in zip(est_m["estate_id"], est_m.geometry):
+        pts = by_estate.get(str(eid))
+        if pts:
+            rows += [(f"{eid}#{k}", eid, p.x, p.y, f"entrances ({len(pts)})") for k, p in enumerate(pts)]
+        else:
+            c = geom.centroid
+            if geom.geom_type != "Point" and not geom.contains(c):
+                c = geom.representative_point()
+            rows.append((f"{eid}#c", eid, c.x, c.y, "centroid"))
+    return pd.DataFrame(rows, columns=["origin_id", "estate_id", "x", "y", "distance_from"])
+
+
+def _costs(network, origins: pd.DataFrame, dests: gpd.GeoDataFrame, id_col: str, metric: CRS,
+           mode: str, settings: Settings) -> pd.DataFrame:
+    """Walking distance from every estate (its nearest origin) to every destination."""
+    from planner import travel
+
+    cols = ["estate_id", id_col, "distance_m", "time_s", "estimate"]
+    if origins.empty or dests.empty:
+        return pd.DataFrame(columns=cols)
+    o = gpd.GeoDataFrame(origins[["origin_id"]], geometry=gpd.points_from_xy(origins["x"], origins["y"]),
+                         crs=metric)
+    d = dests[[id_col, "geometry"]].copy()
+    d["geometry"] = d.geometry.to_crs(metric).centroid
+    d = gpd.GeoDataFrame(d, geometry="geometry", crs=metric)
+    c = travel.travel_costs(network, o, d, mode=mode, origin_id="origin_id", destination_id=id_col,
+                            cutoff_m=settings["catchment_cutoff_m"], settings=settings)
+    c = c.merge(origins[["origin_id", "estate_id"]], left_on="from_id", right_on="origin_id")
+    c = c.sort_values("distance_m").drop_duplicates(["estate_id", "to_id"])
+    return c.rename(columns={"to_id": id_col})[cols].sort_values(["estate_id", "distance_m"])
+
+
+def _service_area(network, x: float, y: float, radius_m: float, settings: Settings):
+    """Points (metric) within ``radius_m`` walking of (x, y): the union of discs of radius
+    ``radius - leg - d`` around every road node reached ``d`` metres from the point's own node
+    (``leg``: its snap leg), as the travel model counts straight legs to the road; a circle of
+    ``radius / circuity_factor`` without a network."""
+    from scipy.sparse.csgraph import dijkstra
+
+    from planner.network import snap_xy
+
+    if network is None:
+        return shapely.Point(x, y).buffer(radius_m / settings["circuity_factor"])
+    snapped = snap_xy(network, np.array([[x, y]]), settings=settings)
+    leg = float(snapped["snap_distance_m"].iloc[0])
+    budget = radius_m - leg
+    if budget <= 0:  # the point lies farther than the radius from any road
+        return shapely.Polygon()
+    dist = dijkstra(network.matrix().T.tocsr(), indices=int(snapped["node"].iloc[0]), limit=budget)
+    reach = np.flatnonzero(np.isfinite(dist))
+    discs = shapely.buffer(shapely.points(network.x[reach], network.y[reach]), budget - dist[reach])
+    return shapely.union_all(discs)
+
+
+def _seats_left(result) -> dict[tuple[str, str], float]:
+    """(school_id, level) -> seats of the part minus children the catchment model sends there."""
+    schools = result.schools
+    open_s = schools[schools["status"] != "closed"]
+    seats = ca.seats_by_part(open_s)
+    out = {}
+    for _, s in open_s.iterrows():
+        sid = s["school_id"]
+        for level in LEVELS:
+            if ca.serves(s["level"], _GROUP[level]):
+                assigned = float(s.get(f"assigned_{level}", 0.0) or 0.0)
+                out[(sid, level)] = float(seats.at[sid, f"seats_{level}"]) - assigned
+    return out
+
+
+def _town_of(points: gpd.GeoSeries, towns: gpd.GeoDataFrame) -> pd.DataFrame:
+    """County and town of each point: the town polygon holding it, or the nearest town seat
+    (in metres) when the towns are seat points."""
+    out = pd.DataFrame({"county": None, "town_code": None, "town": None}, index=points.index)
+    if towns is None or towns.empty:
+        return out
+    kind = towns.attrs.get("geometry_kind")
+    located = towns[towns.geometry.notna() & ~towns.geometry.is_empty]
+    if kind == "point" and len(located):
+        metric = coords.metric_crs_for(located.geometry.x, located.geometry.y)
+        seats_m, points_m = located.geometry.to_crs(metric), points.to_crs(metric)
+    for i, p in points.items():
+        hit = None
+        if kind == "polygon":
+            inside = towns.index[towns.geometry.contains(p)]
+            hit = inside[0] if len(inside) else None
+        elif kind == "point" and len(located):
+            hit = seats_m.distance(points_m[i]).idxmin()  # the nearest town seat
+        if hit is not None:
+            out.loc[i] = [towns.at[hit, c] if c in towns else None for c in ("county", "town_code", "town")]
+    return out
+
+
+def _required(level: str, shortfall: float, s: Settings) -> dict[str, Any]:
+    size = s[f"class_size_{level}"]
+    needed = math.ceil(shortfall / size - 1e-9)
+    planned = math.ceil(needed / _GRADES[level]) * _GRADES[level]
+    cap = s["estate_school_max_classes"]
+    return {"class_size": size, "classes_needed": needed, "classes_planned": planned,
+            "schools_needed": max(1, math.ceil(planned / cap)), "max_classes": cap}
+
+
+def _site_seats(site: pd.Series, level: str, s: Settings) -> float:
+    """Seats a proposed site gives the level: ``seats``, else classes x class size (a nine-year
+    site's classes split 6:3 between its primary and junior parts)."""
+    share = {"primary": 6 / 9, "junior": 3 / 9} if site["level"] == "nine_year" else {level: 1.0}
+    if pd.notna(site.get("seats")):
+        return float(site["seats"]) * share[level]
+    if pd.notna(site.get("classes")):
+        return round(float(site["classes"]) * share[level]) * s[f"class_size_{level}"]
+    return float("nan")
+
+
+def review_estates(
+    estates: gpd.GeoDataFrame,
+    result_or_base: Any,
+    *,
+    proposed_sites: gpd.GeoDataFrame | None = None,
+    entrances: gpd.GeoDataFrame | None = None,
+    settings: Settings | None = None,
+    network: Any = "auto",
+) -> Review:
+    """Review housing estates against the schools of a diagnosed layout (see the module notes).
+
+    Parameters
+    ----------
+    estates
+        From :func:`read_estates` (or any GeoDataFrame with ``estate_id``, ``households``
+        and/or ``residents`` and a CRS). Reviewed in row order: later estates get the seats
+        earlier ones left.
+    result_or_base
+        A :class:`~planner.diagnosis.Result` (its schools, seats and nearest assignment), or a
+        :class:`~planner.diagnosis.Base` (its scenario's actions are run first).
+    proposed_sites
+        From :func:`read_sites` (optional).
+    entrances
+        Points with ``estate_id``: distances start from the nearest entrance of the estate
+        instead of its centroid (optional).
+    settings
+        Rates, radii and limits; default the result's settings.
+    network
+        The walking :class:`~planner.network.RoadNetwork`; ``"auto"`` (default) uses the
+        scenario's roads, ``None`` straight line x ``circuity_factor`` (estimate).
+    """
+    result, net = _walk_network(result_or_base, network, settings)
+    s = settings or result.settings
+    if estates.crs is None:
+        raise PlannerError("the estates have no coordinate system: read them with read_estates "
+                           "or set one (gdf.set_crs('EPSG:4326'))")
+    missing = {"estate_id"} - set(estates.columns)
+    if missing or not ({"households", "residents"} & set(estates.columns)):
+        raise PlannerError("the estates need estate_id and households or residents columns "
+                           f"(got {list(estates.columns)})")
+    est = estates.to_crs(4326).copy()
+    est["estate_id"] = est["estate_id"].astype(str)
+    for col in ("households", "residents", "delivery_year"):
+        est[col] = pd.to_numeric(est[col], errors="coerce") if col in est else np.nan
+    if "phases" not in est:
+        est["phases"] = None
+    pph = s["persons_per_household"]
+    has_res = est["residents"] > 0
+    est["residents_source"] = np.where(has_res, "given", "households x persons_per_household")
+    est["residents"] = est["residents"].where(has_res, est["households"] * pph)
+    metric = net.crs if net is not None else coords.metric_crs_for(
+        est.geometry.representative_point().x, est.geometry.representative_point().y)
+    est_m = est.to_crs(metric)
+    origins = _origins(est_m, entrances.to_crs(metric) if entrances is not None else None, metric)
+    first = origins.drop_duplicates("estate_id").set_index("estate_id")
+    est["distance_from"] = est["estate_id"].map(first["distance_from"])
+    opts = gpd.GeoSeries(gpd.points_from_xy(first["x"], first["y"]), index=first.index, crs=metric).to_crs(4326)
+    est["origin_lon"] = est["estate_id"].map(opts.x)
+    est["origin_lat"] = est["estate_id"].map(opts.y)
+    places = _town_of(gpd.GeoSeries(gpd.points_from_xy(est["origin_lon"], est["origin_lat"]),
+                                    index=est.index, crs=4326), result.towns)
+    est[["county", "town_code", "town"]] = places[["county", "town_code", "town"]]
+    method = ("walking distance on the road network" if net is not None
+              else f"straight line x circuity factor {s['circuity_factor']} (estimate)")
+
+    schools = result.schools
+    usable = schools[(schools["status"] != "closed") & np.isfinite(schools["lon"])]
+    left = _seats_left(result)
+    sites = proposed_sites.to_crs(4326) if proposed_sites is not None and len(proposed_sites) else None
+    level_rows, school_rows, site_rows, area_rows = [], [], [], []
+    names = schools.set_index("school_id")["name"]
+    for level in LEVELS:
+        eligible = usable[usable["level"].map(lambda lv, g=_GROUP[level]: ca.serves(lv, g))]
+        costs = _costs(net, origins, eligible, "school_id", metric, _MODE[level], s)
+        lvl_sites = None
+        if sites is not None:
+            lvl_sites = sites[sites["level"].map(lambda lv, g=_GROUP[level]: ca.serves(lv, g))]
+            site_costs = _costs(net, origins, lvl_sites, "site_id", metric, _MODE[level], s)
+        radius = s[f"radius_{level}_m"]
+        for _, e in est.iterrows():
+            eid = e["estate_id"]
+            ox, oy = first.at[eid, "x"], first.at[eid, "y"]
+            area = _service_area(net, ox, oy, radius, s)
+            area_rows.append({"kind": "estate", "id": eid, "estate_id": eid, "level": level, "geometry": area})
+        for _, e in est.iterrows():
+            level_rows.append(_review_one(e, level, costs, left, names, s, radius, school_rows))
+        if lvl_sites is not None and len(lvl_sites):
+            for _, site in lvl_sites.iterrows():
+                c = site.geometry.centroid if site.geometry.geom_type != "Point" else site.geometry
+                cm = gpd.GeoSeries([c], crs=4326).to_crs(metric).iloc[0]
+                area = _service_area(net, cm.x, cm.y, radius, s)
+                area_rows.append({"kind": "site", "id": site["site_id"], "estate_id": site["estate_id"],
+                                  "level": level, "geometry": area})
+                for row in level_rows[-len(est):]:
+                    if pd.notna(site["estate_id"]) and str(site["estate_id"]) != row["estate_id"]:
+                        continue
+                    site_rows.append(_site_row(row, site, site_costs, area, est_m, metric, level, s))
+    levels = pd.DataFrame(level_rows)
+    for col in ("households", "delivery_year"):
+        levels[col] = pd.array(pd.to_numeric(levels[col]).round(), dtype="Int64")
+    site_df = pd.DataFrame(site_rows, columns=["estate_id", "level", "site_id", "site_name", "site_level",
+                                               "site_distance_m", "site_within_radius", "site_seats",
+                                               "site_covers_shortfall", "households_covered",
+                                               "area_share_covered"])
+    levels = _attach_sites(levels, site_df, s)
+    areas = gpd.GeoDataFrame(area_rows, geometry="geometry", crs=metric).to_crs(4326) if area_rows else \
+        gpd.GeoDataFrame({"kind": [], "id": [], "estate_id": [], "level": []}, geometry=[], crs=4326)
+    limits = pd.DataFrame([r for r in s.to_records() if r["name"] in LIMIT_SETTINGS])
+    order = {eid: i for i, eid in enumerate(est["estate_id"])}
+    levels = levels.sort_values(["estate_id", "level"], key=lambda c: c.map(order) if c.name == "estate_id"
+                                else c.map({"primary": 0, "junior": 1})).reset_index(drop=True)
+    levels["estimate"] = net is None
+    pts = usable[["school_id", "name", "level", "seats", "enrollment", "lon", "lat", "geometry"]]
+    scenario = result.scenario
+    review = Review(
+        estates=est[["estate_id", "name", "households", "residents", "residents_source", "delivery_year",
+                     "phases", "county", "town_code", "town", "origin_lon", "origin_lat", "distance_from",
+                     "geometry"]],
+        levels=levels, schools=pd.DataFrame(school_rows), sites=site_df,
+        phases=_phases(est, s), limits=limits, areas=areas, school_points=pts.copy(),
+        proposed=sites, distance_method=method, settings=s,
+        title=str(getattr(scenario, "title", "") or ""), synthetic=bool(getattr(scenario, "synthetic", False)),
+        created=str(result.created),
+    )
+    if result.assignments is None:
+        review.notes.append("no demand input: seats left are the schools' full seats")
+    return review
+
+
+def _review_one(e, level, costs, left, names, s, radius, school_rows) -> dict[str, Any]:
+    """One estate and level: allocate its pupils to the serving schools' seats left."""
+    eid = e["estate_id"]
+    rate = s[f"pupils_{level}_per_1000_residents"]
+    pupils = float(e["residents"]) * rate / 1000.0
+    mine = costs[costs["estate_id"] == eid]
+    within = mine[mine["distance_m"] <= radius]
+    serving = within if len(within) else mine.head(1)
+    remaining, pool, unknown = pupils, 0.0, False
+    for _, c in serving.iterrows():
+        sid = c["school_id"]
+        before = left.get((sid, level), float("nan"))
+        free = max(before, 0.0) if np.isfinite(before) else float("nan")
+        unknown |= not np.isfinite(before)
+        take = min(remaining, free) if np.isfinite(free) else 0.0
+        pool += free if np.isfinite(free) else 0.0
+        remaining -= take
+        if np.isfinite(before):
+            left[(sid, level)] = before - take
+        school_rows.append({
+            "estate_id": eid, "level": level, "school_id": sid, "school_name": names.get(sid),
+            "distance_m": round(float(c["distance_m"]), 0), "time_min": round(float(c["time_s"]) / 60, 1),
+            "within_radius": bool(c["distance_m"] <= radius), "seats_left_before": round(before, 1),
+            "taken": round(take, 1), "seats_left_after": round(before - take, 1)})
+    short = pupils - pool
+    verdict = "served" if short <= 1e-9 else ("unknown" if unknown else "short")
+    row = {"estate_id": eid, "name": e["name"], "level": level, "county": e["county"], "town": e["town"],
+           "households": e["households"], "residents": round(float(e["residents"]), 1),
+           "residents_source": e["residents_source"], "delivery_year": e["delivery_year"],
+           "rate_per_1000": rate, "pupils": round(pupils, 1), "radius_m": radius,
+           "distance_from": e["distance_from"], "schools_within_radius": len(within),
+           "within_radius": bool(len(within)), "serving_schools": ";".join(serving["school_id"]),
+           "nearest_distance_m": round(float(mine["distance_m"].min()), 0) if len(mine) else np.nan,
+           "seats_left_before": round(pool, 1), "seats_left_after": round(pool - pupils, 1),
+           "verdict": verdict, "short_by": math.ceil(short - 1e-9) if verdict != "served" else 0}
+    if verdict != "served":
+        row.update(_required(level, row["short_by"], s))
+    return row
+
+
+def _site_row(row, site, site_costs, area, est_m, metric, level, s) -> dict[str, Any]:
+    eid = row["estate_id"]
+    c = site_costs[(site_costs["estate_id"] == eid) & (site_costs["site_id"] == site["site_id"])]
+    dist = float(c["distance_m"].iloc[0]) if len(c) else float("nan")
+    within = bool(dist <= row["radius_m"])
+    geom = est_m.loc[est_m["estate_id"] == eid].geometry.iloc[0]
+    if geom.geom_type == "Point":
+        share = 1.0 if within else 0.0
+    else:
+        share = float(geom.intersection(area).area / geom.area) if geom.area > 0 else 0.0
+    seats = _site_seats(site, level, s)
+    households = row["households"] if pd.notna(row["households"]) else np.nan
+    return {"estate_id": eid, "level": level, "site_id": site["site_id"], "site_name": site["name"],
+            "site_level": site["level"], "site_distance_m": round(dist, 0), "site_within_radius": within,
+            "site_seats": seats, "site_covers_shortfall": bool(seats >= row["short_by"]) if np.isfinite(seats) else None,
+            "households_covered": round(share * households) if np.isfinite(households) else np.nan,
+            "area_share_covered": round(share, 3)}
+
+
+def _attach_sites(levels: pd.DataFrame, sites: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    """First proposed site per estate and level into the level table; nine-year option; texts."""
+    first = sites.drop_duplicates(["estate_id", "level"]).set_index(["estate_id", "level"])
+    for col in ("site_id", "site_distance_m", "site_within_radius", "site_seats",
+                "site_covers_shortfall", "households_covered"):
+        levels[col] = [first[col].get((e, lv)) if (e, lv) in first.index else None
+                       for e, lv in zip(levels["estate_id"], levels["level"])]
+    for col in ("class_size", "classes_needed", "classes_planned", "schools_needed", "max_classes"):
+        if col not in levels:
+            levels[col] = np.nan
+    nine = {}
+    for eid, g in levels.groupby("estate_id"):
+        if (g["verdict"] != "served").all() and len(g) == 2:
+            total = int(g["classes_planned"].sum())
+            nine[eid] = total if total <= s["estate_school_max_classes_nine_year"] else -total
+    levels["nine_year_classes"] = levels["estate_id"].map(nine)
+    texts = [_message(r, s) for _, r in levels.iterrows()]
+    levels["message_zh"] = [t[0] for t in texts]
+    levels["message_en"] = [t[1] for t in texts]
+    return levels
+
+
+def _n(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{float(v):,.0f}"
+
+
+def _message(r: pd.Series, s: Settings) -> tuple[str, str]:
+    lv = r["level"]
+    radius = f"{r['radius_m']:g}"
+    if r["schools_within_radius"]:
+        where_zh = f"服务半径 {radius} 米（步行）内有 {r['schools_within_radius']} 所{_ZH[lv]}"
+        where_en = f"{r['schools_within_radius']} {_EN[lv]} school(s) within the {radius} m walking radius"
+    elif r["serving_schools"]:
+        where_zh = f"服务半径 {radius} 米内无{_ZH[lv]}，最近学校步行 {_n(r['nearest_distance_m'])} 米（超出半径）"
+        where_en = (f"no {_EN[lv]} school within {radius} m; the nearest is {_n(r['nearest_distance_m'])} m "
+                    "away by road (beyond the radius)")
+    else:
+        where_zh, where_en = f"附近无可达的{_ZH[lv]}", f"no {_EN[lv]} school within reach"
+    zh = (f"{_ZH[lv]}：新增学生 {r['pupils']:.0f} 人；{where_zh}，剩余学位 {_n(r['seats_left_before'])} 个")
+    en = f"{_EN[lv].capitalize()}: {r['pupils']:.0f} new pupils; {where_en}, {_n(r['seats_left_before'])} seats left"
+    if r["verdict"] == "served":
+        zh += f"，接收后剩余 {_n(r['seats_left_after'])} 个：可满足。"
+        en += f", {_n(r['seats_left_after'])} after this estate: served."
+    else:
+        zh += (f"，缺 {r['short_by']} 个学位：须配建{_ZH[lv]} {r['classes_needed']:.0f} 班"
+               f"（每班 {r['class_size']:.0f} 人），按整轨规划 {r['classes_planned']:.0f} 班")
+        en += (f"; short by {r['short_by']} seats: the estate must provide a {_EN[lv]} school of "
+               f"{r['classes_needed']:.0f} class{'' if r['classes_needed'] == 1 else 'es'} "
+               f"({r['class_size']:.0f} per class), "
+               f"{r['classes_planned']:.0f} in whole streams")
+        if r["schools_needed"] > 1:
+            zh += f"，超过单校 {r['max_classes']:.0f} 班上限，需 {r['schools_needed']:.0f} 所"
+            en += f", above the {r['max_classes']:.0f}-class cap: {r['schools_needed']:.0f} schools"
+        zh += "。"
+        en += "."
+        if r["verdict"] == "unknown":
+            zh += "（服务学校中有学校无学位数，无法确定）"
+            en += " (a serving school has no seat count: cannot be sure)"
+    if r.get("site_id") is not None and pd.notna(r.get("site_id")):
+        ok_zh = "在服务半径内" if r["site_within_radius"] else "不在服务半径内"
+        ok_en = "within" if r["site_within_radius"] else "outside"
+        zh += (f" 拟建校址 {r['site_id']} 距小区步行 {_n(r['site_distance_m'])} 米，{ok_zh}，"
+               f"覆盖 {_n(r['households_covered'])} 户，学位 {_n(r['site_seats'])} 个。")
+        en += (f" Proposed site {r['site_id']}: {_n(r['site_distance_m'])} m walk, {ok_en} the radius, "
+               f"covers {_n(r['households_covered'])} households, {_n(r['site_seats'])} seats.")
+    return zh, en
+
+
+def _phases(est: gpd.GeoDataFrame, s: Settings) -> pd.DataFrame:
+    rows = []
+    for _, e in est.iterrows():
+        phases = _parse_phases(e["phases"]) or []
+        unit = e["households"] if e["residents_source"] != "given" else e["residents"]
+        if not phases:
+            phases = [(e["delivery_year"], unit)]
+        per_unit = float(e["residents"]) / float(unit) if unit and unit > 0 else 0.0
+        cum = 0.0
+        for year, amount in phases:
+            cum += float(amount) * per_unit
+            rows.append({"estate_id": e["estate_id"], "delivery_year": year, "residents": round(cum, 1),
+                         **{f"pupils_{lv}": round(cum * s[f"pupils_{lv}_per_1000_residents"] / 1000, 1)
+                            for lv in LEVELS}})
+    out = pd.DataFrame(rows, columns=["estate_id", "delivery_year", "residents", "pupils_primary",
+                                      "pupils_junior"])
+    out["delivery_year"] = pd.array(pd.to_numeric(out["delivery_year"]).round(), dtype="Int64")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# output
+
+
+_PAGE = {
+    "title": ("住宅小区配套学校审查", "Housing-estate school review"),
+    "synthetic": ("合成示范数据，非真实小区和学校", "Synthetic demo data: not a real estate or school"),
+    "figures": ("主要数据", "Figures"),
+    "schools": ("服务学校（步行距离）", "Serving schools (walking distance)"),
+    "sites": ("拟建校址", "Proposed sites"),
+    "phases": ("分期交付与学生数（累计）", "Delivery by year and pupils (cumulative)"),
+    "limits": ("采用的限值及依据", "Limits used and their sources"),
+    "method": ("距离计算方法", "Distance method"),
+    "from": ("距离起点", "Distances from"),
+    "estate": ("小区", "Estate"),
+    "radius_circle": ("服务半径（直线圆，仅示意）", "service radius (straight-line circle, for orientation)"),
+    "walk_area": ("步行服务范围", "walking reach"),
+    "site_area": ("拟建校址步行服务范围", "walking reach of the proposed site"),
+}
+
+
+def _p(key: str, lang: str) -> str:
+    return _PAGE[key][0 if lang == "zh" else 1]
+
+
+def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
+    """A folium map of one estate: the estate, the radius, its walking reach, the serving
+    schools (and the other schools nearby) and the proposed sites. No base tiles (offline)."""
+    import folium
+
+    e = review.estates.set_index("estate_id").loc[str(estate_id)]
+    lat, lon = float(e["origin_lat"]), float(e["origin_lon"])
+    m = folium.Map(location=[lat, lon], zoom_start=15, tiles=None, control_scale=True, maxZoom=19,
+                   height=520)
+    colours = {"primary": "#1f77b4", "junior": "#2ca02c"}
+    folium.GeoJson(e.geometry.__geo_interface__, name=_p("estate", lang),
+                   style_function=lambda _: {"color": "#d62728", "weight": 2, "fillOpacity": 0.25},
+                   tooltip=html.escape(str(e["name"]))).add_to(m)
+    folium.CircleMarker([lat, lon], radius=4, color="#d62728", fill=True,
+                        tooltip=f"{_p('from', lang)}: {e['distance_from']}").add_to(m)
+    for level in LEVELS:
+        name = f"{_ZH[level] if lang == 'zh' else _EN[level]}"
+        group = folium.FeatureGroup(name=name)
+        radius = review.settings[f"radius_{level}_m"]
+        folium.Circle([lat, lon], radius=radius, color=colours[level], weight=1, dash_array="6",
+                      fill=False, tooltip=f"{name} {_p('radius_circle', lang)} {radius:g} m").add_to(group)
+        area = review.areas[(review.areas["kind"] == "estate") & (review.areas["estate_id"] == e.name)
+                            & (review.areas["level"] == level)]
+        if len(area) and not area.geometry.iloc[0].is_empty:
+            folium.GeoJson(area.geometry.iloc[0].__geo_interface__,
+                           style_function=lambda _, c=colours[level]: {"color": c, "weight": 0, "fillOpacity": 0.08},
+                           tooltip=f"{name} {_p('walk_area', lang)} {radius:g} m").add_to(group)
+        rows = review.schools[(review.schools["estate_id"] == e.name) & (review.schools["level"] == level)] \
+            if len(review.schools) else review.schools
+        for _, r in rows.iterrows():
+            pt = review.school_points.set_index("school_id").loc[r["school_id"]]
+            tip = (f"<b>{html.escape(str(r['school_name']))}</b><br>{_n(r['distance_m'])} m, "
+                   f"{'剩余学位' if lang == 'zh' else 'seats left'} {_n(r['seats_left_before'])} → "
+                   f"{_n(r['seats_left_after'])}")
+            folium.CircleMarker([pt["lat"], pt["lon"]], radius=8, color=colours[level], fill=True,
+                                fill_opacity=0.9, popup=folium.Popup(tip, max_width=260), tooltip=tip).add_to(group)
+        group.add_to(m)
+    others = review.school_points
+    near = others[((others["lat"] - lat).abs() < 0.03) & ((others["lon"] - lon).abs() < 0.03)]
+    if len(near):
+        g = folium.FeatureGroup(name="其他学校" if lang == "zh" else "other schools", show=True)
+        for _, r in near.iterrows():
+            folium.CircleMarker([r["lat"], r["lon"]], radius=4, color="#777", fill=True, weight=1,
+                                tooltip=html.escape(f"{r['name']} ({r['level']})")).add_to(g)
+        g.add_to(m)
+    if review.proposed is not None:
+        mine = review.proposed[review.proposed["estate_id"].isna()
+                               | (review.proposed["estate_id"].astype(str) == e.name)]
+        g = folium.FeatureGroup(name=_p("sites", lang))
+        for _, site in mine.iterrows():
+            tip = html.escape(f"{site['site_id']} {site['name']} ({site['level']})")
+            folium.GeoJson(site.geometry.__geo_interface__, tooltip=tip,
+                           marker=folium.CircleMarker(radius=7, color="#ff7f0e", fill=True),
+                           style_function=lambda _: {"color": "#ff7f0e", "weight": 2,
+                                                     "fillOpacity": 0.4}).add_to(g)
+            site_areas = review.areas[(review.areas["kind"] == "site") & (review.areas["id"] == site["site_id"])
+                                      & ~review.areas.geometry.is_empty]
+            for _, a in site_areas.iterrows():
+                folium.GeoJson(a.geometry.__geo_interface__, tooltip=f"{tip}: {_p('site_area', lang)}",
+                               style_function=lambda _: {"color": "#ff7f0e", "weight": 1, "dashArray": "4",
+                                                         "fillOpacity": 0.05}).add_to(g)
+        g.add_to(m)
+    b = review.areas[review.areas["estate_id"] == e.name].total_bounds
+    if np.isfinite(b).all():
+        m.fit_bounds([[b[1], b[0]], [b[3], b[2]]])
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+def _table_html(df: pd.DataFrame, cols: list[str], lang: str) -> str:
+    from planner._excel import COLUMN_LABELS, _label_value
+
+    head = "".join(f"<th>{html.escape(str((COLUMN_LABELS.get(c) or (c, c))[0 if lang == 'zh' else 1]))}</th>"
+                   for c in cols)
+    body = ""
+    for _, r in df.iterrows():
+        cells = []
+        for c in cols:
+            v = _label_value(c, r[c], lang)
+            v = "–" if v is None else (f"{v:,.1f}".removesuffix(".0") if isinstance(v, float) else v)
+            cells.append(f"<td>{html.escape(str(v))}</td>")
+        body += "<tr>" + "".join(cells) + "</tr>"
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _page_html(review: Review, estate_id: str, lang: str) -> str:
+    e = review.estates.set_index("estate_id").loc[estate_id]
+    lv = review.levels[review.levels["estate_id"] == estate_id]
+    parts = [f"<h1>{_p('title', lang)}：{html.escape(str(e['name']))} ({html.escape(estate_id)})</h1>"]
+    if review.synthetic:
+        parts.append(f"<p class='synthetic'>{_p('synthetic', lang)}</p>")
+    for _, r in lv.iterrows():
+        cls = "served" if r["verdict"] == "served" else "short"
+        label = _VERDICT[r["verdict"]][0 if lang == "zh" else 1]
+        text = r["message_zh" if lang == "zh" else "message_en"]
+        parts.append(f"<p class='verdict {cls}'><b>{html.escape(label)}</b> {html.escape(text)}</p>")
+    parts.append(f"<h2>{_p('figures', lang)}</h2>")
+    parts.append(_table_html(lv, ["level", "county", "town", "households", "residents", "residents_source",
+                                  "rate_per_1000", "pupils", "radius_m", "schools_within_radius",
+                                  "seats_left_before", "seats_left_after", "verdict", "short_by",
+                                  "classes_needed", "classes_planned", "nine_year_classes"], lang))
+    method = review.distance_method
+    start = str(e["distance_from"])
+    if lang == "zh":
+        method = ("路网步行距离" if method.startswith("walking") else
+                  f"直线距离 × 绕行系数 {review.settings['circuity_factor']}（估算）")
+        start = start.replace("centroid", "小区中心点").replace("entrances", "小区出入口")
+    parts.append(f"<p>{_p('method', lang)}: {html.escape(method)}; "
+                 f"{_p('from', lang)}: {html.escape(start)}</p>")
+    sch = review.schools[review.schools["estate_id"] == estate_id] if len(review.schools) else review.schools
+    if len(sch):
+        parts.append(f"<h2>{_p('schools', lang)}</h2>")
+        parts.append(_table_html(sch, ["level", "school_id", "school_name", "distance_m", "time_min",
+                                       "within_radius", "seats_left_before", "taken", "seats_left_after"], lang))
+    sit = review.sites[review.sites["estate_id"] == estate_id]
+    if len(sit):
+        parts.append(f"<h2>{_p('sites', lang)}</h2>")
+        parts.append(_table_html(sit, ["level", "site_id", "site_name", "site_distance_m", "site_within_radius",
+                                       "site_seats", "site_covers_shortfall", "households_covered",
+                                       "area_share_covered"], lang))
+    ph = review.phases[review.phases["estate_id"] == estate_id]
+    if len(ph):
+        parts.append(f"<h2>{_p('phases', lang)}</h2>")
+        parts.append(_table_html(ph, ["delivery_year", "residents", "pupils_primary", "pupils_junior"], lang))
+    parts.append(f"<h2>{_p('limits', lang)}</h2>")
+    lim = review.limits.rename(columns={"name": "setting"}).assign(
+        description=review.limits["description_zh" if lang == "zh" else "description_en"])
+    parts.append(_table_html(lim, ["setting", "value", "unit", "source", "confidence", "origin",
+                                   "description"], lang))
+    style = ("font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
+             "padding:8px 16px;font-size:13px")
+    css = ("<style>#planner-review table{border-collapse:collapse;margin:4px 0 10px}"
+           "#planner-review td,#planner-review th{border:1px solid #bbb;padding:2px 6px;text-align:left}"
+           "#planner-review th{background:#ddebf7}#planner-review .served{color:#1a7f37}"
+           "#planner-review .short{color:#b00}#planner-review .synthetic{color:#b00;font-weight:bold}"
+           "#planner-review h1{font-size:20px}#planner-review h2{font-size:16px}</style>")
+    return f"{css}<div id='planner-review' style=\"{style}\">{''.join(parts)}</div>"
+
+
+def _file_id(estate_id: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", str(estate_id)).strip("_") or "estate"
+
+
+COLUMN_LABELS_SITING: dict[str, tuple[str, str]] = {
+    "estate_id": ("小区编号", "estate id"), "households": ("户数", "households"),
+    "residents": ("居住人口（人）", "residents"), "residents_source": ("人口来源", "residents from"),
+    "delivery_year": ("交付年份", "delivery year"), "rate_per_1000": ("千人学生数（人/千人）", "pupils per 1,000 residents"),
+    "radius_m": ("服务半径（米）", "service radius (m)"), "distance_from": ("距离起点", "distances from"),
+    "schools_within_radius": ("半径内学校数", "schools within the radius"),
+    "within_radius": ("在服务半径内", "within the radius"), "serving_schools": ("服务学校", "serving schools"),
+    "nearest_distance_m": ("最近学校步行距离（米）", "nearest school, walk (m)"),
+    "seats_left_before": ("剩余学位（接收前）", "seats left before"),
+    "seats_left_after": ("剩余学位（接收后）", "seats left after"),
+    "verdict": ("结论", "verdict"), "short_by": ("学位缺口（个）", "short by (seats)"),
+    "class_size": ("班额（人/班）", "class size"), "classes_needed": ("须配建班数", "classes needed"),
+    "classes_planned": ("按整轨规划班数", "classes in whole streams"),
+    "schools_needed": ("须配建学校数", "schools needed"), "max_classes": ("单校班数上限", "class cap per school"),
+    "nine_year_classes": ("九年一贯制方案班数（负数为超上限）", "nine-year option classes (negative: above cap)"),
+    "site_id": ("拟建校址", "proposed site"), "site_name": ("校址名称", "site name"),
+    "site_level": ("校址学段", "site level"),
+    "site_distance_m": ("校址步行距离（米）", "site walk (m)"),
+    "site_within_radius": ("校址在半径内", "site within the radius"), "site_seats": ("校址学位", "site seats"),
+    "site_covers_shortfall": ("校址学位足够", "site covers the shortfall"),
+    "households_covered": ("校址覆盖户数", "households covered by the site"),
+    "area_share_covered": ("校址覆盖面积比例", "share of the estate area covered"),
+    "taken": ("本小区占用学位", "seats taken by the estate"),
+    "estimate": ("直线估算", "straight-line estimate"),
+}
+
+
+def _register_labels() -> None:
+    from planner import _excel
+
+    _excel.COLUMN_LABELS.update(COLUMN_LABELS_SITING)
+    _excel.SHEET_TITLES.setdefault("estates", ("小区审查", "Estate review"))
+    _excel.SHEET_TITLES.setdefault("estate_schools", ("小区服务学校", "Estate serving schools"))
+    _excel.VALUE_LABELS.setdefault("verdict", {k: v for k, v in _VERDICT.items()})
+    _excel.VALUE_LABELS.setdefault("residents_source", {
+        "given": ("小区提供", "given"),
+        "households x persons_per_household": ("户数×户均人口", "households x persons per household")})
+    _excel.VALUE_LABELS.setdefault("site_level", _excel.VALUE_LABELS["level"])
+    _excel.VALUE_LABELS.setdefault("unit", {}).update({
+        "persons per household": ("人/户", "persons per household"), "classes": ("班", "classes")})
+
+
+def write_review(review: Review, out_dir: str | os.PathLike, *, lang: str = "zh") -> dict[str, Path]:
+    """Write ``estates.csv``, ``review-<id>.html`` per estate (offline) and ``report.xlsx``."""
+    from openpyxl import Workbook
+
+    from planner import _excel, _offline
+    from planner._files import atomic_write
+
+    if lang not in ("zh", "en"):
+        raise PlannerError(f"`lang` was {lang!r} but is expected to be 'zh' or 'en'")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    table = review.table(lang)
+    paths["csv"] = atomic_write(out / "estates.csv", table.to_csv(index=False).encode("utf-8-sig"))
+    import folium
+
+    for eid in review.estates["estate_id"]:
+        m = review_map(review, eid, lang=lang)
+        m.get_root().html.add_child(folium.Element(_page_html(review, eid, lang)))
+        m.get_root().title = f"{_p('title', lang)} {eid}"
+        paths[f"review-{eid}"] = _offline.save_offline(m, out / f"review-{_file_id(eid)}.html")
+    wb = Workbook()
+    wb.remove(wb.active)
+    _excel._add_table_sheet(wb, "estates", table, LEVEL_COLUMNS, lang=lang, freeze_columns=3)
+    if len(review.schools):
+        _excel._add_table_sheet(wb, "estate_schools", review.schools,
+                                ["estate_id", "level", "school_id", "school_name", "distance_m", "time_min",
+                                 "within_radius", "seats_left_before", "taken", "seats_left_after"], lang=lang)
+    lim = review.limits.rename(columns={"name": "setting"}).assign(
+        description=review.limits["description_zh" if lang == "zh" else "description_en"])
+    _excel._add_table_sheet(wb, "settings", lim, _excel.SETTING_SHEET_COLUMNS, lang=lang, freeze_columns=1)
+    paths["xlsx"] = atomic_write(out / "report.xlsx", _excel._to_bytes(wb, _excel._created(review)))
+    return paths
+
+
+_register_labels()
