@@ -87,6 +87,7 @@ def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
     for n, action in enumerate(actions, 1):
         kind, arg = _kind(action)
         where = f"actions[{n}] {kind}"
+        logger.info("action %d: %s", n, kind)
         if kind == "close":
             ids = _ids(arg)
             _check_known(ids, schools, where)
@@ -135,6 +136,7 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
     state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions)
     from planner import consolidation
 
+    logger.info("catchments, seat warnings, rules and balance")
     result = diagnose(base, state, extra_costs=extra_costs, merge_into=merge_into)
     result.actions = log
     if layouts is not None:
@@ -143,6 +145,7 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
         layouts = _layouts.layout_table(layouts, result)
     result.layouts = layouts
     if with_candidates:
+        logger.info("consolidation candidates")
         result.candidates = consolidation.candidates(base, result)
     return result
 

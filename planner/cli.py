@@ -23,8 +23,50 @@ from planner.errors import InputValidationError, PlannerError
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="School-layout planning for Chinese counties / 县域中小学布局规划工具")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="School-layout planning for Chinese counties / 县域中小学布局规划工具. "
+                       "Exit codes: 0 success; 1 input or scenario problems (all listed); "
+                       "2 wrong command-line usage; 3 unexpected error (run with -v for the traceback).")
+
+_STATE = {"verbose": 0}
+
+
+class _Elapsed(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.elapsed = record.relativeCreated / 1000.0
+        return True
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                         help="more detail; -v also shows tracebacks")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="only warnings and errors")] = False,
+) -> None:
+    """Set how much the steps of a run are reported (progress lines go to stderr)."""
+    _STATE["verbose"] = verbose
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler()
+    handler.addFilter(_Elapsed())
+    handler.setFormatter(logging.Formatter(
+        "[%(elapsed)6.1f s] %(levelname)s %(name)s: %(message)s" if verbose
+        else "[%(elapsed)6.1f s] %(message)s"))
+    log = logging.getLogger("planner")
+    log.handlers[:] = [h for h in log.handlers if isinstance(h, logging.NullHandler)] + [handler]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def _unexpected(exc: Exception, lang: str) -> None:
+    """One clear message for an error planner did not foresee; the traceback with -v."""
+    if _STATE["verbose"]:
+        import traceback
+
+        typer.echo(traceback.format_exc(), err=True)
+    typer.echo(_msg(lang, f"意外错误：{type(exc).__name__}: {exc}（加 -v 查看详细信息）",
+                    f"Unexpected error: {type(exc).__name__}: {exc} (run with -v for the traceback)"),
+               err=True)
+    raise typer.Exit(3) from None
 
 Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en", envvar="PLANNER_LANG")]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
@@ -81,6 +123,8 @@ def run(
     except PlannerError as exc:
         typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
         raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
+        _unexpected(exc, lang)
     c = result.counts
     if sc.synthetic:
         typer.echo(_msg(lang, "注意：本方案使用合成示范数据。", "Note: this scenario uses synthetic demo data."))
@@ -115,6 +159,8 @@ def check(
     except PlannerError as exc:
         typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
         raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
+        _unexpected(exc, lang)
     problems = inputs.problems
     if len(problems):
         typer.echo(format_problems(problems, lang=lang), err=bool(problems.errors))
@@ -148,6 +194,8 @@ def compare(
     except PlannerError as exc:
         typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
         raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
+        _unexpected(exc, lang)
     if any(r.scenario.synthetic for r in results):
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     typer.echo(_msg(lang, f"方案对比已写入 {out}/：", f"Comparison written to {out}/:"))
@@ -208,6 +256,8 @@ def site_review(
     except PlannerError as exc:
         typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
         raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
+        _unexpected(exc, lang)
     if review.synthetic:
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     for _, r in review.levels.iterrows():
@@ -219,8 +269,6 @@ def site_review(
 
 def main() -> None:
     """Entry point of the ``planner`` console script."""
-    level = os.environ.get("PLANNER_LOG", "WARNING").upper()
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     app(prog_name="planner")
 
 

@@ -81,6 +81,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
         names += ["actions.csv"]
     names.append("report.xlsx")
     _guard_inputs(out_dir, result.inputs.files, names)
+    logger.info("writing %d files to %s", len(names), out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     schools = result.schools

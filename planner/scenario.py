@@ -188,6 +188,7 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
 
     Raises :class:`InputValidationError` listing every problem when any is an error.
     """
+    logger.info("reading and checking the inputs of %s", scenario.name)
     problems = Problems()
     specs = scenario.inputs
     files: dict[str, dict[str, Any]] = {}
@@ -342,10 +343,15 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     """
     from planner import catchments as ca
 
+    import time
+
     settings = settings or Settings(scenario.settings, origin="scenario")
     inputs = load_inputs(scenario, settings)
     if inputs.problems.errors:
         raise InputValidationError(list(inputs.problems))
+    logger.info("inputs: %d schools, %d towns, %d demand points, %d warning(s)",
+                len(inputs.schools), len(inputs.towns),
+                0 if inputs.demand is None else len(inputs.demand), len(inputs.problems.warnings))
     demand = inputs.demand
     if demand is None or not len(demand):
         return Base(scenario, settings, inputs, None, None, {},
@@ -358,7 +364,12 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     for group in ca.GRADE_GROUPS:
         nmode = _network_mode(settings[f"travel_mode_{group}"])
         if nmode not in networks:
+            t0 = time.perf_counter()
             networks[nmode] = load_roads(roads, mode=nmode, settings=settings, towns=inputs.towns)
+            if networks[nmode] is not None:
+                logger.info("%s road network: %s nodes, %s edges (%.1f s)", nmode,
+                            f"{networks[nmode].n_nodes:,}", f"{networks[nmode].n_edges:,}",
+                            time.perf_counter() - t0)
             if networks[nmode] is not None:
                 _report_snapping(networks[nmode], inputs.schools, "school_id", "school", "学校",
                                  inputs.problems, settings)
@@ -367,6 +378,7 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
         frames.append(ca.catchment_costs(networks[nmode], demand, inputs.schools,
                                          groups[groups["group"] == group], k=k, settings=settings))
     costs = pd.concat(frames, ignore_index=True)
+    logger.info("travel costs: %s village-school pairs by grade group", f"{len(costs):,}")
     used = {m: n for m, n in networks.items() if n is not None}
     method = ("road network (" + ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in used.items()) + ")"
               if used else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")

@@ -197,3 +197,25 @@ def test_scenario_file_problems(tmp_path, text, fragment):
     res = runner.invoke(app, ["check", str(sc), "--lang", "en"])
     assert res.exit_code == 1
     assert fragment in res.output
+
+
+def test_unexpected_errors_are_one_message_with_traceback_on_v(monkeypatch, tmp_path):
+    import planner.scenario
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(planner.scenario, "evaluate", boom)
+    res = runner.invoke(app, ["run", str(DEMO), "--out", str(tmp_path), "--lang", "en"])
+    assert res.exit_code == 3
+    assert "Unexpected error: RuntimeError: disk on fire" in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(app, ["-v", "run", str(DEMO), "--out", str(tmp_path), "--lang", "en"])
+    assert res.exit_code == 3 and "Traceback" in res.output
+
+
+def test_progress_lines_and_quiet(tmp_path):
+    res = runner.invoke(app, ["check", str(DEMO), "--lang", "en"])
+    assert "reading and checking the inputs" in res.output
+    res = runner.invoke(app, ["-q", "check", str(DEMO), "--lang", "en"])
+    assert "reading and checking the inputs" not in res.output and "Inputs OK" in res.output
