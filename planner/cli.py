@@ -105,8 +105,11 @@ def run(
     out: Annotated[Optional[Path], typer.Option("--out", help="output folder (default out/<name>)")] = None,
     lang: Lang = "zh",
     set_: SetOpt = None,
+    tiles: Annotated[Optional[str], typer.Option(
+        "--tiles", help="map base layer: none (default, offline), local:<folder>, an intranet URL "
+                        "template with {z}/{x}/{y}, osm, tianditu:<key>, amap (GCJ-02)")] = None,
 ) -> None:
-    """Run a scenario and write schools.csv, towns.csv, summary.json and map.html."""
+    """Run a scenario and write its tables, map.html and report.xlsx."""
     from planner.report import write_outputs
     from planner.scenario import evaluate, load_scenario
 
@@ -116,7 +119,7 @@ def run(
         settings = _settings_for(sc, _parse_sets(set_))
         result = evaluate(sc, settings=settings)
         out_dir = out or Path("out") / sc.name
-        paths = write_outputs(result, out_dir, lang=lang)
+        paths = write_outputs(result, out_dir, lang=lang, tiles=tiles)
     except InputValidationError as exc:
         typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
         raise typer.Exit(1) from None

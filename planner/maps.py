@@ -17,7 +17,15 @@ import pandas as pd
 
 from planner.schema import AREA_TYPE_LABELS, LEVEL_LABELS
 
-__all__ = ["overview_map", "save_map", "LEVEL_COLOURS", "TIER_COLOURS"]
+__all__ = ["overview_map", "save_map", "base_layer", "LEVEL_COLOURS", "TIER_COLOURS"]
+
+#: Online base layers (options, never the default). 天地图 needs a key; 高德 tiles are GCJ-02,
+#: so WGS-84 data sit ~500 m off them in Shandong.
+ONLINE_TILES = {
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png", "© OpenStreetMap contributors"),
+    "tianditu": ("https://t0.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=%s", "© 天地图"),
+    "amap": ("https://webrd01.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}", "© 高德地图 (GCJ-02)"),
+}
 
 LEVEL_COLOURS = {
     "primary": "#1f77b4", "teaching_point": "#17becf", "nine_year": "#9467bd",
@@ -124,10 +132,47 @@ def _school_popup(s: pd.Series, lang: str) -> str:
             f"<table>{body}</table>{flag_html}</div>")
 
 
-def overview_map(result, *, lang: str = "zh") -> folium.Map:
+def base_layer(tiles: str | None, *, out_dir: str | Path | None = None) -> tuple[str, str, str] | None:
+    """The base layer for ``tiles``: ``None``/``"none"`` (no base map: works offline), a local tile
+    folder (``local:<folder>`` holding ``{z}/{x}/{y}.png``, linked relative to the map so both
+    can be copied together), an intranet or other URL template with ``{z}``, ``{x}``, ``{y}``, or
+    an online provider: ``osm``, ``tianditu:<key>``, ``amap`` (GCJ-02: ~500 m off WGS-84 data).
+
+    Returns ``(url template, attribution, remote prefix or "")`` or ``None``.
+    """
+    import os
+    import warnings
+
+    from planner.errors import PlannerError
+
+    if tiles in (None, "", "none"):
+        return None
+    if tiles.startswith("local:"):
+        folder = Path(tiles[6:])
+        rel = os.path.relpath(folder, out_dir) if out_dir is not None else str(folder)
+        return (Path(rel).as_posix().rstrip("/") + "/{z}/{x}/{y}.png", "local tiles", "")
+    name, _, key = tiles.partition(":")
+    if name in ONLINE_TILES:
+        url, attribution = ONLINE_TILES[name]
+        if name == "tianditu":
+            if not key:
+                raise PlannerError("tianditu tiles need a key: --tiles tianditu:<your key>")
+            url = url % key
+        if name == "amap":
+            warnings.warn("高德 (amap) tiles are in GCJ-02: WGS-84 schools and roads appear about "
+                          "500 m off them", stacklevel=2)
+        return (url, attribution, url.split("/", 3)[0] + "//" + url.split("/", 3)[2])
+    if tiles.startswith(("http://", "https://")) and "{z}" in tiles:
+        return (tiles, "tiles: " + tiles.split("/", 3)[2], tiles.split("/", 3)[0] + "//" + tiles.split("/", 3)[2])
+    raise PlannerError(f"tiles was {tiles!r} but is expected to be none, local:<folder>, a URL "
+                       "template with {z}/{x}/{y}, osm, tianditu:<key> or amap")
+
+
+def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None = None) -> folium.Map:
     """Towns, schools by level (size = pupils, colour = small tier) and villages, with a legend.
 
-    No base tiles by default: the map works with no network. Returns a ``folium.Map``.
+    No base tiles by default: the map works with no network (``tiles`` from
+    :func:`base_layer` adds one). Returns a ``folium.Map``.
     """
     schools = result.schools
     towns = result.towns
@@ -140,6 +185,10 @@ def overview_map(result, *, lang: str = "zh") -> folium.Map:
                    control_scale=True, maxZoom=18)
     m.get_root().header.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea}</style>"))
+    if tiles is not None:
+        folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="base map / 底图", max_zoom=18,
+                         overlay=False, control=True).add_to(m)
+        m.attrs_remote = tiles[2]
     # Towns
     tg = folium.FeatureGroup(name=_t("towns", lang), show=True)
     if towns.attrs.get("geometry_kind") == "polygon":
@@ -311,7 +360,9 @@ def _legend(result, lang: str) -> str:
 
 
 def save_map(m: folium.Map, path: str | Path) -> Path:
-    """Write ``m`` as one self-contained HTML file (no network needed), atomically."""
+    """Write ``m`` as one self-contained HTML file, atomically. Only a base layer asked for with
+    an online or intranet URL (:func:`base_layer`) is left remote."""
     from planner import _offline
 
-    return _offline.save_offline(m, path)
+    remote = getattr(m, "attrs_remote", "")
+    return _offline.save_offline(m, path, allow_remote=(remote,) if remote else ())

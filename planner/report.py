@@ -61,7 +61,8 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str, Path]:
+def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
+                  tiles: str | None = None) -> dict[str, Path]:
     """Write ``schools.csv``, ``towns.csv``, ``violations.csv``, ``validation.csv``,
     ``summary.json`` and ``map.html`` into ``out_dir``; return their paths."""
     from planner import maps  # maps render results; imported here to keep start-up light
@@ -131,7 +132,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh") -> dict[str,
         out_dir / "summary.json",
         json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n",
     )
-    paths["map"] = maps.save_map(maps.overview_map(result, lang=lang), out_dir / "map.html")
+    layer = maps.base_layer(tiles, out_dir=out_dir)
+    paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
     from planner._excel import write_report_xlsx
 
     paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)

@@ -219,3 +219,26 @@ def test_progress_lines_and_quiet(tmp_path):
     assert "reading and checking the inputs" in res.output
     res = runner.invoke(app, ["-q", "check", str(DEMO), "--lang", "en"])
     assert "reading and checking the inputs" not in res.output and "Inputs OK" in res.output
+
+
+@pytest.mark.parametrize("tiles, expect", [
+    ("local:TILES", 'TILES/{z}/{x}/{y}.png'),
+    ("http://gis.intranet.local/tiles/{z}/{x}/{y}.png", "http://gis.intranet.local/tiles/{z}/{x}/{y}.png"),
+    ("tianditu:abc123", "tk=abc123"),
+])
+def test_base_layers_are_options(tmp_path, tiles, expect):
+    tiles = tiles.replace("TILES", str(tmp_path / "tiles")) if tiles.startswith("local:") else tiles
+    expect = "../tiles/{z}/{x}/{y}.png" if expect.startswith("TILES") else expect
+    res = runner.invoke(app, ["-q", "run", str(DEMO), "--out", str(tmp_path / "out"), "--lang", "en",
+                              "--tiles", tiles])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    assert expect in html
+    # nothing else is remote
+    assert 'src="http' not in html and "cdn.jsdelivr" not in html
+
+
+def test_bad_tiles_option(tmp_path):
+    res = runner.invoke(app, ["-q", "run", str(DEMO), "--out", str(tmp_path), "--lang", "en",
+                              "--tiles", "tianditu"])
+    assert res.exit_code == 1 and "need a key" in res.output
