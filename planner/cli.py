@@ -216,15 +216,27 @@ def settings_cmd(lang: Lang = "zh") -> None:
 
 @app.command()
 def demo(
-    out_dir: Annotated[Path, typer.Option("--out-dir", help="where to write the demo data")] = Path("data"),
+    directory: Annotated[Path, typer.Option("--dir", help="folder for the demo's data, scenario and outputs")] = Path("planner-demo"),
     seed: int = 20231,
+    lang: Lang = "zh",
+    run_it: Annotated[bool, typer.Option("--run/--no-run", help="run the demo scenario after writing it")] = True,
 ) -> None:
-    """Regenerate the synthetic demo county's data files."""
-    from planner.demo import write_demo
+    """Write the synthetic demo county (data and scenario) into a folder and run it."""
+    from planner.demo import DEMO_SCENARIO_YAML, write_demo
 
-    paths = write_demo(out_dir, seed=seed)
-    for p in paths.values():
-        typer.echo(str(p))
+    lang = _check_lang(lang)
+    try:
+        write_demo(directory / "data", seed=seed)
+        scenario = directory / "scenarios" / "demo-county.yaml"
+        scenario.parent.mkdir(parents=True, exist_ok=True)
+        scenario.write_text(DEMO_SCENARIO_YAML, encoding="utf-8")
+    except PlannerError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(_msg(lang, f"合成示范县已写入 {directory}/（数据和方案文件）",
+                    f"Synthetic demo county written to {directory}/ (data and scenario)"))
+    if run_it:
+        run(scenario, out=directory / "out" / "demo-county", lang=lang, set_=None, tiles=None)
 
 
 @app.command("site-review")

@@ -242,3 +242,16 @@ def test_bad_tiles_option(tmp_path):
     res = runner.invoke(app, ["-q", "run", str(DEMO), "--out", str(tmp_path), "--lang", "en",
                               "--tiles", "tianditu"])
     assert res.exit_code == 1 and "need a key" in res.output
+
+
+def test_demo_command_writes_the_county_and_runs_it(tmp_path):
+    from planner.demo import DEMO_SCENARIO_YAML
+
+    assert DEMO.read_text(encoding="utf-8") == DEMO_SCENARIO_YAML  # the repository's copy is current
+    res = runner.invoke(app, ["-q", "demo", "--dir", str(tmp_path / "d"), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    for name in ("data/schools/demo_schools_synthetic.xlsx", "scenarios/demo-county.yaml",
+                 "out/demo-county/map.html", "out/demo-county/report.xlsx"):
+        assert (tmp_path / "d" / name).is_file(), name
+    assert (tmp_path / "d/data/schools/demo_schools_synthetic.xlsx").read_bytes() == \
+        (ROOT / "data/schools/demo_schools_synthetic.xlsx").read_bytes()
