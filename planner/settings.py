@@ -298,7 +298,7 @@ _ALL: list[Setting] = [
        "A school's grade-progression ratio is reported as an outlier beyond this robust z-score "
        "(median and MAD of the log ratios of all schools).",
        "升级率异常值阈值（稳健z分数，基于对数比值的中位数与MAD）"),
-    _s("projection_outlier_min_pupils", 20, "int", "pupils", "planner assumption: ratios of a handful of pupils are noise", "A",
+    _s("projection_outlier_min_pupils", 50, "int", "pupils", "planner assumption: ratios of a handful of pupils are noise", "A",
        "Ratios from fewer pupils in the lower grades than this are shown but not flagged as outliers.",
        "低年级人数少于该值时，不判定升级率异常"),
     # --- input checks -----------------------------------------------------------------------

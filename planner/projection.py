@@ -1,0 +1,1213 @@
+"""School-age population projections: enrolment by school, year and grade for a horizon.
+
+Births in China roughly halved from 2016 to 2023, so today's enrolment says little about 2030.
+This module reads multi-year ledgers and births, projects enrolment per school and grade, checks
+the projection against held-out years, and scales village demand to a target year::
+
+    history = read_enrolment_history("分年级在校生.xlsx")      # 学年, 学校代码, 一年级…九年级
+    births = read_births("出生人口.csv")                       # 乡镇代码, 年份, 出生人口
+    proj = cohort_projection(history, births=births, horizon=10)
+    backtest(history, births=births, holdout_years=2).summary
+    demand_2030 = project_demand(demand, proj, year=2030, births=births)
+
+Years are school years named by the calendar year they start in: ``2025`` is 2025/26 (the
+autumn term of 2025; "2025-2026学年" is read as 2025). Counts are pupils (在校生).
+
+The methods in plain words
+--------------------------
+**Cohort progression (the default, :func:`cohort_projection`).** The pupils of a grade move up
+one grade a year. How many arrive in the next grade is measured in the history as a
+*grade-progression ratio* (e.g. 97 third-graders per 100 second-graders the year before, when
+families move away or to the county seat). Each school gets its own ratio per grade, computed as
+total pupils arriving over total pupils leaving across all the years it has; a school with few
+years or few pupils is pulled toward the county's ratio as if the county had added
+``projection_shrinkage_pupils`` (20) pupils at the county ratio to its history (credibility
+weighting): ratio = (pupils arriving + 20 x county ratio) / (pupils leaving + 20). New pupils
+enter at grade 1 (and grade 7, when pupils change school after primary):
+
+* grade 1 with births: a school takes a share of its town's births six years before
+  (``projection_school_start_age``); the share (the birth-to-grade-1 ratio) is the school's grade-1
+  pupils over those births in the last ``projection_entry_years`` (3) years. Schools whose town
+  has no births use the county's births. Births after the last year given are carried forward
+  by ``projection_hold_method``;
+* grade 1 without births: held at the mean of the last ``projection_hold_years`` (3) years
+  (``projection_hold_method: mean``, the default: it does not run a falling series down to zero)
+  or their straight-line trend (``trend``);
+* grade 7 (and the lowest grade of a school that starts above grade 1): a share of the county's
+  pupils one grade lower the year before, from the same recent years.
+
+The low/high band covers ``projection_band_level`` (80 %) of outcomes if next years vary as much
+as past years did: each step adds variance in proportion to the pupils moved (over-dispersed
+Poisson; the dispersion is measured in the history), and carried-forward births or grade-1 counts
+add the year-to-year variation of the series for every year carried.
+
+**Regression (:func:`regression_projection`, for places without births).** scikit-learn fits,
+per school and grade, a straight line through the pupils over the years (``school_trend``), or
+one Poisson model for the county with a level per school and grade and a trend per grade
+(``pooled``). Bands come from the spread of the history around the fit. A trend carries the
+decline of recent years forward; it knows nothing of the births already known.
+
+**Back-test (:func:`backtest`).** The last years of the history are held out, the method is run
+on the years before, and the projection is compared with what happened: mean absolute error in
+pupils and in percent, per school-year and for the county total.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from planner._clean import map_columns, parse_codes, parse_numbers
+from planner._files import read_table
+from planner._validate import Problems
+from planner.errors import MissingColumnError
+from planner.schema import GRADE_COLUMNS, SCHOOL_ALIASES
+from planner.settings import Settings
+
+__all__ = [
+    "HISTORY_ALIASES",
+    "BIRTHS_ALIASES",
+    "read_enrolment_history",
+    "read_births",
+    "progression_ratios",
+    "cohort_projection",
+    "regression_projection",
+    "BacktestResult",
+    "backtest",
+    "ProgressionCheck",
+    "progression_check",
+    "project_demand",
+]
+
+logger = logging.getLogger(__name__)
+
+_YEAR = ("year", "学年", "年份", "年度", "学年度", "统计年份", "统计年度", "school_year", "school year")
+_TOWN_CODE = SCHOOL_ALIASES["town_code"]
+_TOWN = SCHOOL_ALIASES["town"]
+
+#: Canonical column -> accepted headers of a multi-year enrolment ledger (wide: one row per school
+#: and year with 一年级…九年级; long: one row per school, year and grade with 年级 and 人数).
+HISTORY_ALIASES: dict[str, tuple[str, ...]] = {
+    "school_id": SCHOOL_ALIASES["school_id"],
+    "name": SCHOOL_ALIASES["name"],
+    "town_code": _TOWN_CODE,
+    "town": _TOWN,
+    "year": _YEAR,
+    "grade": ("grade", "年级"),
+    "pupils": ("pupils", "人数", "学生数", "在校生数", "在校学生数", "学生人数", "在校生",
+               "enrollment", "enrolment"),
+    **{c: SCHOOL_ALIASES[c] for c in GRADE_COLUMNS},
+}
+
+#: Canonical column -> accepted headers of a births table (出生人口 per town or village and year)
+#: or of children by single year of age (年龄 + 人数, or columns 0岁, 1岁, …).
+BIRTHS_ALIASES: dict[str, tuple[str, ...]] = {
+    "demand_id": ("demand_id", "村庄代码", "村代码", "行政村代码", "村庄编码", "村居代码"),
+    "village": ("village", "村庄名称", "村名", "行政村", "村居"),
+    "town_code": _TOWN_CODE,
+    "town": _TOWN,
+    "year": _YEAR + ("出生年份", "出生年度", "birth_year", "birth year"),
+    "births": ("births", "出生人口", "出生人数", "出生数", "出生人口数", "新生儿数"),
+    "age": ("age", "年龄", "周岁"),
+    "children": ("children", "人数", "儿童数", "人口数", "适龄儿童数", "population"),
+}
+
+_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九", start=0)}
+_OUT_OF_RANGE_HEADER = re.compile(r"^(十[一二]?年级|高[一二三]|grade\s*(0|1[0-2])|[0]年级)$")
+_AGE_HEADER = re.compile(r"^(?:age\s*)?(\d{1,2})\s*(?:周岁|岁)?$")
+_YEAR_HEADER = re.compile(r"^((?:19|20)\d{2})\s*年?(?:出生人口|出生人数|出生数)?$")
+Method = Literal["cohort", "regression"]
+
+
+# ------------------------------------------------------------------------------------------------
+# reading
+
+
+def _parse_year(value: Any) -> int | None:
+    """The first four-digit year in a cell (``2025``, ``2025-2026学年``, ``2025/26``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        return int(v) if v.is_integer() and 1900 <= v <= 2100 else None
+    m = re.search(r"(?<!\d)((?:19|20)\d{2})(?!\d)", str(value))
+    return int(m.group(1)) if m else None
+
+
+def _parse_grade(value: Any) -> int | None:
+    """A grade as a number: ``3``, ``三年级``, ``初一`` (7), ``grade 3``; ``高一`` is 10."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() else None
+    text = str(value).strip().lower().replace(" ", "")
+    m = re.fullmatch(r"(?:grade|year|g)?(\d{1,2})(?:年级)?", text)
+    if m:
+        return int(m.group(1))
+    m = re.fullmatch(r"([一二三四五六七八九]|十[一二]?)年级", text)
+    if m:
+        t = m.group(1)
+        return _CN_DIGITS[t] if len(t) == 1 and t != "十" else 10 + (_CN_DIGITS[t[1]] if len(t) > 1 else 0)
+    m = re.fullmatch(r"([初高])([一二三])", text)
+    if m:
+        return (6 if m.group(1) == "初" else 9) + _CN_DIGITS[m.group(2)]
+    return None
+
+
+def _years(df: pd.DataFrame, colmap: dict[str, str], file: str, problems: Problems,
+           year: int | None) -> None:
+    if "year" not in df:
+        if year is None:
+            problems.error(
+                "missing_column", file, column="year",
+                en="no year column (学年, 年份, year) and no year= given",
+                zh="缺少学年/年份列", fix_en="add a 学年 column, or pass year=2023 for a one-year ledger",
+                fix_zh="请增加“学年”列；单年台账可指定 year=",
+            )
+        df["year"] = year
+        return
+    out = []
+    for row, v in df["year"].items():
+        y = _parse_year(v)
+        if y is None:
+            problems.error(
+                "bad_year", file, row=int(row), column=colmap.get("year", "year"), value=v,
+                en=f"year '{v}' is not a year", zh=f"学年“{v}”无法识别",
+                fix_en="write the year the school year starts in, e.g. 2025 or 2025-2026",
+                fix_zh="请填写学年起始年份，如 2025 或 2025-2026",
+            )
+        out.append(y)
+    df["year"] = out
+
+
+def _duplicate_keys(df: pd.DataFrame, keys: list[str], colmap: dict[str, str], file: str,
+                    problems: Problems, what: str) -> None:
+    seen: dict[tuple, int] = {}
+    for row, key in zip(df.index, df[keys].itertuples(index=False, name=None)):
+        if any(k is None or (isinstance(k, float) and np.isnan(k)) for k in key):
+            continue
+        if key in seen:
+            problems.error(
+                "duplicate_row", file, row=int(row), column=colmap.get(keys[0], keys[0]),
+                value=" / ".join(map(str, key)), ids=[str(key[0])],
+                en=f"{what} {' / '.join(map(str, key))} appears again (first in row {seen[key]})",
+                zh=f"{' / '.join(map(str, key))} 重复（首次出现在第{seen[key]}行）",
+                fix_en="keep one row per " + what, fix_zh="每个学校、学年（年级）只保留一行",
+            )
+        else:
+            seen[key] = int(row)
+
+
+def read_enrolment_history(
+    path: str | os.PathLike,
+    *,
+    columns: dict[str, str] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+    year: int | None = None,
+    problems: Problems | None = None,
+) -> pd.DataFrame:
+    """Read enrolment by grade per school over years, as a long table.
+
+    Parameters
+    ----------
+    path
+        CSV or XLSX. *Wide*: one row per school and year, columns 学年 (or 年份), 学校代码 and
+        一年级 … 九年级 (a blank cell: the school does not teach the grade). *Long*: one row per
+        school, year and grade, columns 学年, 学校代码, 年级 (1-9, 三年级, 初一) and 人数.
+        Title rows above the header are skipped. 学校名称, 乡镇代码 and 所属乡镇 are kept.
+    columns
+        Canonical name -> header in the file, for other headers, e.g.
+        ``{"school_id": "DE ref", "enrollment_g1": "year 1"}`` (canonical names:
+        :data:`HISTORY_ALIASES`).
+    sheet, header_row, encoding
+        As for :func:`planner.io.read_schools` (``header_row`` is 1-based, as seen in Excel).
+    year
+        The school year of a one-year ledger without a year column.
+    problems
+        Collect problems here instead of raising.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``school_id`` (text), ``year`` (int, the year the school year starts), ``grade`` (1-9),
+        ``pupils`` (float, pupils), plus ``name``, ``town_code``, ``town`` when the file has
+        them; sorted by school, year and grade. Rows with errors are left out (and reported).
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem (file, Excel row, column, value, fix): missing columns, duplicate
+        school and year (or school, year and grade), negative or text counts, grades outside 1-9,
+        unreadable years.
+    """
+    own = problems if problems is not None else Problems()
+    known = [a for names in HISTORY_ALIASES.values() for a in names] + list((columns or {}).values())
+    raw = read_table(path, sheet=sheet, header_row=header_row, encoding=encoding, known_headers=known)
+    file = str(path) if sheet is None else f"{path} [{raw.attrs['sheet']}]"
+    df, colmap = map_columns(raw, HISTORY_ALIASES, explicit=columns, required=["school_id"],
+                             file=file, problems=own)
+    for h in raw.columns:
+        if h not in colmap.values() and _OUT_OF_RANGE_HEADER.match(str(h).strip().lower()):
+            own.warning("grade_out_of_range", file, column=str(h),
+                        en=f"column '{h}' is a grade outside 1-9; it is not used",
+                        zh=f"列“{h}”不属于义务教育1-9年级，未使用",
+                        fix_en="compulsory grades 1-9 only", fix_zh="仅使用一至九年级")
+    parse_codes(df, ["school_id", "name", "town_code", "town"])
+    grade_cols = [c for c in GRADE_COLUMNS if c in df]
+    fmt = "wide" if grade_cols else "long" if {"grade", "pupils"} <= set(df.columns) else None
+    if fmt is None:
+        own.error("missing_column", file, column="一年级…九年级 / 年级 + 人数",
+                  en="no grade columns (一年级 … 九年级, grade 1 …) and no 年级 + 人数 pair",
+                  zh="没有分年级人数列（一年级…九年级），也没有“年级”“人数”列",
+                  fix_en="add the grade columns or map them with columns={'enrollment_g1': ...}",
+                  fix_zh="请增加分年级列，或用 columns 指定")
+    _years(df, colmap, file, own, year)
+    if "school_id" in df:
+        for row in df.index[df["school_id"].isna()]:
+            own.error("blank_value", file, row=int(row), column=colmap.get("school_id"),
+                      en="the row has no school_id", zh="学校代码为空", fix_en="fill in 学校代码",
+                      fix_zh="请填写学校代码")
+    keep = [c for c in ("name", "town_code", "town") if c in df]
+    if fmt == "wide" and "school_id" in df:
+        parse_numbers(df, [*grade_cols, *(["pupils"] if "pupils" in df else [])], colmap=colmap,
+                      file=file, problems=own)
+        _duplicate_keys(df, ["school_id", "year"], colmap, file, own, "school and year")
+        given = df[grade_cols].notna().any(axis=1)
+        for row in df.index[~given & df["school_id"].notna()]:
+            own.warning("no_counts", file, row=int(row), column=colmap.get("school_id"),
+                        value=df.at[row, "school_id"],
+                        en="the row has no pupils in any grade; it is not used",
+                        zh="该行各年级人数均为空，未使用", fix_en="fill in the grades or delete the row",
+                        fix_zh="请填写分年级人数或删除该行")
+        if "pupils" in df:
+            total = df[grade_cols].sum(axis=1, min_count=1)
+            off = given & df["pupils"].notna() & ((total - df["pupils"]).abs() > 0.5)
+            for row in df.index[off]:
+                own.warning("grades_do_not_add_up", file, row=int(row), column=colmap.get("pupils"),
+                            value=df.at[row, "pupils"], ids=[str(df.at[row, "school_id"])],
+                            en=f"grades add up to {total[row]:g}, the total says {df.at[row, 'pupils']:g}",
+                            zh=f"各年级合计 {total[row]:g}，与在校生数 {df.at[row, 'pupils']:g} 不一致",
+                            fix_en="check the grades or the total", fix_zh="请核对")
+        long = df[["school_id", "year", *keep, *grade_cols]].melt(
+            id_vars=["school_id", "year", *keep], var_name="grade", value_name="pupils")
+        long["grade"] = long["grade"].str.rsplit("g", n=1).str[1].astype(int)
+    elif fmt == "long" and "school_id" in df:
+        grades = []
+        for row, v in df["grade"].items():
+            g = _parse_grade(v) if v is not None and not pd.isna(v) else None
+            if g is None or not 1 <= g <= 9:
+                own.error("grade_out_of_range", file, row=int(row), column=colmap.get("grade"),
+                          value=v, en=f"grade '{v}' is not a grade 1-9",
+                          zh=f"年级“{v}”不是一至九年级", fix_en="write 1-9, 一年级 … 九年级 or 初一 … 初三",
+                          fix_zh="请填写1-9、一年级…九年级或初一…初三")
+                g = None
+            grades.append(g)
+        df["grade"] = grades
+        parse_numbers(df, ["pupils"], colmap=colmap, file=file, problems=own, required=("pupils",))
+        _duplicate_keys(df, ["school_id", "year", "grade"], colmap, file, own,
+                        "school, year and grade")
+        long = df[["school_id", "year", *keep, "grade", "pupils"]]
+    else:
+        long = pd.DataFrame(columns=["school_id", "year", "grade", "pupils"])
+    if problems is None:
+        own.raise_if_errors()
+    long = long.dropna(subset=["school_id", "year", "grade", "pupils"])
+    out = _tidy_history(long)
+    out.attrs.update(file=str(path), format=fmt, problems=[p for p in own if p.file == file])
+    logger.info("%s: %d schools, years %s-%s, %d rows (%s ledger)", path, out["school_id"].nunique(),
+                out["year"].min() if len(out) else "?", out["year"].max() if len(out) else "?",
+                len(out), fmt)
+    return out
+
+
+def _tidy_history(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    out["school_id"] = out["school_id"].astype(str)
+    out["year"] = out["year"].astype(int)
+    out["grade"] = out["grade"].astype(int)
+    out["pupils"] = out["pupils"].astype(float)
+    cols = ["school_id", "year", "grade", "pupils"] + [c for c in ("name", "town_code", "town")
+                                                       if c in out]
+    return out[cols].sort_values(["school_id", "year", "grade"]).reset_index(drop=True)
+
+
+def read_births(
+    path: str | os.PathLike,
+    *,
+    columns: dict[str, str] | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+    encoding: str | None = None,
+    problems: Problems | None = None,
+) -> pd.DataFrame:
+    """Read births (出生人口) or children by single year of age per town or village and year.
+
+    Parameters
+    ----------
+    path
+        CSV or XLSX in one of these shapes (an area is a village 村庄代码, a town 乡镇代码 or
+        乡镇名称; without one the whole table is one area, ``county``):
+
+        * births: area, 年份, 出生人口;
+        * births wide: area and one column per year (``2016``, ``2016年``);
+        * children by age: area, 年份 (the year counted), 年龄 and 人数, or columns
+          ``0岁``, ``1岁``, …: children aged *a* counted in year *y* were born in *y - a*.
+    columns, sheet, header_row, encoding, problems
+        As for :func:`read_enrolment_history`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_id``, ``area`` (``village``, ``town`` or ``county``), ``town_code`` (when given),
+        ``birth_year``, ``births`` (children of that birth cohort), ``observed_year`` (the year
+        counted: the birth year for births; for ages, the latest year that counted the cohort,
+        which is the one kept: it includes moves since birth).
+    """
+    own = problems if problems is not None else Problems()
+    known = [a for names in BIRTHS_ALIASES.values() for a in names] + list((columns or {}).values())
+    raw = read_table(path, sheet=sheet, header_row=header_row, encoding=encoding, known_headers=known)
+    file = str(path)
+    df, colmap = map_columns(raw, BIRTHS_ALIASES, explicit=columns, required=[], file=file,
+                             problems=own)
+    parse_codes(df, ["demand_id", "village", "town_code", "town"])
+    area_col, area = next(((c, a) for c, a in (("demand_id", "village"), ("village", "village"),
+                                               ("town_code", "town"), ("town", "town"))
+                           if c in df), (None, "county"))
+    if area_col is None:
+        df["_area"] = "county"
+        area_col = "_area"
+    for row in df.index[df[area_col].isna()]:
+        own.error("blank_value", file, row=int(row), column=colmap.get(area_col, area_col),
+                  en="the row names no area", zh="地区代码为空", fix_en="fill in the code",
+                  fix_zh="请填写代码")
+    ages = {c: int(m.group(1)) for c in df.columns
+            if c not in colmap and (m := _AGE_HEADER.match(str(c).strip().lower()))
+            and ("岁" in str(c) or str(c).lower().startswith("age"))}
+    year_cols = {c: int(m.group(1)) for c in df.columns
+                 if c not in colmap and (m := _YEAR_HEADER.match(str(c).strip()))}
+    ids = [area_col] + (["town_code"] if "town_code" in df and area_col != "town_code" else [])
+    if "births" in df or (year_cols and "year" not in df):
+        if "births" in df:
+            _years(df, colmap, file, own, None)
+            long = df[[*ids, "year", "births"]].assign(age=0)
+            numeric = ["births"]
+        else:
+            long = df[ids].join(df[list(year_cols)]).melt(id_vars=ids, var_name="_col",
+                                                          value_name="births")
+            long["year"] = long["_col"].map(year_cols)
+            long["age"] = 0
+            long.index = np.tile(df.index.to_numpy(), len(year_cols))
+            numeric = ["births"]
+    elif ages or "age" in df:
+        _years(df, colmap, file, own, None)
+        if ages:
+            long = df[[*ids, "year"]].join(df[list(ages)]).melt(id_vars=[*ids, "year"], var_name="_col",
+                                                                value_name="births")
+            long["age"] = long["_col"].map(ages)
+            long.index = np.tile(df.index.to_numpy(), len(ages))
+        else:
+            long = df[[*ids, "year", "age", "children"]].rename(columns={"children": "births"}) \
+                if "children" in df else df[[*ids, "year", "age"]].assign(births=np.nan)
+            if "children" not in df:
+                own.error("missing_column", file, column="人数",
+                          en="ages are given but no count of children (人数)",
+                          zh="有年龄列但缺少人数列", fix_en="add 人数", fix_zh="请增加“人数”列")
+            parse_numbers(long, ["age"], colmap=colmap, file=file, problems=own)
+            bad = long["age"].notna() & ~long["age"].between(0, 20)
+            for row in long.index[bad]:
+                own.error("bad_age", file, row=int(row), column=colmap.get("age"),
+                          value=long.at[row, "age"], en="age is outside 0-20",
+                          zh="年龄不在0-20岁之间", fix_en="ages of children in whole years",
+                          fix_zh="请填写周岁")
+        numeric = ["births"]
+    else:
+        own.error("missing_column", file, column="出生人口 / 年龄",
+                  en="no births column (出生人口), year columns (2016, 2017 …) or ages (年龄, 0岁 …)",
+                  zh="缺少出生人口列、年份列或年龄列", fix_en="add 出生人口 with 年份",
+                  fix_zh="请增加“年份”“出生人口”列")
+        long, numeric = pd.DataFrame(columns=[*ids, "year", "age", "births"]), []
+    parse_numbers(long, numeric, colmap={"births": colmap.get("births", colmap.get("children", "births"))},
+                  file=file, problems=own)
+    long = long.rename(columns={area_col: "area_id"})
+    if (long["age"] == 0).all() and len(long):
+        _duplicate_keys(long.assign(_y=long["year"]), ["area_id", "_y"], {"area_id": colmap.get(
+            area_col, area_col)}, file, own, "area and year")
+    if problems is None:
+        own.raise_if_errors()
+    long = long.dropna(subset=["area_id", "year", "age", "births"])
+    long = long.assign(birth_year=(long["year"] - long["age"]).astype(int),
+                       observed_year=long["year"].astype(int))
+    long = long.sort_values("observed_year").drop_duplicates(["area_id", "birth_year"], keep="last")
+    cols = ["area_id", "area", *(["town_code"] if "town_code" in long else []), "birth_year",
+            "births", "observed_year"]
+    out = long.assign(area=area)[cols].sort_values(["area_id", "birth_year"]).reset_index(drop=True)
+    out["births"] = out["births"].astype(float)
+    out.attrs.update(file=file, area=area, problems=list(own))
+    logger.info("%s: births of %d %s areas, birth years %s-%s", path, out["area_id"].nunique(), area,
+                out["birth_year"].min() if len(out) else "?", out["birth_year"].max() if len(out) else "?")
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the cohort model
+
+
+def _check_history(history: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("school_id", "year", "grade", "pupils") if c not in history]
+    if missing:
+        raise MissingColumnError(f"history has no column(s) {missing}; read it with "
+                                 "read_enrolment_history (columns school_id, year, grade, pupils)")
+    h = _tidy_history(history)
+    if h.empty:
+        raise ValueError("history is empty: no school, year and grade with pupils")
+    bad = ~h["grade"].between(1, 9) | (h["pupils"] < 0)
+    if bad.any():
+        raise ValueError(f"history has {int(bad.sum())} rows with grades outside 1-9 or negative "
+                         "pupils; read it with read_enrolment_history to see them with their rows")
+    return h
+
+
+@dataclass
+class _Cube:
+    """Pupils as an array [school, year, grade-1] (NaN: not taught or not reported)."""
+
+    schools: np.ndarray
+    years: np.ndarray
+    p: np.ndarray
+    town: dict[str, str | None]
+
+    @classmethod
+    def of(cls, h: pd.DataFrame, schools: pd.DataFrame | None) -> _Cube:
+        ids = np.array(sorted(h["school_id"].unique()))
+        years = np.arange(h["year"].min(), h["year"].max() + 1)
+        p = np.full((len(ids), len(years), 9), np.nan)
+        si = pd.Index(ids).get_indexer(h["school_id"])
+        p[si, h["year"].to_numpy() - years[0], h["grade"].to_numpy() - 1] = h["pupils"].to_numpy()
+        town: dict[str, str | None] = {i: None for i in ids}
+        for col in ("town_code", "town"):
+            if col in h:
+                for sid, t in h.dropna(subset=[col]).groupby("school_id")[col].last().items():
+                    town[sid] = town[sid] or str(t)
+            if schools is not None and col in schools and "school_id" in schools:
+                for sid, t in zip(schools["school_id"].astype(str), schools[col]):
+                    if sid in town and town[sid] is None and t is not None and not pd.isna(t):
+                        town[sid] = str(t)
+        return cls(ids, years, p, town)
+
+    def taught(self) -> np.ndarray:
+        """[school, grade] taught in the last year (reported, with pupils in some year)."""
+        return np.isfinite(self.p[:, -1, :]) & (np.nan_to_num(self.p).max(axis=1) > 0)
+
+    def entries(self) -> np.ndarray:
+        """[school, grade]: grades where pupils enter (1, 7, or the first taught grade)."""
+        t = self.taught()
+        below = np.zeros_like(t)
+        below[:, 1:] = t[:, :-1]
+        e = t & ~below
+        e[:, [0, 6]] |= t[:, [0, 6]]
+        return e
+
+
+def _ratios(cube: _Cube, m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Progression ratios [school, grade-from] shrunk to the county's, with their ingredients."""
+    t = cube.taught()
+    entries = cube.entries()
+    lower, upper = cube.p[:, :-1, :-1], cube.p[:, 1:, 1:]
+    ok = np.isfinite(lower) & np.isfinite(upper) & (t[:, :-1] & t[:, 1:] & ~entries[:, 1:])[:, None, :]
+    num = np.where(ok, upper, 0.0).sum(axis=1)
+    den = np.where(ok, lower, 0.0).sum(axis=1)
+    county = np.divide(num.sum(0), den.sum(0), out=np.ones(8), where=den.sum(0) > 0)
+    ratio = (num + m * county) / np.maximum(den + m, 1e-12)
+    ratio = np.where(den + m > 0, ratio, county)
+    # dispersion (pupils^-1): Pearson residuals of the observed arrivals
+    exp = ratio[:, None, :] * lower
+    use = ok & (exp > 0)
+    resid = np.where(use, (upper - exp) ** 2 / np.where(use, exp, 1), 0.0)
+    n = use.sum(axis=(0, 1))
+    k = (use.any(axis=1)).sum(axis=0)
+    pooled = resid.sum() / max(1, n.sum() - k.sum())
+    phi = np.where(n - k >= 5, resid.sum(axis=(0, 1)) / np.maximum(n - k, 1), pooled)
+    return ratio, num, den, county, phi
+
+
+def progression_ratios(history: pd.DataFrame, *, settings: Settings | None = None) -> pd.DataFrame:
+    """Grade-progression ratios per school as :func:`cohort_projection` uses them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per school and transition it teaches (grade 1→2 … 5→6, 7→8, 8→9):
+        ``school_id``, ``grade_from``, ``grade_to``, ``pupils_leaving`` and ``pupils_arriving``
+        (summed over the history's years), ``ratio_school`` (their ratio), ``ratio_county``,
+        ``weight_school`` (leaving / (leaving + projection_shrinkage_pupils)) and ``ratio`` (the
+        shrunk ratio used: weight x school + (1 - weight) x county).
+    """
+    s = settings or Settings()
+    cube = _Cube.of(_check_history(history), None)
+    m = s["projection_shrinkage_pupils"]
+    ratio, num, den, county, _ = _ratios(cube, m)
+    t = cube.taught()
+    rows = []
+    for i, sid in enumerate(cube.schools):
+        for g in range(8):
+            if t[i, g] and t[i, g + 1] and not cube.entries()[i, g + 1]:
+                rows.append((sid, g + 1, g + 2, den[i, g], num[i, g],
+                             num[i, g] / den[i, g] if den[i, g] > 0 else np.nan, county[g],
+                             den[i, g] / (den[i, g] + m) if den[i, g] + m > 0 else 0.0, ratio[i, g]))
+    return pd.DataFrame(rows, columns=["school_id", "grade_from", "grade_to", "pupils_leaving",
+                                       "pupils_arriving", "ratio_school", "ratio_county",
+                                       "weight_school", "ratio"])
+
+
+def _hold(values: np.ndarray, years: np.ndarray, targets: np.ndarray, method: str, k: int
+          ) -> tuple[np.ndarray, float]:
+    """Carry a series forward by the mean or trend of its last ``k`` values; also its log-step variance."""
+    ok = np.isfinite(values)
+    v, y = values[ok][-k:], years[ok][-k:]
+    if len(v) == 0:
+        return np.zeros(len(targets)), 0.0
+    if method == "trend" and len(v) >= 2:
+        slope, icpt = np.polyfit(y, v, 1)
+        out = np.maximum(icpt + slope * targets, 0.0)
+    else:
+        out = np.full(len(targets), v.mean())
+    full = values[ok]
+    steps = np.diff(np.log(full[full > 0])) if (full > 0).sum() >= 3 else np.array([])
+    return out, float(steps.var(ddof=1)) if len(steps) >= 2 else 0.0
+
+
+class _Births:
+    """Births per area as series, carried forward beyond the last year given."""
+
+    def __init__(self, births: pd.DataFrame, settings: Settings):
+        self.s = settings
+        kind = births.attrs.get("area") or (str(births["area"].iloc[0]) if "area" in births
+                                            and len(births) else "town")
+        b = births
+        if kind == "village":  # villages count toward their town when the table names it
+            b = b.dropna(subset=["town_code"]).groupby(["town_code", "birth_year"], as_index=False)[
+                "births"].sum().rename(columns={"town_code": "area_id"}) if "town_code" in b \
+                else b.iloc[0:0]
+        self.series = {str(a): g.set_index("birth_year")["births"].sort_index()
+                       for a, g in b.groupby("area_id")}
+        county = births.groupby("birth_year")["births"].sum().sort_index()
+        counts = births.groupby("birth_year")["area_id"].nunique()
+        self.county = county[counts == counts.max()]  # only years every area reports
+
+    def of(self, area: str | None) -> pd.Series:
+        return self.series.get(str(area), self.county) if area is not None else self.county
+
+    def at(self, series: pd.Series, years: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Births in ``years`` with the years carried beyond the data and the log-step variance."""
+        last = int(series.index.max())
+        known = series.reindex(years).to_numpy(dtype=float)
+        held, var = _hold(series.to_numpy(float), series.index.to_numpy(), years,
+                          self.s["projection_hold_method"], self.s["projection_hold_years"])
+        beyond = np.maximum(years - last, 0)
+        return np.where(beyond > 0, held, known), beyond, var
+
+
+def cohort_projection(
+    history: pd.DataFrame,
+    *,
+    births: pd.DataFrame | None = None,
+    schools: pd.DataFrame | None = None,
+    horizon: int | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Project pupils per school, year and grade by cohort progression (the default method).
+
+    Parameters
+    ----------
+    history
+        Long table from :func:`read_enrolment_history` (``school_id``, ``year``, ``grade``,
+        ``pupils``; ``town_code`` links schools to town births). Schools reported in its last
+        year are projected, for the grades they teach that year.
+    births
+        From :func:`read_births`. When given, grade 1 of year *y* is a share of the births of
+        *y* - ``projection_school_start_age`` in the school's town (or the county's); else grade 1
+        is carried forward by ``projection_hold_method``.
+    schools
+        A school table (:func:`planner.io.read_schools`) giving ``town_code`` for schools the
+        history does not place.
+    horizon
+        Years after the last year of the history (default ``projection_horizon_years``).
+    settings
+        The ``projection_*`` settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``school_id``, ``town_code``, ``year``, ``grade``, ``pupils`` (expected pupils), ``low`` and
+        ``high`` (the ``projection_band_level`` band, pupils), ``observed`` (True for the last
+        year of the history, included as the base). ``attrs``: ``method``, ``base_year``,
+        ``intake`` (school -> how its entry grades were projected, in words) and
+        ``dispersion`` (the over-dispersion of each step, pupils).
+    """
+    s = settings or Settings()
+    h = _check_history(history)
+    horizon = s["projection_horizon_years"] if horizon is None else int(horizon)
+    cube = _Cube.of(h, schools)
+    base = int(cube.years[-1])
+    alive = np.isfinite(cube.p[:, -1, :]).any(axis=1)
+    taught, entries = cube.taught(), cube.entries()
+    ratio, *_, phi = _ratios(cube, s["projection_shrinkage_pupils"])
+    k, age = s["projection_entry_years"], s["projection_school_start_age"]
+    hold_m, hold_k = s["projection_hold_method"], s["projection_hold_years"]
+    z = float(norm.ppf(0.5 + s["projection_band_level"] / 2))
+    future = np.arange(base + 1, base + horizon + 1)
+    n_s = len(cube.schools)
+
+    # intake plans: per school and entry grade, expected pupils and variance per future year
+    bir = _Births(births, s) if births is not None and len(births) else None
+    county_tot = np.nansum(cube.p, axis=0)  # [year, grade]
+    county_tot[~np.isfinite(cube.p).any(axis=0)] = np.nan
+    intake_mean = np.zeros((n_s, len(future), 9))
+    intake_var = np.zeros((n_s, len(future), 9))
+    share = np.full((n_s, 9), np.nan)  # for grades fed by the county's grade below
+    how: dict[str, str] = {}
+    phis: dict[str, list[tuple[float, float, float]]] = {"births": [], "feeder": [], "hold": []}
+    g1_tot = county_tot[:, 0][np.isfinite(county_tot[:, 0]) & (county_tot[:, 0] > 0)]
+    g1_steps = np.diff(np.log(g1_tot))
+    g1_step_var = float(g1_steps.var(ddof=1)) if len(g1_steps) >= 2 else 0.0
+    for i, sid in enumerate(cube.schools):
+        for g in np.flatnonzero(entries[i] & alive[i]):
+            obs = cube.p[i, :, g]
+            if g == 0 and bir is not None:
+                area = cube.town[sid] if cube.town[sid] in bir.series else None
+                series = bir.of(area)
+                b_hist, _, _ = bir.at(series, cube.years - age)
+                b_hist = np.where(cube.years - age <= series.index.max(), b_hist, np.nan)
+                ok = np.flatnonzero(np.isfinite(obs) & np.isfinite(b_hist) & (b_hist > 0))[-k:]
+                if len(ok) and b_hist[ok].sum() > 0:
+                    sh = obs[ok].sum() / b_hist[ok].sum()
+                    b_f, beyond, var_b = bir.at(series, future - age)
+                    intake_mean[i, :, g] = sh * b_f
+                    intake_var[i, :, g] = (sh * b_f) ** 2 * var_b * beyond
+                    phis["births"] += [(o, sh * b, 1.0) for o, b in zip(obs[ok], b_hist[ok])]
+                    how[sid] = (f"grade 1 = {sh:.4f} x births {'of town ' + str(area) if area else 'of the county'}"
+                                f" {age} years before (from {len(ok)} years)")
+                    continue
+                logger.info("school %s: no overlap of grade 1 and births; grade 1 held (%s)", sid, hold_m)
+            if g > 0:
+                feed = county_tot[:-1, g - 1]
+                ok = np.flatnonzero(np.isfinite(obs[1:]) & np.isfinite(feed) & (feed > 0))[-k:]
+                if len(ok):
+                    share[i, g] = obs[1:][ok].sum() / feed[ok].sum()
+                    note = f"grade {g + 1} = {share[i, g]:.4f} x county grade {g} a year before"
+                    how[sid] = f"{how[sid]}; {note}" if sid in how else note
+                    phis["feeder"] += [(o, share[i, g] * f, 1.0) for o, f in zip(obs[1:][ok], feed[ok])]
+                    continue
+            mean, _ = _hold(obs, cube.years, future, hold_m, hold_k)
+            fit, _ = _hold(obs, cube.years, cube.years, hold_m, hold_k)
+            okh = np.flatnonzero(np.isfinite(obs))[-hold_k:]
+            phis["hold"] += [(obs[j], fit[j], 1.0) for j in okh]
+            intake_mean[i, :, g] = mean
+            intake_var[i, :, g] = mean ** 2 * g1_step_var * (future - base)
+            note = f"grade {g + 1} held at the {hold_m} of the last {hold_k} years"
+            how[sid] = f"{how[sid]}; {note}" if sid in how else note
+    disp = {key: _dispersion(v) for key, v in phis.items()}
+    disp.update({f"grade {g + 1}->{g + 2}": float(phi[g]) for g in range(8)})
+    for i in range(n_s):
+        for g in np.flatnonzero(entries[i]):
+            src = "births" if g == 0 and "grade 1 = " in how.get(cube.schools[i], "") \
+                else "feeder" if np.isfinite(share[i, g]) else "hold"
+            intake_var[i, :, g] += disp[src] * intake_mean[i, :, g]
+
+    # step the cohorts forward
+    mean_now = np.where(taught & alive[:, None], np.nan_to_num(cube.p[:, -1, :]), 0.0)
+    var_now = np.zeros_like(mean_now)
+    out_mean = [mean_now]
+    out_var = [var_now]
+    for t in range(len(future)):
+        m_next = np.zeros_like(mean_now)
+        v_next = np.zeros_like(mean_now)
+        m_next[:, 1:] = ratio * mean_now[:, :-1]
+        v_next[:, 1:] = ratio ** 2 * var_now[:, :-1] + phi * ratio * mean_now[:, :-1]
+        for g in range(1, 9):
+            fed = np.isfinite(share[:, g]) & entries[:, g]
+            tot_m, tot_v = mean_now[:, g - 1].sum(), var_now[:, g - 1].sum()
+            intake_mean[fed, t, g] = share[fed, g] * tot_m
+            intake_var[fed, t, g] = share[fed, g] ** 2 * tot_v + disp["feeder"] * share[fed, g] * tot_m
+        m_next = np.where(entries, intake_mean[:, t, :], m_next)
+        v_next = np.where(entries, intake_var[:, t, :], v_next)
+        keep = taught & alive[:, None]
+        mean_now, var_now = np.where(keep, m_next, 0.0), np.where(keep, v_next, 0.0)
+        out_mean.append(mean_now)
+        out_var.append(var_now)
+    out = _frame(cube, np.concatenate([[base], future]), np.stack(out_mean, 1), np.stack(out_var, 1),
+                 taught & alive[:, None], z)
+    out.attrs.update(method="cohort", base_year=base, intake=how, dispersion=disp,
+                     births=births is not None)
+    logger.info("cohort projection %d-%d for %d schools; grade 1 from %s", base + 1, base + horizon,
+                int(alive.sum()), "births" if births is not None else f"the held {hold_m}")
+    return out
+
+
+def _dispersion(triples: list[tuple[float, float, float]]) -> float:
+    """Pearson dispersion (pupils) of observed against expected counts."""
+    arr = np.array([(o, e) for o, e, _ in triples if e > 0], dtype=float)
+    if len(arr) < 3:
+        return 1.0
+    return float(((arr[:, 0] - arr[:, 1]) ** 2 / arr[:, 1]).sum() / (len(arr) - 1))
+
+
+def _frame(cube: _Cube, years: np.ndarray, mean: np.ndarray, var: np.ndarray, keep: np.ndarray,
+           z: float) -> pd.DataFrame:
+    si, yi, gi = np.nonzero(np.broadcast_to(keep[:, None, :], mean.shape))
+    m = mean[si, yi, gi]
+    sd = np.sqrt(np.maximum(var[si, yi, gi], 0.0))
+    out = pd.DataFrame({
+        "school_id": cube.schools[si], "town_code": [cube.town[x] for x in cube.schools[si]],
+        "year": years[yi].astype(int), "grade": gi + 1, "pupils": m,
+        "low": np.maximum(m - z * sd, 0.0), "high": m + z * sd, "observed": yi == 0,
+    })
+    return out.sort_values(["school_id", "year", "grade"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# regression
+
+
+def regression_projection(
+    history: pd.DataFrame,
+    *,
+    model: Literal["school_trend", "pooled"] = "school_trend",
+    horizon: int | None = None,
+    years: int | None = None,
+    schools: pd.DataFrame | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Project pupils per school, year and grade by regression on the years (no births needed).
+
+    Parameters
+    ----------
+    history
+        As for :func:`cohort_projection`.
+    model
+        ``school_trend``: a straight line (scikit-learn ``LinearRegression``) through each school
+        and grade's pupils over the years, never below zero; bands from the residual spread of
+        that line (a prediction interval that widens away from the years fitted).
+        ``pooled``: one scikit-learn ``PoissonRegressor`` for the county, log pupils = a level
+        per school and grade + a trend per grade; bands from the over-dispersion of the history
+        around the fit (variance = dispersion x pupils).
+    horizon
+        Years after the last year of the history.
+    years
+        Fit on the last ``years`` years only (default: all).
+    schools, settings
+        As for :func:`cohort_projection`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`cohort_projection`.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LinearRegression, PoissonRegressor
+
+    if model not in ("school_trend", "pooled"):
+        raise ValueError(f"model was {model!r} but is expected to be in ['school_trend', 'pooled']")
+    s = settings or Settings()
+    h = _check_history(history)
+    horizon = s["projection_horizon_years"] if horizon is None else int(horizon)
+    cube = _Cube.of(h, schools)
+    base = int(cube.years[-1])
+    first = cube.years[0] if years is None else max(cube.years[0], base - int(years) + 1)
+    use = cube.years >= first
+    yrs = cube.years[use].astype(float)
+    alive = np.isfinite(cube.p[:, -1, :]).any(axis=1)
+    keep = cube.taught() & alive[:, None]
+    all_years = np.arange(base, base + horizon + 1)
+    mean = np.zeros((len(cube.schools), len(all_years), 9))
+    var = np.zeros_like(mean)
+    z = float(norm.ppf(0.5 + s["projection_band_level"] / 2))
+    pairs = list(zip(*np.nonzero(keep)))
+    if model == "school_trend":
+        resid_rel = []
+        for i, g in pairs:
+            v = cube.p[i, use, g]
+            ok = np.isfinite(v)
+            x, y = yrs[ok], v[ok]
+            if len(x) >= 2:
+                lr = LinearRegression().fit(x[:, None] - base, y)
+                pred = lr.predict(all_years[:, None].astype(float) - base)
+                dof = len(x) - 2
+                rss = float(((y - lr.predict(x[:, None] - base)) ** 2).sum())
+                s2 = rss / dof if dof > 0 else np.nan
+                sxx = float(((x - x.mean()) ** 2).sum())
+                lev = 1 + 1 / len(x) + (all_years - x.mean()) ** 2 / sxx
+                if dof > 0 and y.mean() > 0:
+                    resid_rel.append(s2 / max(y.mean(), 1.0))
+                mean[i, :, g] = np.maximum(pred, 0.0)
+                var[i, :, g] = np.where(np.isfinite(s2), s2 * lev, np.nan)
+            else:
+                mean[i, :, g] = y[-1] if len(y) else 0.0
+                var[i, :, g] = np.nan
+        disp = float(np.median(resid_rel)) if resid_rel else 1.0
+        var = np.where(np.isfinite(var), var, disp * mean * (1 + all_years - base)[None, :, None])
+    else:
+        si, yi, gi = np.nonzero(np.isfinite(cube.p[:, use, :]) & keep[:, None, :])
+        y = cube.p[:, use, :][si, yi, gi]
+        cell = si * 9 + gi
+        cells = np.unique(cell)
+        col = np.searchsorted(cells, cell)
+        n_s = len(cube.schools)
+        X = _pooled_design(col, len(cells), si, n_s, gi, yrs[yi] - base)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            glm = PoissonRegressor(alpha=1e-4, solver="newton-cholesky",
+                                   max_iter=200).fit(X.toarray(), y)
+        fit = glm.predict(X)
+        disp = float(((y - fit) ** 2 / np.maximum(fit, 1e-9)).sum() / max(1, len(y) - X.shape[1]))
+        for i, g in pairs:
+            c = np.searchsorted(cells, i * 9 + g)
+            if c >= len(cells) or cells[c] != i * 9 + g:
+                continue
+            Xf = _pooled_design(np.full(len(all_years), c), len(cells), np.full(len(all_years), i),
+                                n_s, np.full(len(all_years), g), (all_years - base).astype(float))
+            mean[i, :, g] = glm.predict(Xf.toarray())
+            var[i, :, g] = disp * mean[i, :, g]
+    mean[:, 0, :] = np.where(keep, np.nan_to_num(cube.p[:, -1, :]), 0.0)
+    var[:, 0, :] = 0.0
+    out = _frame(cube, all_years, mean, var, keep, z)
+    out.attrs.update(method=f"regression ({model})", base_year=base, dispersion={"all": disp},
+                     fitted_years=[int(first), base])
+    logger.info("regression projection (%s) %d-%d for %d schools", model, base + 1, base + horizon,
+                int(alive.sum()))
+    return out
+
+
+def _pooled_design(cell: np.ndarray, n_cells: int, school: np.ndarray, n_schools: int,
+                   grade: np.ndarray, t: np.ndarray):
+    """Sparse design: a level per school and grade, a trend per school and one per grade."""
+    from scipy import sparse
+
+    n = len(cell)
+    rows = np.arange(n)
+    level = sparse.csr_matrix((np.ones(n), (rows, cell)), shape=(n, n_cells))
+    by_school = sparse.csr_matrix((t, (rows, school)), shape=(n, n_schools))
+    by_grade = sparse.csr_matrix((t, (rows, grade)), shape=(n, 9))
+    return sparse.hstack([level, by_school, by_grade]).tocsr()
+
+
+# ------------------------------------------------------------------------------------------------
+# back-test
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """A back-test: the errors (``summary``) and every school-year compared (``detail``).
+
+    ``summary`` has one row per scope (``school-year``, ``county``) and held-out year (and
+    ``all``): ``n`` compared, ``actual`` and ``projected`` pupils, ``mae_pupils`` (mean absolute
+    error), ``mape_pct`` (mean absolute percentage error over rows with pupils), ``wape_pct``
+    (absolute errors over actual pupils, %), ``bias_pupils`` (mean projected - actual) and
+    ``in_band_pct`` (share of actual values inside the low/high band).
+    """
+
+    method: str
+    train_years: tuple[int, int]
+    holdout_years: tuple[int, ...]
+    summary: pd.DataFrame
+    detail: pd.DataFrame
+
+    def text(self) -> str:
+        """One paragraph for a report note."""
+        s = self.summary.set_index(["scope", "year"])
+        a, c = s.loc[("school-year", "all")], s.loc[("county", "all")]
+        yrs = f"{self.holdout_years[0]}-{self.holdout_years[-1]}" if len(self.holdout_years) > 1 \
+            else str(self.holdout_years[0])
+        return (f"Back-test ({self.method}): fitted on {self.train_years[0]}-{self.train_years[1]}, "
+                f"projected {yrs} and compared with the ledger: per school and year the mean "
+                f"absolute error is {a['mae_pupils']:.1f} pupils (MAPE {a['mape_pct']:.1f} %, "
+                f"{a['wape_pct']:.1f} % of pupils; {a['in_band_pct']:.0f} % inside the band) over "
+                f"{int(a['n'])} school-years; the county total is off by {c['mape_pct']:.1f} % on "
+                f"average.")
+
+
+def backtest(
+    history: pd.DataFrame,
+    *,
+    holdout_years: int = 2,
+    method: Method = "cohort",
+    births: pd.DataFrame | None = None,
+    schools: pd.DataFrame | None = None,
+    settings: Settings | None = None,
+    **options: Any,
+) -> BacktestResult:
+    """Hold out the last years of a history, project them from the years before, report the error.
+
+    Parameters
+    ----------
+    history
+        As for :func:`cohort_projection`.
+    holdout_years
+        How many of the last years are held out (at least 1; at least 3 years must remain).
+    method
+        ``cohort`` (:func:`cohort_projection`) or ``regression`` (:func:`regression_projection`;
+        ``options`` such as ``model="pooled"`` are passed on).
+    births
+        Births; only birth years before the last fitted year are used, as a planner would have had
+        them then.
+    schools, settings
+        As for :func:`cohort_projection`.
+
+    Returns
+    -------
+    BacktestResult
+        Errors per school-year (pupils summed over the grades a school teaches) and of the county
+        total, per held-out year and over all.
+    """
+    if method not in ("cohort", "regression"):
+        raise ValueError(f"method was {method!r} but is expected to be in ['cohort', 'regression']")
+    h = _check_history(history)
+    years = sorted(h["year"].unique())
+    if holdout_years < 1 or len(years) - holdout_years < 3:
+        raise ValueError(f"holdout_years was {holdout_years}, but the history has {len(years)} years "
+                         "and at least 3 must remain to fit on")
+    cut = years[-holdout_years - 1]
+    train, test = h[h["year"] <= cut], h[h["year"] > cut]
+    if method == "cohort":
+        b = births[births["birth_year"] < cut] if births is not None else None
+        if b is not None:
+            b.attrs.update(births.attrs)
+        proj = cohort_projection(train, births=b, schools=schools, horizon=holdout_years,
+                                 settings=settings, **options)
+    else:
+        proj = regression_projection(train, schools=schools, horizon=holdout_years, settings=settings,
+                                     **options)
+    proj = proj[~proj["observed"]]
+    p = proj.groupby(["school_id", "year"])[["pupils", "low", "high"]].sum()
+    grades = proj[["school_id", "grade"]].drop_duplicates()
+    a = test.merge(grades, on=["school_id", "grade"]).groupby(["school_id", "year"])["pupils"].sum()
+    d = p.join(a.rename("actual"), how="inner").reset_index().rename(columns={"pupils": "projected"})
+    d = d[["school_id", "year", "actual", "projected", "low", "high"]]
+    d["error"] = d["projected"] - d["actual"]
+    rows = []
+    for scope, frame in (("school-year", d), ("county", d.groupby("year", as_index=False)[
+            ["actual", "projected"]].sum().assign(error=lambda x: x["projected"] - x["actual"]))):
+        for yr in [*sorted(frame["year"].unique()), "all"]:
+            f = frame if yr == "all" else frame[frame["year"] == yr]
+            pos = f["actual"] > 0
+            rows.append({
+                "scope": scope, "year": str(yr), "n": len(f), "actual": f["actual"].sum(),
+                "projected": f["projected"].sum(), "mae_pupils": f["error"].abs().mean(),
+                "mape_pct": 100 * (f["error"].abs()[pos] / f["actual"][pos]).mean(),
+                "wape_pct": 100 * f["error"].abs().sum() / max(f["actual"].sum(), 1e-9),
+                "bias_pupils": f["error"].mean(),
+                "in_band_pct": 100 * ((f["actual"] >= f["low"]) & (f["actual"] <= f["high"])).mean()
+                if "low" in f else np.nan,
+            })
+    summary = pd.DataFrame(rows)
+    res = BacktestResult(proj.attrs.get("method", method), (int(years[0]), int(cut)),
+                         tuple(int(y) for y in years[-holdout_years:]), summary, d)
+    logger.info("%s", res.text())
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+# cross-sectional check
+
+
+@dataclass(frozen=True)
+class ProgressionCheck:
+    """A cross-sectional progression check of one year's ledger.
+
+    ``schools``: per school ``pupils_lower`` (pupils in grades with a next grade taught),
+    ``pupils_upper`` (pupils in those next grades), ``ratio``, ``z`` (robust z of the log ratio)
+    and ``outlier``. ``groups``: per group (and ``all``) the schools, pupils, the pooled
+    ``ratio`` and the ``median_school_ratio``, ``outliers``. ``transitions``: per group and grade
+    pair the pooled ratio.
+    """
+
+    year: int
+    schools: pd.DataFrame
+    groups: pd.DataFrame
+    transitions: pd.DataFrame
+
+
+def progression_check(
+    history: pd.DataFrame,
+    *,
+    year: int | None = None,
+    groups: pd.Series | dict | None = None,
+    settings: Settings | None = None,
+) -> ProgressionCheck:
+    """Compare each grade with the grade above in one year's ledger, per school and per group.
+
+    In one year, grade *g* + 1 holds the cohort born a year before grade *g*'s. Their ratio is a
+    grade-progression ratio when cohorts entered equally large: near 1 where births change slowly,
+    above 1 where births fall (the older cohort is larger) or pupils arrive, below 1 where they
+    leave. Only pairs of grades that both have pupils count (a school not teaching a grade reports
+    0). A school whose log ratio lies more than ``projection_outlier_z`` robust z-scores (median
+    and MAD over the schools with at least ``projection_outlier_min_pupils`` pupils in the lower
+    grades) from the others is an outlier.
+
+    Parameters
+    ----------
+    history
+        Long table (:func:`read_enrolment_history`, e.g. a one-year ledger read with ``year=``).
+    year
+        The year checked (default: the last).
+    groups
+        school_id -> group label (region, district, urban/rural).
+    settings
+        ``projection_outlier_z`` and ``projection_outlier_min_pupils``.
+    """
+    s = settings or Settings()
+    h = _check_history(history)
+    year = int(h["year"].max()) if year is None else int(year)
+    w = h[h["year"] == year].pivot_table(index="school_id", columns="grade", values="pupils",
+                                         aggfunc="sum")
+    w = w.reindex(columns=range(1, 10))
+    lo, up = w.iloc[:, :-1].to_numpy(), w.iloc[:, 1:].to_numpy()
+    ok = (lo > 0) & (up > 0)
+    sl, su = np.where(ok, lo, 0).sum(1), np.where(ok, up, 0).sum(1)
+    grp = pd.Series(groups) if groups is not None else pd.Series(dtype=object)
+    grp.index = grp.index.astype(str)
+    sch = pd.DataFrame({"school_id": w.index, "group": grp.reindex(w.index).fillna("(none)").to_numpy(),
+                        "pupils_lower": sl, "pupils_upper": su})
+    sch["ratio"] = np.where(sl > 0, su / np.where(sl > 0, sl, 1), np.nan)
+    judged = (sch["pupils_lower"] >= s["projection_outlier_min_pupils"]) & sch["ratio"].gt(0)
+    logr = np.log(sch["ratio"].where(judged))
+    med = logr.median()
+    mad = (logr - med).abs().median()
+    sch["z"] = 0.6745 * (logr - med) / mad if mad and mad > 0 else 0.0
+    sch["outlier"] = judged & (sch["z"].abs() > s["projection_outlier_z"])
+    sch = sch.sort_values("school_id").reset_index(drop=True)
+    grows, trows = [], []
+    labels = sorted(sch["group"].unique()) if groups is not None else []
+    for label in [*labels, "all"]:
+        m = (sch["group"] == label).to_numpy() if label != "all" else np.ones(len(sch), bool)
+        f = sch[m & (sch["pupils_lower"] > 0).to_numpy()]
+        grows.append({"group": label, "schools": len(f), "pupils_lower": f["pupils_lower"].sum(),
+                      "pupils_upper": f["pupils_upper"].sum(),
+                      "ratio": f["pupils_upper"].sum() / max(f["pupils_lower"].sum(), 1e-9),
+                      "median_school_ratio": f["ratio"].median(), "outliers": int(f["outlier"].sum())})
+        for g in range(8):
+            d = np.where(ok[m, g], lo[m, g], 0).sum()
+            if d > 0:
+                trows.append({"group": label, "grade_from": g + 1, "grade_to": g + 2,
+                              "schools": int(ok[m, g].sum()), "ratio": np.where(ok[m, g], up[m, g], 0).sum() / d})
+    res = ProgressionCheck(year, sch, pd.DataFrame(grows), pd.DataFrame(trows))
+    logger.info("progression check %d: %d schools, ratio %.3f, %d outliers", year, len(sch),
+                res.groups.iloc[-1]["ratio"], int(sch["outlier"].sum()))
+    return res
+
+
+# ------------------------------------------------------------------------------------------------
+# demand for a target year
+
+
+def project_demand(
+    demand: pd.DataFrame,
+    projection: pd.DataFrame,
+    *,
+    year: int,
+    births: pd.DataFrame | None = None,
+    by: Literal["schools", "births"] | None = None,
+    base_year: int | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Scale per-village demand (``pupils_primary``, ``pupils_junior``) to a target year.
+
+    Parameters
+    ----------
+    demand
+        Demand points (:func:`planner.io.read_demand`), counted in ``base_year``.
+    projection
+        From :func:`cohort_projection` or :func:`regression_projection` (with ``town_code``).
+    year
+        The target school year.
+    births
+        Births (:func:`read_births`), needed for ``by="births"``.
+    by
+        ``schools``: a village's children change as the pupils of the schools of its town
+        (grades 1-6 for ``pupils_primary``, 7-9 for ``pupils_junior``) change from ``base_year``
+        to ``year`` in the projection; a town without such schools takes the county's change.
+        ``births``: as the birth cohorts of those ages (primary in year *y*: born
+        *y* - 11 … *y* - 6; junior: *y* - 14 … *y* - 12, for school start age 6) in the
+        village's own births (village births), else its town's, else the county's; births
+        beyond the data are carried forward as in :func:`cohort_projection`.
+        Default: ``births`` when births are given, else ``schools``.
+    base_year
+        The year the demand was counted; default the projection's base year.
+    settings
+        ``projection_school_start_age``, ``projection_hold_method``, ``projection_hold_years``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        A copy of ``demand`` with the same columns, the two pupil columns scaled (pupils, not
+        rounded). ``attrs``: ``year``, ``base_year``, ``projection_basis`` and ``factors``
+        (area -> factor for primary and junior).
+    """
+    s = settings or Settings()
+    by = by or ("births" if births is not None else "schools")
+    if by not in ("schools", "births"):
+        raise ValueError(f"by was {by!r} but is expected to be in ['schools', 'births']")
+    base_year = int(projection.attrs.get("base_year", projection["year"].min())) \
+        if base_year is None else int(base_year)
+    out = demand.copy()
+    levels = {"pupils_primary": range(1, 7), "pupils_junior": range(7, 10)}
+    factors: dict[str, dict[str, float]] = {}
+    town = out["town_code"].astype(object).where(out["town_code"].notna(), None) \
+        if "town_code" in out else pd.Series(None, index=out.index, dtype=object)
+    if by == "births":
+        if births is None:
+            raise ValueError("by='births' needs births=")
+        bir = _Births(births, s)
+        age = s["projection_school_start_age"]
+        vill = {str(a): g.set_index("birth_year")["births"].sort_index()
+                for a, g in births.groupby("area_id")} if births.attrs.get("area") == "village" else {}
+        for col, grades in levels.items():
+            if col not in out:
+                continue
+            def cohort(y: int, grades: range = grades) -> np.ndarray:
+                return np.array([y - age + 1 - g for g in grades])
+
+            keys = (out["demand_id"].astype(str) if "demand_id" in out and vill else town.astype(str))
+            f = {}
+            for key in keys.unique():
+                series = vill.get(key) if vill else bir.series.get(key)
+                series = series if series is not None else bir.county
+                now, _, _ = bir.at(series, cohort(base_year))
+                then, _, _ = bir.at(series, cohort(year))
+                f[key] = float(np.nansum(then) / np.nansum(now)) if np.nansum(now) > 0 else 1.0
+            factors[col] = f
+            out[col] = out[col].astype(float) * keys.map(f).fillna(1.0).to_numpy()
+    else:
+        if "town_code" not in projection or projection["town_code"].isna().all():
+            raise MissingColumnError("projection has no town_code: give history a 乡镇代码 column or "
+                                     "pass schools= to the projection")
+        for col, grades in levels.items():
+            if col not in out:
+                continue
+            p = projection[projection["grade"].isin(list(grades))]
+            per = p.groupby(["town_code", "year"])["pupils"].sum().unstack("year")
+            if year not in per or base_year not in per:
+                raise ValueError(f"the projection covers {sorted(projection['year'].unique())}; "
+                                 f"year {year} and base year {base_year} must both be in it")
+            tot = per.sum()
+            county = float(tot[year] / tot[base_year]) if tot[base_year] > 0 else 1.0
+            f = (per[year] / per[base_year]).where(per[base_year] > 0).dropna().to_dict()
+            f = {str(k): float(v) for k, v in f.items()}
+            f["(county)"] = county
+            factors[col] = f
+            scale = [f.get(str(t), county) for t in town]
+            out[col] = out[col].astype(float) * np.array(scale)
+    out.attrs.update(demand.attrs)
+    out.attrs.update(year=int(year), base_year=base_year, projection_basis=by, factors=factors)
+    logger.info("demand scaled from %d to %d by %s: primary %.0f -> %.0f pupils", base_year, year, by,
+                float(demand["pupils_primary"].sum()) if "pupils_primary" in demand else 0.0,
+                float(out["pupils_primary"].sum()) if "pupils_primary" in out else 0.0)
+    return out
