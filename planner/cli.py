@@ -11,7 +11,6 @@ Exit codes: 0 success, 1 input problems (the report lists every one), 2 usage er
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -179,15 +178,19 @@ def compare(
     out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/compare"),
     lang: Lang = "zh",
     set_: SetOpt = None,
+    years: Annotated[Optional[str], typer.Option(
+        "--years", help="compare each scenario across years, e.g. 2025,2027,2030 (needs inputs.history)")] = None,
 ) -> None:
-    """Compare scenarios side by side: comparison.csv, comparison.xlsx, comparison.html."""
+    """Compare scenarios side by side (or one scenario across years): comparison.csv, .xlsx, .html."""
     from planner import compare as cmp
 
     lang = _check_lang(lang)
-    if len(scenarios) < 2:
-        raise typer.BadParameter("give a base scenario and at least one more to compare")
+    year_list = [int(y) for y in years.replace(" ", "").split(",") if y] if years else None
+    if len(scenarios) * len(year_list or [1]) < 2:
+        raise typer.BadParameter("give a base scenario and at least one more to compare, "
+                                 "or one scenario with --years")
     try:
-        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_))
+        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
         paths = cmp.write_comparison(table, out, lang=lang,
                                      titles=[r.scenario.title for r in results])

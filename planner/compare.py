@@ -107,22 +107,37 @@ def _num(v: Any) -> float:
         return np.nan
 
 
-def compare_files(paths: list[str | Path], *, settings_overrides: dict | None = None) -> list[Result]:
+def compare_files(paths: list[str | Path], *, settings_overrides: dict | None = None,
+                  years: list[int] | None = None) -> list[Result]:
     """Evaluate scenario files, sharing travel costs between scenarios with the same inputs
-    and settings."""
+    and settings. With ``years``, each scenario is evaluated for each year (it needs an
+    enrolment ``history`` input) and named ``<name> <year>``."""
+    import dataclasses
+
     from planner.actions import run_actions
     from planner.scenario import initial_state, load_scenario, prepare
     from planner.settings import Settings
 
     bases: dict[str, Any] = {}
     results = []
+    scenarios = []
     for p in paths:
         sc = load_scenario(p)
+        if years:
+            if "history" not in sc.inputs:
+                from planner.errors import ScenarioError
+
+                raise ScenarioError(f"{p}: comparing years needs inputs.history in the scenario")
+            scenarios += [dataclasses.replace(sc, year=y, name=f"{sc.name} {y}",
+                                              title=f"{sc.title} ({y})") for y in years]
+        else:
+            scenarios.append(sc)
+    for sc in scenarios:
         settings = Settings.layered(("scenario", sc.settings), ("cli", settings_overrides))
         key = json.dumps([sorted((k, sha256_of(v.path) if v.path.exists() else str(v.path))
                                  for k, v in sc.inputs.items()),
                           [(k, v.coordinate_system, v.columns, v.values, v.sheet) for k, v in sorted(sc.inputs.items())],
-                          settings.to_records()], sort_keys=True, default=str)
+                          settings.to_records(), sc.year], sort_keys=True, default=str)
         if key not in bases:
             bases[key] = prepare(sc, settings=settings)
         base = bases[key]

@@ -320,6 +320,8 @@ _RIGHT_W = 270  # px reserved at the right for the layer control and the legend
 
 def _title_block(result, lang: str) -> str:
     sc = result.scenario
+    year = getattr(sc, "year", None)
+    title = sc.title if not year or str(year) in sc.title else f"{sc.title} ({year})"
     synthetic = (f"<div style='color:#b00;font-weight:bold'>{_t('synthetic', lang)}</div>"
                  if sc.synthetic else "")
     sources = ", ".join(Path(f["path"]).name for f in result.inputs.files.values())
@@ -327,7 +329,7 @@ def _title_block(result, lang: str) -> str:
     return (f"<div id='planner-title' style='position:fixed;top:10px;left:50px;z-index:1000;"
             f"background:rgba(255,255,255,.92);padding:5px 10px;border:1px solid #999;"
             f"max-width:520px;font-family:{_FONT};font-size:12px'>"
-            f"<div style='font-size:15px;font-weight:bold'>{html.escape(sc.title)}</div>{synthetic}"
+            f"<div style='font-size:15px;font-weight:bold'>{html.escape(title)}</div>{synthetic}"
             f"<div style='font-size:11px;color:#444'>{html.escape(result.created[:10])} · planner · "
             f"{label}: {html.escape(sources)}</div></div>")
 

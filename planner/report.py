@@ -24,7 +24,8 @@ __all__ = ["write_outputs", "SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "wri
 logger = logging.getLogger(__name__)
 
 SCHOOL_OUTPUT_COLUMNS = [
-    "school_id", "name", "level", "town_code", "town", "county", "enrollment", *GRADE_COLUMNS,
+    "school_id", "name", "level", "town_code", "town", "county", "enrollment", "enrollment_ledger",
+    *GRADE_COLUMNS,
     "classes", "teachers", "seats", "seats_source", "area_type", "lon", "lat", "small_tier",
     "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
     "status", "level_before", "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
@@ -118,6 +119,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         "tool": "planner",
         "version": __version__,
         "scenario": {"name": result.scenario.name, "title": result.scenario.title,
+                     "year": getattr(result.scenario, "year", None),
                      "file": str(result.scenario.path) if result.scenario.path else None},
         "created": result.created,
         "synthetic_data": result.scenario.synthetic,

@@ -46,8 +46,8 @@ __all__ = ["Scenario", "InputSpec", "Inputs", "Base", "Result", "load_scenario",
 
 logger = logging.getLogger(__name__)
 
-_TOP_KEYS = {"name", "title", "description", "synthetic", "inputs", "settings", "actions"}
-_INPUT_NAMES = {"schools", "towns", "demand", "roads"}
+_TOP_KEYS = {"name", "title", "description", "synthetic", "inputs", "settings", "actions", "year"}
+_INPUT_NAMES = {"schools", "towns", "demand", "roads", "history", "births"}
 _INPUT_KEYS = {"path", "coordinate_system", "columns", "values", "sheet", "header_row",
                "encoding", "layer", "require_location", "mode"}
 
@@ -86,6 +86,7 @@ class Scenario:
     settings: dict[str, Any] = field(default_factory=dict)
     actions: list[Any] = field(default_factory=list)
     synthetic: bool = False
+    year: int | None = None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -164,11 +165,19 @@ def scenario_from_dict(raw: Any, *, base: Path, path: Path | None = None) -> Sce
 
     for i, a in enumerate(actions, 1):
         errs.extend(f"actions[{i}]: {e}" for e in check_action(a))
+    year = raw.get("year")
+    if year is not None:
+        if not isinstance(year, int) or not 1990 <= year <= 2100:
+            errs.append(f"'year' must be a calendar year such as 2030, got {year!r}")
+        elif "history" not in inputs_raw:
+            errs.append("'year' needs inputs.history (enrolment by grade over past years) to "
+                        "project the schools and villages to that year")
     if errs:
         raise ScenarioError(f"{where}: {len(errs)} problem(s):\n  - " + "\n  - ".join(errs))
     return Scenario(
         name=name, title=str(raw.get("title") or name), path=path, inputs=specs,
         settings=dict(settings), actions=list(actions), synthetic=bool(raw.get("synthetic", False)),
+        year=year,
     )
 
 
@@ -181,6 +190,9 @@ class Inputs:
     demand: gpd.GeoDataFrame | None
     problems: Problems
     files: dict[str, dict[str, Any]]
+    history: pd.DataFrame | None = None
+    births: pd.DataFrame | None = None
+    projection: pd.DataFrame | None = None
 
 
 def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
@@ -222,7 +234,20 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
                              what_en="demand point", what_zh="需求点", tolerance_m=tol)
         check_coordinate_system(demand, towns, problems=problems, what_en="demand point",
                                 what_zh="需求点")
-    return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files)
+    history = births = None
+    if "history" in specs:
+        from planner.projection import read_births, read_enrolment_history
+
+        h = specs["history"]
+        history = read_enrolment_history(h.path, columns=h.columns, sheet=h.sheet,
+                                         header_row=h.header_row, encoding=h.encoding,
+                                         problems=problems)
+        if "births" in specs:
+            b = specs["births"]
+            births = read_births(b.path, columns=b.columns, sheet=b.sheet, header_row=b.header_row,
+                                 encoding=b.encoding, problems=problems)
+    return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files,
+                  history=history, births=births)
 
 
 def spec_path(spec: InputSpec) -> Path:
@@ -352,6 +377,8 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     logger.info("inputs: %d schools, %d towns, %d demand points, %d warning(s)",
                 len(inputs.schools), len(inputs.towns),
                 0 if inputs.demand is None else len(inputs.demand), len(inputs.problems.warnings))
+    if scenario.year is not None:
+        _project_to_year(inputs, scenario.year, settings)
     demand = inputs.demand
     if demand is None or not len(demand):
         return Base(scenario, settings, inputs, None, None, {},
@@ -383,6 +410,50 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     method = ("road network (" + ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in used.items()) + ")"
               if used else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
     return Base(scenario, settings, inputs, groups, costs, networks, method)
+
+
+def _project_to_year(inputs: Inputs, year: int, settings: Settings) -> None:
+    """Replace the schools' enrolment and the villages' children by their projection for ``year``
+    (cohort progression with births when given; :mod:`planner.projection`). The ledger's values
+    stay in ``enrollment_ledger`` and ``pupils_primary_base``/``pupils_junior_base``."""
+    from planner import projection as pj
+    from planner.schema import GRADE_COLUMNS
+
+    history = inputs.history
+    base_year = int(history["year"].max())
+    if year < base_year:
+        raise ScenarioError(f"year {year} is before the last year of the enrolment history "
+                            f"({base_year}); use a year from {base_year} on")
+    proj = pj.cohort_projection(history, births=inputs.births, schools=inputs.schools,
+                                horizon=max(year - base_year, 1), settings=settings)
+    inputs.projection = proj
+    at = proj[proj["year"] == year]
+    logger.info("projected to %d from %d: %s pupils in the schools' grades 1-9", year, base_year,
+                f"{at['pupils'].sum():,.0f}")
+    schools = inputs.schools
+    schools["enrollment_ledger"] = schools["enrollment"]
+    by_grade = at.pivot_table(index="school_id", columns="grade", values="pupils", aggfunc="sum")
+    known = schools["school_id"].isin(by_grade.index)
+    for g in range(1, 10):
+        col = GRADE_COLUMNS[g - 1]
+        if g in by_grade.columns:
+            schools.loc[known, col] = schools.loc[known, "school_id"].map(by_grade[g]).round(1).values
+    total = at.groupby("school_id")["pupils"].sum()
+    schools.loc[known, "enrollment"] = schools.loc[known, "school_id"].map(total).round(0).values
+    missing = schools.loc[~known, "school_id"].tolist()
+    if missing:
+        inputs.problems.warning(
+            "not_in_history", inputs.files.get("history", {}).get("path", "history"),
+            ids=missing,
+            en=f"{len(missing)} school(s) are not in the enrolment history; their ledger enrolment is used for {year}",
+            zh=f"{len(missing)} 所学校不在历年学籍数据中，{year} 年沿用台账在校生数",
+            fix_en="add their past enrolment to the history file", fix_zh="请在历年数据中补充这些学校")
+    if inputs.demand is not None and len(inputs.demand):
+        d = inputs.demand
+        projected = pj.project_demand(d, proj, year=year, births=inputs.births, settings=settings)
+        for col in ("pupils_primary", "pupils_junior"):
+            d[f"{col}_base"] = d[col]
+            d[col] = projected[col].values
 
 
 def initial_state(base: Base) -> gpd.GeoDataFrame:

@@ -308,3 +308,28 @@ def test_northern_ireland_cross_sectional_progression(shared_data):
     assert (out["pupils_lower"] >= 50).all()
     t = check.transitions[check.transitions["group"] == "all"]
     assert list(t["grade_from"]) == [1, 2, 3, 4, 5, 6] and t["ratio"].between(0.95, 1.06).all()
+
+
+def test_scenario_for_a_future_year_and_compare_across_years(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+    from planner.scenario import evaluate, load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    r = evaluate(load_scenario(root / "scenarios" / "demo-2030.yaml"))
+    proj = r.inputs.projection
+    at = proj[proj["year"] == 2030].groupby("school_id")["pupils"].sum().round(0)
+    s = r.schools.set_index("school_id")
+    assert (s.loc[at.index, "enrollment"] == at).all()
+    assert (s["enrollment_ledger"] > 0).all()
+    d = r.inputs.demand
+    assert d["pupils_primary"].sum() < d["pupils_primary_base"].sum()  # births roughly halved
+    res = CliRunner().invoke(app, ["-q", "compare", str(root / "scenarios" / "demo-2030.yaml"),
+                                   "--years", "2025,2030", "--out", str(tmp_path), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig").set_index("indicator")
+    assert t.at["small_lt50", "demo-2030 2030"] > t.at["small_lt50", "demo-2030 2025"]
+    assert t.at["small_lt50", "demo-2030 2025"] == 12  # 2025 is the ledger year: as today
