@@ -656,6 +656,12 @@ python -m planner.demo            # writes data/ ; --seed N for another county
   (`osmnx.load_graphml`), {c['road_nodes']} nodes and {c['road_edges']} directed edges with
   `length` (m), `highway`, `name`, `ref`, `oneway`: provincial (S), county (X) and township (Y)
   roads, village roads, a street grid in the county seat.
+* `estates/demo_estates_synthetic.geojson`: three synthetic housing estates in the county seat
+  and a proposed school site, for `planner site-review`.
+* `schools/demo_enrolment_history_synthetic.xlsx` and `demand/demo_births_synthetic.csv`: a
+  synthetic enrolment history 2016–2025 per school (2025 equals the ledger) and births per town
+  2010–2024 (falling by about half from 2016 to 2023), written by
+  `python -m planner._demo_history` after the files above.
 
 ## Counts
 
