@@ -199,6 +199,8 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         seat_cols, seat_viol = _rules.seat_warnings(schools, nearest, seats, settings)
         seat_cols.loc[~is_open, ["utilisation", "seat_warning"]] = [np.nan, "closed"]
         schools = schools.join(seat_cols)
+        if getattr(inputs, "history", None) is not None:
+            schools = schools.join(_warning_years(base, schools, nearest))
         travel = nearest[nearest["school_id"].notna()].assign(
             _pd=lambda d: d["pupils"] * d["distance_m"], _pt=lambda d: d["pupils"] * d["time_s"])
         agg = travel.groupby("school_id").agg(p=("pupils", "sum"), d=("_pd", "sum"),
@@ -243,6 +245,50 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         balance_cv=None if balance_tables is None else balance_tables[1],
         balance_contributors=None if balance_tables is None else balance_tables[2],
     )
+
+
+def _warning_years(base: Base, schools: pd.DataFrame, nearest: pd.DataFrame) -> pd.DataFrame:
+    """The first year each school's catchment demand reaches the yellow and the red band, over
+    the projection horizon (the villages keep their nearest school; their children change by
+    year as :func:`planner.projection.project_demand` scales them)."""
+    from planner import projection as pj
+
+    settings, inputs = base.settings, base.inputs
+    demand = inputs.demand
+    cols = {c: f"{c}_base" if f"{c}_base" in demand else c for c in ("pupils_primary", "pupils_junior")}
+    today = demand.assign(pupils_primary=demand[cols["pupils_primary"]],
+                          pupils_junior=demand[cols["pupils_junior"]])
+    proj = inputs.projection if inputs.projection is not None else pj.cohort_projection(
+        inputs.history, births=inputs.births, schools=inputs.schools,
+        horizon=settings["projection_horizon_years"], settings=settings)
+    base_year = int(inputs.history["year"].max())
+    years = sorted(y for y in proj["year"].unique() if y >= base_year)
+    share = nearest[nearest["school_id"].notna()]
+    base_pupils = ca.demand_by_group(today, settings).set_index(["demand_id", "group"])["pupils"]
+    share = share.assign(part=share["level"], base=[base_pupils.get((v, g), 0.0) for v, g in
+                                                    zip(share["demand_id"], share["group"])])
+    seat_total = schools.set_index("school_id")["seats"].astype(float)
+    first = {"first_yellow_year": {}, "first_red_year": {}}
+    for year in years:
+        d = pj.project_demand(today, proj, year=year, births=inputs.births, settings=settings) \
+            if year != base_year else today
+        factor = {}
+        for part, col in (("primary", "pupils_primary"), ("junior", "pupils_junior")):
+            f = (d.set_index("demand_id")[col] / today.set_index("demand_id")[col].replace(0, np.nan)).fillna(0)
+            factor[part] = f
+        p = share["base"] * [factor[lv].get(v, 0.0) for lv, v in zip(share["part"], share["demand_id"])]
+        load = p.groupby(share["school_id"]).sum()
+        util = load / seat_total.reindex(load.index).where(lambda x: x > 0)
+        for sid, u in util.items():
+            if np.isfinite(u):
+                if u >= settings["seat_warning_yellow"]:
+                    first["first_yellow_year"].setdefault(sid, year)
+                if u >= settings["seat_warning_red"]:
+                    first["first_red_year"].setdefault(sid, year)
+    out = pd.DataFrame(index=schools.index)
+    for col, got in first.items():
+        out[col] = schools["school_id"].map(got).astype("Int64")
+    return out
 
 
 def _apply_merges(nearest, base, all_costs, schools, merge_into):

@@ -29,7 +29,7 @@ SCHOOL_OUTPUT_COLUMNS = [
     "classes", "teachers", "seats", "seats_source", "area_type", "lon", "lat", "small_tier",
     "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
     "status", "level_before", "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
-    "mean_distance_m", "mean_time_s", "max_time_s", "town_match",
+    "first_yellow_year", "first_red_year", "mean_distance_m", "mean_time_s", "max_time_s", "town_match",
 ]
 TOWN_OUTPUT_COLUMNS = [
     "town_code", "town", "county", "schools", "enrollment", "small_schools",

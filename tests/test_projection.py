@@ -333,3 +333,20 @@ def test_scenario_for_a_future_year_and_compare_across_years(tmp_path):
     t = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig").set_index("indicator")
     assert t.at["small_lt50", "demo-2030 2030"] > t.at["small_lt50", "demo-2030 2025"]
     assert t.at["small_lt50", "demo-2030 2025"] == 12  # 2025 is the ledger year: as today
+
+
+def test_first_year_of_seat_warnings():
+    from pathlib import Path
+
+    from planner.scenario import evaluate, load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    today = evaluate(load_scenario(root / "scenarios" / "demo-county.yaml")).schools.set_index("school_id")
+    r = evaluate(load_scenario(root / "scenarios" / "demo-2030.yaml")).schools.set_index("school_id")
+    red_today = today.index[today["seat_warning"] == "red"]
+    assert (r.loc[red_today, "first_red_year"] == 2025).all()
+    red_2030 = r.index[r["seat_warning"] == "red"]
+    assert (r.loc[red_2030, "first_red_year"] <= 2030).all()
+    never = r["first_yellow_year"].isna()
+    assert (r.loc[never, "first_red_year"].isna()).all()
+    assert never.sum() > 0
