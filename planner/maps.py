@@ -180,6 +180,8 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                       & np.isfinite(schools["lon"])]
     bounds_src = towns if towns.attrs.get("geometry_kind") == "polygon" else located
     x0, y0, x1, y1 = bounds_src.total_bounds
+    # marker sizes shrink for a prefecture so that 2,000 schools do not merge into blobs
+    scale = float(np.clip(math.sqrt(120.0 / max(len(located), 1)), 0.35, 1.0))
     # maxZoom must be given when there is no tile layer (Leaflet plugins need it)
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
                    control_scale=True, maxZoom=18)
@@ -216,14 +218,26 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     # Villages
     demand = result.inputs.demand
     if demand is not None and len(demand):
+        # one GeoJSON layer (not one marker object per village): a prefecture's 6,500 villages
+        # stay light; coordinates rounded to 1e-5 degrees (about 1 m)
         vg = folium.FeatureGroup(name=_t("villages", lang), show=False)
-        for _, d in demand[np.isfinite(demand["lon"])].iterrows():
-            tip = (f"{html.escape(str(d['name']))}: {_t('pupils_primary', lang)} {_fmt(d['pupils_primary'])}, "
-                   f"{_t('pupils_junior', lang)} {_fmt(d['pupils_junior'])}")
-            folium.CircleMarker([round(d["lat"], 6), round(d["lon"], 6)],
-                                radius=1.5 + math.sqrt(max(d["pupils_primary"], 0)) / 3,
-                                color="#777", weight=0.5, fill=True, fill_opacity=0.5,
-                                tooltip=tip).add_to(vg)
+        v = demand[np.isfinite(demand["lon"])]
+        feats = {"type": "FeatureCollection", "features": [
+            {"type": "Feature",
+             "geometry": {"type": "Point", "coordinates": [round(x, 5), round(y, 5)]},
+             "properties": {"name": str(n), "p": float(pp), "j": float(pj),
+                            "r": round(1.5 + math.sqrt(max(float(pp), 0.0)) / 3, 1)}}
+            for x, y, n, pp, pj in zip(v["lon"], v["lat"], v["name"], v["pupils_primary"],
+                                       v["pupils_junior"])]}
+        folium.GeoJson(
+            feats, marker=folium.CircleMarker(radius=3, color="#777", weight=0.5, fill=True,
+                                              fill_opacity=0.5),
+            style_function=lambda f: {"radius": f["properties"]["r"], "color": "#777",
+                                      "weight": 0.5, "fillOpacity": 0.5},
+            tooltip=folium.GeoJsonTooltip(fields=["name", "p", "j"],
+                                          aliases=[_t("villages_n", lang).rstrip("数") if lang == "zh" else "Village",
+                                                   _t("pupils_primary", lang), _t("pupils_junior", lang)]),
+        ).add_to(vg)
         vg.add_to(m)
     # Catchment areas
     areas = getattr(result, "catchments", None)
@@ -251,7 +265,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
         for _, s in located[located["seat_warning"].isin(list(SEAT_COLOURS))].iterrows():
             folium.CircleMarker(
                 [round(s["lat"], 6), round(s["lon"], 6)],
-                radius=8 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3,
+                radius=(8 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3) * scale,
                 color=SEAT_COLOURS[s["seat_warning"]], weight=2.5, dash_array="4 3", fill=False,
                 tooltip=f"{html.escape(str(s['name']))}: {_t('seat_' + s['seat_warning'], lang)}",
             ).add_to(sg)
@@ -297,7 +311,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
             tier = s.get("small_tier") or ""
             folium.CircleMarker(
                 [round(s["lat"], 6), round(s["lon"], 6)],
-                radius=3 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3,
+                radius=(3 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3) * scale,
                 color=TIER_COLOURS.get(tier, colour), weight=3 if tier else 1.5,
                 fill=True, fill_color=colour, fill_opacity=0.75,
                 tooltip=html.escape(str(s["name"])),
