@@ -197,6 +197,8 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
         tj = towns[["town_code", "town", "junior_middle_schools", "junior_middle_rule_ok",
                     "geometry"]].copy()
         tj["junior_middle_rule_ok"] = tj["junior_middle_rule_ok"].astype(bool)
+        if "junior_middle_per_town" in result.settings["rules_disabled"]:
+            tj["junior_middle_rule_ok"] = True  # the rule is switched off for this scenario
         tj["geometry"] = tj.geometry.simplify(0.0002)
         folium.GeoJson(
             tj.to_json(),
