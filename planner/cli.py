@@ -128,16 +128,17 @@ def run(
     except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
         _unexpected(exc, lang)
     c = result.counts
+    tiers = ", ".join(f"<{k[2:]}: {v}" for k, v in c["small_schools_by_tier"].items())
     if sc.synthetic:
         typer.echo(_msg(lang, "注意：本方案使用合成示范数据。", "Note: this scenario uses synthetic demo data."))
     typer.echo(_msg(
         lang,
         f"{sc.title}：{c['schools']} 所学校，{c['towns']} 个乡镇，"
-        f"{c['towns_without_junior_middle_school']} 个乡镇没有初中，小规模学校 {c['small_schools_by_tier']}，"
+        f"{c['towns_without_junior_middle_school']} 个乡镇没有初中，乡村小规模学校（人数）{tiers}，"
         f"输入警告 {c['warnings']} 条。",
         f"{sc.title}: {c['schools']} schools, {c['towns']} towns, "
         f"{c['towns_without_junior_middle_school']} town(s) without a junior middle school, "
-        f"small schools {c['small_schools_by_tier']}, {c['warnings']} input warning(s).",
+        f"small rural schools (pupils) {tiers}, {c['warnings']} input warning(s).",
     ))
     typer.echo(_msg(lang, f"结果已写入 {out_dir}/：", f"Outputs written to {out_dir}/:"))
     for p in paths.values():
