@@ -127,7 +127,8 @@ def _school_popup(s: pd.Series, lang: str) -> str:
     body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(k)}</th>"
                    f"<td>{_fmt(v)}</td></tr>" for k, v in rows)
     flag_html = "".join(f"<div style='color:#b00'>⚑ {html.escape(f)}</div>" for f in flags)
-    return (f"<div class='school-popup' style='font-family:{_FONT};min-width:180px'>"
+    return (f"<div class='school-popup' data-school-id='{html.escape(str(s['school_id']))}' "
+            f"style='font-family:{_FONT};min-width:180px'>"
             f"<b>{html.escape(str(s['name']))}</b> <small>({html.escape(str(s['school_id']))})</small>"
             f"<table>{body}</table>{flag_html}</div>")
 
@@ -242,6 +243,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
         ).add_to(vg)
         vg.add_to(m)
     # Catchment areas
+    catchment_layers: list[str] = []
     areas = getattr(result, "catchments", None)
     if areas is not None and len(areas):
         names = result.schools.set_index("school_id")["name"]
@@ -254,7 +256,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
             sub["school"] = sub["school_id"].map(names)
             sub["colour"] = [palette[i % len(palette)] for i in range(len(sub))]
             sub["geometry"] = sub.geometry.simplify(0.0003)
-            folium.GeoJson(
+            gj = folium.GeoJson(
                 sub[["school_id", "school", "villages", "colour", "geometry"]].to_json(drop_id=True),
                 name=_t(f"catch_{group}", lang), show=group == "g1_3",
                 style_function=lambda f: {"color": "#555", "weight": 0.8,
@@ -262,6 +264,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 tooltip=folium.GeoJsonTooltip(fields=["school", "villages"],
                                               aliases=[_t("school", lang), _t("villages_n", lang)]),
             ).add_to(m)
+            catchment_layers.append(gj.get_name())
     if "seat_warning" in located:
         sg = folium.FeatureGroup(name=_t("seat_layer", lang), show=True)
         for _, s in located[located["seat_warning"].isin(list(SEAT_COLOURS))].iterrows():
@@ -322,12 +325,46 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
             ).add_to(g)
         g.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    if catchment_layers:
+        # a child of the map, so that it is rendered after the layers it refers to
+        from branca.element import MacroElement, Template
+
+        hl = MacroElement()
+        hl._template = Template("{% macro script(this, kwargs) %}"
+                                + _highlight_js(m.get_name(), catchment_layers)
+                                + "{% endmacro %}")
+        m.add_child(hl)
     m.get_root().html.add_child(folium.Element(_title_block(result, lang)))
     m.get_root().html.add_child(folium.Element(_legend(result, lang)))
     # keep the county clear of the title block (top left) and the layer control and legend (right)
     m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=[10, _TITLE_H + 10],
                  padding_bottom_right=[_RIGHT_W, 10])
     return m
+
+
+def _highlight_js(map_name: str, layers: list[str]) -> str:
+    """Clicking a school outlines its catchment areas; closing the popup restores them."""
+    names = ", ".join(layers)
+    return f"""
+(function () {{
+  var layers = [{names}];
+  function restyle(id) {{
+    layers.forEach(function (gj) {{
+      gj.eachLayer(function (l) {{
+        var mine = id !== null && l.feature && l.feature.properties.school_id === id;
+        l.setStyle(mine ? {{weight: 4, color: "#000", fillOpacity: 0.55}}
+                        : {{weight: 0.8, color: "#555", fillOpacity: id === null ? 0.35 : 0.2}});
+      }});
+    }});
+  }}
+  {map_name}.on("popupopen", function (e) {{
+    var el = e.popup.getElement && e.popup.getElement();
+    var tag = el && el.querySelector("[data-school-id]");
+    if (tag) restyle(tag.getAttribute("data-school-id"));
+  }});
+  {map_name}.on("popupclose", function () {{ restyle(null); }});
+}})();
+"""
 
 
 _TITLE_H = 120  # px reserved at the top for the title block

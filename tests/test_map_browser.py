@@ -408,3 +408,28 @@ def test_screenshots_saved(opened, demo: DemoMaps) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000  # not a blank page
     width, height = struct.unpack(">II", data[16:24])  # IHDR
     assert (width, height) == (VIEWPORT["width"], VIEWPORT["height"])
+
+
+def test_clicking_a_school_outlines_its_catchment(fresh, demo: DemoMaps) -> None:
+    """Opening a school's popup outlines the catchment areas it serves (weight 4); closing it
+    restores them."""
+    view = fresh("en")
+    school = _largest_school(demo)
+    _click_school(view, demo, school, "en")
+    layer = FIXED_LAYERS["en"][PRIMARY_CATCH]
+    weights = view.page.evaluate(
+        "([layer, id]) => __planner_test.leaves(__planner_test.overlays[layer]).map("
+        "l => [l.feature.properties.school_id === id, l.options.weight])",
+        [layer, str(school["school_id"])],
+    )
+    mine = [w for is_mine, w in weights if is_mine]
+    others = [w for is_mine, w in weights if not is_mine]
+    assert mine and all(w == 4 for w in mine)
+    assert others and all(w == 0.8 for w in others)
+    view.page.evaluate("__planner_test.map.closePopup()")
+    after = view.page.evaluate(
+        "(layer) => __planner_test.leaves(__planner_test.overlays[layer]).map(l => l.options.weight)",
+        layer,
+    )
+    assert set(after) == {0.8}
+    view.assert_quiet()
