@@ -12,6 +12,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from planner._progress import steps
+
 __all__ = [
     "EARTH_RADIUS_M",
     "assemble_csr",
@@ -163,7 +165,8 @@ def dijkstra_pairs(
         tag = csr_matrix((np.arange(1, len(indices) + 1, dtype=np.float64), indices, indptr),
                          shape=(n, n))
     local = np.full(n, -1, dtype=np.int64)
-    for start in range(0, len(sources), batch_size):
+    starts = range(0, len(sources), batch_size)
+    for start in steps(starts, total=len(starts), desc="shortest paths"):
         src = sources[start : start + batch_size]
         g_indptr, g_indices, g_weight, g_second = full
         nodes = None

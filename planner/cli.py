@@ -54,6 +54,9 @@ def _options(
     log.handlers[:] = [h for h in log.handlers if isinstance(h, logging.NullHandler)] + [handler]
     log.setLevel(level)
     log.propagate = False
+    from planner import _progress
+
+    _progress.enable(not quiet)
 
 
 def _unexpected(exc: Exception, lang: str) -> None:

@@ -252,3 +252,17 @@ def test_cutoff_search_on_a_window_gives_the_same_pairs_as_a_full_search(mode):
     windowed = travel_costs(net, homes, schools, mode=mode, cutoff_m=cutoff, batch_size=4)
     assert len(windowed) > 50
     pd.testing.assert_frame_equal(windowed, full)
+
+
+def test_progress_bars_only_when_enabled(capsys):
+    from planner import _progress
+
+    items = list(range(30))
+    assert list(_progress.steps(iter(items), total=30, desc="x")) == items
+    assert capsys.readouterr().err == ""  # library code prints nothing by default
+    _progress.enable(True)
+    try:
+        assert list(_progress.steps(iter(items), total=30, desc="shortest paths")) == items
+    finally:
+        _progress.enable(False)
+    assert "shortest paths" in capsys.readouterr().err
