@@ -25,17 +25,14 @@ Same seed, same bytes (fixed XLSX timestamps). Regenerate with
 from __future__ import annotations
 
 import argparse
-import io
 import logging
-import re
-import zipfile
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from planner._files import atomic_write
+from planner._files import atomic_write, xlsx_bytes
 from planner.io import read_schools
 
 __all__ = ["HISTORY_FILE", "BIRTHS_FILE", "DEFAULT_SEED", "FIRST_YEAR", "generate_history",
@@ -192,25 +189,8 @@ def _xlsx_bytes(hist: pd.DataFrame, seed: int) -> bytes:
         note.append([line])
     note.column_dimensions["A"].width = 100
     props = wb.properties
-    props.creator = props.lastModifiedBy = "planner._demo_history"
     props.title = "示范县（合成）分年级在校生 / synthetic enrolment history"
-    props.created = props.modified = _FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
-    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.create_system = 0
-            zi.external_attr = 0
-            dst.writestr(zi, data)
-    return out.getvalue()
+    return xlsx_bytes(wb, _FIXED_TIME, creator="planner._demo_history")
 
 
 def _csv_bytes(births: pd.DataFrame) -> bytes:

@@ -23,11 +23,9 @@ file is the run's ``created`` time).
 from __future__ import annotations
 
 import datetime as _dt
-import io
 import math
 import re
 import unicodedata
-import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +38,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from planner import __version__
-from planner._files import atomic_write
+from planner._files import atomic_write, xlsx_bytes
 from planner.rules import RULES
 from planner.schema import GRADE_COLUMNS, LEVEL_LABELS
 
@@ -650,38 +647,9 @@ def _created(result) -> _dt.datetime:
     return when
 
 
-class _StampedZip(zipfile.ZipFile):
-    """A zip file whose entries all carry one date (openpyxl would stamp the current time)."""
-
-    def __init__(self, file: Any, when: _dt.datetime):
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-        self._stamp = max(when, _dt.datetime(1980, 1, 1)).timetuple()[:6]
-
-    def writestr(self, zinfo_or_arcname: Any, data: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(zinfo_or_arcname, str):
-            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._stamp)
-            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
-            zinfo_or_arcname.external_attr = 0o644 << 16
-        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
-
-    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
-        # openpyxl writes each worksheet from a temporary file, which would carry its mtime
-        with open(filename, "rb") as fh:
-            self.writestr(str(arcname or filename), fh.read())
-
-
 def _to_bytes(wb: Workbook, when: _dt.datetime) -> bytes:
-    """The workbook as .xlsx bytes, with every date inside set to ``when``.
-
-    openpyxl's ``save_workbook`` stamps the save time into ``docProps/core.xml`` and the zip
-    entries; written this way the same result gives the same bytes.
-    """
-    wb.properties.created = when
-    wb.properties.modified = when
-    wb.properties.creator = f"planner {__version__}"
-    buffer = io.BytesIO()
-    ExcelWriter(wb, _StampedZip(buffer, when)).save()  # save() closes the archive
-    return buffer.getvalue()
+    """The workbook as .xlsx bytes with every date inside set to ``when`` (same result, same bytes)."""
+    return xlsx_bytes(wb, when, creator=f"planner {__version__}")
 
 
 def write_report_xlsx(result, path: str | Path, *, lang: Lang = "zh") -> Path:

@@ -6,10 +6,13 @@ can name the row. Layers come back with the feature number (1-based) as their in
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
+import io
 import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from planner.errors import UnreadableFileError
 from planner.schema import normalise_header
 
 __all__ = [
+    "xlsx_bytes",
     "TABLE_SUFFIXES",
     "LAYER_SUFFIXES",
     "read_table",
@@ -258,3 +262,36 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, encoding: str = 
             os.unlink(tmp)
         raise
     return path
+
+
+class _StampedZip(zipfile.ZipFile):
+    """A zip file whose entries all carry one date (openpyxl would stamp the current time)."""
+
+    def __init__(self, file, when: _dt.datetime):
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        self._stamp = max(when, _dt.datetime(1980, 1, 1)).timetuple()[:6]
+
+    def writestr(self, zinfo_or_arcname, data, *args, **kwargs) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self._stamp)
+            zinfo_or_arcname.compress_type = zipfile.ZIP_DEFLATED
+            zinfo_or_arcname.external_attr = 0o644 << 16
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, filename, arcname=None, *args, **kwargs) -> None:
+        # openpyxl writes each worksheet from a temporary file, which would carry its mtime
+        with open(filename, "rb") as fh:
+            self.writestr(str(arcname or filename), fh.read())
+
+
+def xlsx_bytes(wb, when: _dt.datetime, *, creator: str) -> bytes:
+    """An openpyxl workbook as .xlsx bytes with every date inside (properties and zip entries)
+    set to ``when``: the same workbook gives the same bytes."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.created = when
+    wb.properties.modified = when
+    wb.properties.creator = creator
+    buffer = io.BytesIO()
+    ExcelWriter(wb, _StampedZip(buffer, when)).save()  # save() closes the archive
+    return buffer.getvalue()

@@ -35,14 +35,11 @@ How it is built (all geometry in UTM zone 50N, EPSG:32650, metres):
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import math
 import os
-import re
 import time
-import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -66,7 +63,7 @@ from planner._demo_geography import (
     _subdivide,
     _village_table,
 )
-from planner._files import atomic_write
+from planner._files import atomic_write, xlsx_bytes
 from planner.schema import (
     BALANCE_COLUMNS,
     GRADE_COLUMNS,
@@ -581,26 +578,8 @@ def _xlsx_bytes(ledger: pd.DataFrame, seed: int) -> bytes:
         note.append([line])
     note.column_dimensions["A"].width = 110
     props = wb.properties
-    props.creator = props.lastModifiedBy = "planner.demo"
     props.title = "示范县（合成）学校台账 / synthetic school ledger"
-    props.created = props.modified = _FIXED_TIME
-    buf = io.BytesIO()
-    wb.save(buf)
-    # openpyxl stamps the save time into docProps/core.xml and the ZIP entries: fix both
-    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-            zi = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME.timetuple()[:6])
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.create_system = 0
-            zi.external_attr = 0
-            dst.writestr(zi, data)
-    return out.getvalue()
+    return xlsx_bytes(wb, _FIXED_TIME, creator="planner.demo")
 
 
 def _note_lines(seed: int) -> list[str]:
