@@ -161,13 +161,30 @@ def check(
     lang = _check_lang(lang)
     try:
         sc = load_scenario(scenario)
-        inputs = load_inputs(sc, _settings_for(sc, _parse_sets(set_)))
+        inputs_settings = _settings_for(sc, _parse_sets(set_))
+        inputs = load_inputs(sc, inputs_settings)
     except PlannerError as exc:
         typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
         raise typer.Exit(1) from None
     except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
         _unexpected(exc, lang)
     problems = inputs.problems
+    roads = sc.inputs.get("roads")
+    if roads is not None and str(roads.path) not in ("none", "osm"):
+        from planner.errors import NetworkError, UnreadableFileError
+        from planner.scenario import load_roads
+
+        try:  # the road file too: a broken one is found now, not halfway through a run
+            net = load_roads(roads, mode="walk", settings=inputs_settings, towns=inputs.towns)
+            if net is not None:
+                from planner.scenario import _report_snapping
+
+                _report_snapping(net, inputs.schools, "school_id", "school", "学校", problems,
+                                 inputs_settings)
+        except (NetworkError, UnreadableFileError) as exc:
+            problems.error("bad_roads", str(roads.path), en=str(exc), zh=f"路网文件无法使用：{exc}",
+                           fix_en="give a road file planner can read (.osm/.pbf, .graphml, line layer)",
+                           fix_zh="请提供可读取的路网文件（.osm/.pbf、.graphml 或线图层）")
     if len(problems):
         typer.echo(format_problems(problems, lang=lang), err=bool(problems.errors))
     if problems.errors:

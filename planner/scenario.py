@@ -311,7 +311,13 @@ def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
             if lines.crs is None:
                 lines = lines.set_crs(coords.parse_coordinate_system(system)[1])
             return net.network_from_lines(lines, **opts)
-        return net.network_from_lines(path, layer=spec.layer, encoding=spec.encoding, **opts)
+        encoding = spec.encoding
+        if encoding is None and name.endswith(".shp") and not path.with_suffix(".cpg").exists():
+            from planner._files import read_layer
+
+            # Chinese offices' Shapefiles are often GBK without a .cpg: detect it as for inputs
+            encoding = read_layer(path, layer=spec.layer).attrs.get("encoding")
+        return net.network_from_lines(path, layer=spec.layer, encoding=encoding, **opts)
     raise ScenarioError(f"{path}: unknown road file type; use .graphml, .osm, .osm.pbf, "
                         ".gpkg, .shp or .geojson")
 

@@ -200,3 +200,37 @@ def test_keeping_pupils_in_their_town_reports_the_extra_travel():
     assert w["pupils_with_extra_travel"] == pytest.approx(hit["pupils"].sum(), abs=0.1) and w["villages"] > 0
     # the pupils who pay extra are those whose nearest school lies in another town
     assert (hit["nearest_any_town"] != hit["school_id"]).all()
+
+
+def test_gbk_road_shapefile_with_chinese_classes_and_check_reports_a_broken_road_file(tmp_path):
+    """A bureau's road layer: Shapefile in GBK without .cpg, Chinese road classes (县道, 村道)."""
+    import osmnx as ox
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    g = ox.load_graphml(ROOT / "data/roads/demo_roads_synthetic.graphml")
+    edges = ox.graph_to_gdfs(nx.MultiDiGraph(g), nodes=False).reset_index()
+    edges = edges[edges["u"] < edges["v"]][["highway", "geometry"]]
+    cn = {"primary": "省道", "secondary": "县道", "tertiary": "乡道"}
+    edges["道路等级"] = edges["highway"].astype(str).map(cn).fillna("村道")
+    edges[["道路等级", "geometry"]].to_file(tmp_path / "roads.shp", encoding="gbk")
+    (tmp_path / "roads.cpg").unlink(missing_ok=True)
+    net = load_roads_for(tmp_path / "roads.shp", {"road_class": "道路等级"})
+    assert {"primary", "secondary", "tertiary", "unclassified"} <= set(net.highway_classes)
+    # planner check finds a broken road file before any run
+    (tmp_path / "broken.graphml").write_text("<graphml>not a graph", encoding="utf-8")
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    sc = tmp_path / "s.yaml"
+    sc.write_text(
+        "name: s\ninputs:\n  schools: {path: data/schools/demo_schools_synthetic.xlsx}\n"
+        "  towns: {path: data/boundaries/demo_towns_synthetic.geojson}\n"
+        "  roads: {path: broken.graphml}\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["-q", "check", str(sc), "--lang", "en"])
+    assert res.exit_code == 1 and "broken.graphml" in res.output
+
+
+def load_roads_for(path, columns):
+    from planner.scenario import InputSpec, load_roads
+
+    return load_roads(InputSpec(path=Path(path), columns=columns), mode="walk", settings=Settings())
