@@ -282,3 +282,26 @@ def test_demand_points(tmp_path):
                   "经度": [116.2, 116.21], "纬度": [36.5, 36.51]}).to_csv(path, index=False)
     d = read_demand(path)
     assert list(d["pupils_primary"]) == [30, 12] and list(d["pupils_junior"]) == [0, 0]
+
+
+def test_rows_keep_their_excel_numbers_across_blank_rows(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEAD)
+    ws.append(ledger().iloc[0].tolist())
+    ws.append([])
+    ws.append([])
+    bad = ledger().iloc[1].tolist()
+    bad[2] = "大学"
+    ws.append(bad)
+    wb.save(tmp_path / "blank.xlsx")
+    (tmp_path / "blank.csv").write_text(
+        ",".join(HEAD) + "\n" + ",".join(map(str, ledger().iloc[0].tolist())) + "\n\n"
+        + ",".join(map(str, bad)) + "\n", encoding="utf-8")
+    for name, row in (("blank.xlsx", 5), ("blank.csv", 4)):
+        with pytest.raises(InputValidationError) as exc:
+            read_schools(tmp_path / name)
+        assert [(p.code, p.row) for p in exc.value.problems if p.severity == "error"] == \
+            [("unknown_level", row)], name
