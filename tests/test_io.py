@@ -297,9 +297,12 @@ def test_rows_keep_their_excel_numbers_across_blank_rows(tmp_path):
     bad[2] = "大学"
     ws.append(bad)
     wb.save(tmp_path / "blank.xlsx")
+    def line(values):
+        return ",".join("" if v is None or v != v else str(v) for v in values)
+
     (tmp_path / "blank.csv").write_text(
-        ",".join(HEAD) + "\n" + ",".join(map(str, ledger().iloc[0].tolist())) + "\n\n"
-        + ",".join(map(str, bad)) + "\n", encoding="utf-8")
+        ",".join(HEAD) + "\n" + line(ledger().iloc[0].tolist()) + "\n\n" + line(bad) + "\n",
+        encoding="utf-8")
     for name, row in (("blank.xlsx", 5), ("blank.csv", 4)):
         with pytest.raises(InputValidationError) as exc:
             read_schools(tmp_path / name)
