@@ -30,3 +30,13 @@ def pytest_configure(config):
     import tempfile
 
     os.environ.setdefault("PLANNER_CACHE_DIR", tempfile.mkdtemp(prefix="planner-test-cache-"))
+
+
+@pytest.fixture(autouse=True)
+def _progress_bars_off():
+    """The CLI switches progress bars on for the process; keep each test independent of that."""
+    from planner import _progress
+
+    _progress.enable(False)
+    yield
+    _progress.enable(False)
