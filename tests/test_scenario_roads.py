@@ -234,3 +234,19 @@ def load_roads_for(path, columns):
     from planner.scenario import InputSpec, load_roads
 
     return load_roads(InputSpec(path=Path(path), columns=columns), mode="walk", settings=Settings())
+
+
+def test_network_in_a_projected_cgcs2000_crs_gives_the_same_distances(tmp_path):
+    """The demo roads saved in CGCS2000 / Gauss-Kruger (EPSG:4548) instead of WGS-84: the same
+    villages get the same schools at (almost) the same road distances."""
+    import osmnx as ox
+
+    g = ox.load_graphml(ROOT / "data/roads/demo_roads_synthetic.graphml")
+    ox.save_graphml(ox.project_graph(g, to_crs="EPSG:4548"), tmp_path / "roads_4548.graphml")
+    a = evaluate(_scenario({"path": "data/roads/demo_roads_synthetic.graphml"}))
+    b = evaluate(_scenario({"path": str(tmp_path / "roads_4548.graphml")}))
+    na = a.assignments[a.assignments["method"] == "nearest"].set_index(["demand_id", "group"])
+    nb = b.assignments[b.assignments["method"] == "nearest"].set_index(["demand_id", "group"])
+    assert (na["school_id"] == nb["school_id"]).mean() > 0.99
+    rel = (na["distance_m"] - nb["distance_m"]).abs() / na["distance_m"]
+    assert rel.median() < 0.002  # great-circle vs projected lengths and snapping: within 0.2 %
