@@ -164,6 +164,7 @@ CANDIDATE_SHEET_COLUMNS: list[str | Col] = [
     "rank", "school_id", "name", "level", "town", "enrollment", "small_tier", "catchment_pupils",
     Col("recommendation", fill=lambda row: YELLOW if row.get("recommendation") in ("close", "to_satellite") else None),
     "reasons_text", "receiving_school", "receiving_split", "seats_left_at_receiver",
+    "receiving_split_with_seats", "pupils_without_seat_after",
     "added_distance_mean_m", "added_distance_max_m", "added_time_mean_min", "added_time_max_min",
     "g1_3_over_limit_before", "g1_3_over_limit_after", "pupils_needing_bus_after",
     "pupils_needing_boarding_after", "pupils_without_school_after", "score", "score_explained",

@@ -163,6 +163,8 @@ COLUMN_LABELS.update({
     "recommendation": ("建议", "recommendation"), "reasons_text": ("理由及依据", "reasons and evidence"),
     "receiving_school": ("接收学校", "receiving school"), "receiving_split": ("学生去向", "where pupils go"),
     "seats_left_at_receiver": ("接收校剩余学位", "seats left at receiver"),
+    "receiving_split_with_seats": ("按学位分流（人）", "where pupils go within seats (pupils)"),
+    "pupils_without_seat_after": ("撤并后无学位人数", "pupils without a seat after"),
     "added_distance_mean_m": ("平均增加距离（米）", "mean added distance (m)"),
     "added_distance_max_m": ("最大增加距离（米）", "worst added distance (m)"),
     "added_time_mean_min": ("平均增加时间（分钟）", "mean added time (min)"),

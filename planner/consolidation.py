@@ -53,7 +53,7 @@ CANDIDATE_COLUMNS = [
     "rank", "school_id", "name", "level", "town_code", "town", "enrollment", "small_tier",
     "catchment_pupils", "reasons", "recommendation", "candidate", "keep_remote", "breaks_rule",
     "receiving_school_id", "receiving_school", "receiving_split", "seats_left_at_receiver",
-    "receiver_has_seats",
+    "receiver_has_seats", "receiving_split_with_seats", "pupils_without_seat_after",
     "added_distance_mean_m", "added_distance_max_m", "added_time_mean_min", "added_time_max_min",
     "g1_3_over_limit_after", "g1_3_over_limit_before", "pupils_needing_bus_after",
     "pupils_needing_boarding_after", "pupils_without_school_after", "score", "score_explained",
@@ -97,6 +97,36 @@ def _nearest_other(base: Base, schools: pd.DataFrame, settings: Settings) -> dic
     return out
 
 
+def _split_with_seats(sid, keys, pupils, ranked_by_key, seats, assigned):
+    """Where the pupils of a closed school go when every receiver keeps to its seats: each
+    village's grade group, nearest first, goes to its next candidate schools in order of road
+    distance, as far as their seats left allow (unknown seats do not limit). Returns pupils by
+    school and the pupils left without a seat among the candidates."""
+    left: dict[tuple[str, str], float] = {}
+    for (school, part), n in assigned.items():
+        if school in seats.index:
+            cap = seats.at[school, f"seats_{part}"]
+            left[(school, part)] = (cap - n) if np.isfinite(cap) else np.inf
+    split: dict[str, float] = {}
+    short = 0.0
+    order = sorted(range(len(keys)), key=lambda i: float(ranked_by_key[keys[i]][0][1]))
+    for i in order:
+        key, need = keys[i], float(pupils[i])
+        part = ca.PART_OF_GROUP[key[1]]
+        for school, _ in ranked_by_key[key]:
+            if school == sid or need <= 1e-9:
+                continue
+            room = left.get((school, part), np.inf if school not in seats.index else
+                            (seats.at[school, f"seats_{part}"] if np.isfinite(seats.at[school, f"seats_{part}"]) else np.inf))
+            take = min(need, max(room, 0.0))
+            if take > 0:
+                split[school] = split.get(school, 0.0) + take
+                left[(school, part)] = room - take
+                need -= take
+        short += need
+    return dict(sorted(split.items(), key=lambda kv: -kv[1])), short
+
+
 def candidates(base: Base, result: Result) -> pd.DataFrame:
     """The consolidation table of the layout in ``result`` (one row per open school)."""
     settings = base.settings
@@ -114,6 +144,8 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
         ranked = _ranked(open_costs(base.costs, schools))
         first = ranked[ranked["_rank"] == 0].set_index(["from_id", "group"])
         second = ranked[ranked["_rank"] == 1].set_index(["from_id", "group"])
+        ranked_by_key = {k: g[["to_id", "distance_m"]].to_numpy()
+                         for k, g in ranked.groupby(["from_id", "group"], sort=False)}
         first_by_school = {sid: g for sid, g in first.groupby("to_id")}
         pupils = base.groups.set_index(["demand_id", "group"])["pupils"]
         near = result.assignments[result.assignments["method"] == "nearest"]
@@ -192,6 +224,10 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                         if np.isfinite(cap) and cap > 0:
                             left += cap - assigned.get((top, part), 0.0) - moved.get((top, part), 0.0)
                     rec["seats_left_at_receiver"] = round(left, 0)
+                    split, short = _split_with_seats(sid, keys, p, ranked_by_key, seats, assigned)
+                    rec["receiving_split_with_seats"] = "; ".join(
+                        f"{names.get(k, k)} {v:.0f}" for k, v in split.items())
+                    rec["pupils_without_seat_after"] = round(short, 1)
                 g13 = groups == "g1_3"
                 rec["g1_3_over_limit_before"] = round(float(p[g13 & (t0 > limit_s)].sum()), 1)
                 over_after = g13 & (lost | (t1 > limit_s))

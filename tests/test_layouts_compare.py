@@ -162,3 +162,14 @@ def test_the_three_demo_scenarios_compare(tmp_path):
     t = pd.read_csv(tmp_path / "comparison.csv", encoding="utf-8-sig").set_index("indicator")
     assert t.at["schools_open", "demo-optimised Δ"] < 0
     assert "方案对比" in (tmp_path / "comparison.html").read_text(encoding="utf-8")
+
+
+def test_receivers_within_their_seats(base):
+    r = run_actions(base, initial_state(base), [])
+    c = r.candidates[r.candidates["candidate"]]
+    for row in c.itertuples():
+        parts = [p.rsplit(" ", 1) for p in row.receiving_split_with_seats.split("; ") if p]
+        placed = sum(float(n) for _, n in parts)
+        # every modelled pupil of the school is placed somewhere or counted as without a seat
+        assert placed + row.pupils_without_seat_after == pytest.approx(
+            row.catchment_pupils, abs=0.5 * len(parts) + 0.1)  # each share is shown rounded
