@@ -52,6 +52,17 @@ def _guard_inputs(out_dir: Path, inputs: dict[str, dict[str, Any]], names: list[
             )
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null: strict JSON readers reject NaN."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (np.integer,)):
         return int(value)
@@ -132,7 +143,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
     }
     paths["summary"] = atomic_write(
         out_dir / "summary.json",
-        json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default) + "\n",
+        json.dumps(_finite(summary), ensure_ascii=False, indent=2, default=_json_default,
+                   allow_nan=False) + "\n",
     )
     layer = maps.base_layer(tiles, out_dir=out_dir)
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")

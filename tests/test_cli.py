@@ -71,7 +71,9 @@ def test_towns_csv_has_the_junior_middle_rule(demo_run):
 
 def test_summary_json(demo_run):
     out, _ = demo_run
-    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    text = (out / "summary.json").read_text(encoding="utf-8")
+    assert "NaN" not in text and "Infinity" not in text  # strict JSON
+    s = json.loads(text)
     assert s["tool"] == "planner" and s["synthetic_data"] is True
     assert set(s["inputs"]) == {"schools", "towns", "demand", "roads"}
     for info in s["inputs"].values():
