@@ -15,9 +15,18 @@ these stay)::
     actions: []
 
 Paths are relative to the scenario file. ``coordinate_system`` defaults to ``wgs84`` for tables
-and to the file's own CRS for layers. ``roads`` and ``demand`` are optional. Each input may also
-give ``columns`` (canonical name -> header), ``values`` (extra level / area-type vocabularies),
-``sheet``, ``header_row``, ``encoding``, ``layer``.
+and to the file's own CRS for layers. ``roads`` and ``demand`` are optional; ``roads`` may also
+be ``none`` (straight line x circuity, marked as estimates) or ``osm`` (downloaded once, then
+cached). Each input may also give ``columns`` (canonical name -> header), ``values`` (extra
+level / area-type vocabularies), ``sheet``, ``header_row``, ``encoding``, ``layer``.
+
+Further keys: ``actions`` (:mod:`planner.actions`: close, merge, to_satellite, new_school,
+planet_satellite, optimise), ``synthetic: true`` (labels every output as synthetic data), and
+``year`` with the inputs ``history`` (enrolment by grade over past years) and ``births``
+(:mod:`planner.projection`): the schools and villages are projected to that year first.
+
+:func:`prepare` reads and checks the inputs and computes the travel costs once;
+:func:`evaluate` applies the actions and diagnoses the result (:mod:`planner.diagnosis`).
 """
 
 from __future__ import annotations
@@ -208,13 +217,13 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
         if spec.path.exists():
             files[key] = {"path": str(spec.path), "sha256": sha256_of(spec.path),
                           "coordinate_system": spec.coordinate_system or "file's own / wgs84"}
-    towns = _io.read_towns(spec_path(specs["towns"]), **specs["towns"].reader_kwargs(),
+    towns = _io.read_towns(specs["towns"].path, **specs["towns"].reader_kwargs(),
                            problems=problems)
     tol = settings["extent_tolerance_m"]
     extent = towns_extent(towns, tol)
     s_spec = specs["schools"]
     schools = _io.read_schools(
-        spec_path(s_spec), **s_spec.reader_kwargs(), values=s_spec.values,
+        s_spec.path, **s_spec.reader_kwargs(), values=s_spec.values,
         require_location=s_spec.require_location, extent=extent, settings=settings,
         problems=problems,
     )
@@ -226,7 +235,7 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
     demand = None
     if "demand" in specs:
         d_spec = specs["demand"]
-        demand = _io.read_demand(spec_path(d_spec), **d_spec.reader_kwargs(), extent=extent,
+        demand = _io.read_demand(d_spec.path, **d_spec.reader_kwargs(), extent=extent,
                                  problems=problems)
         demand = link_to_towns(demand, towns, problems=problems, id_column="demand_id",
                                what_en="demand point", what_zh="需求点")
@@ -248,11 +257,6 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
                                  encoding=b.encoding, problems=problems)
     return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files,
                   history=history, births=births)
-
-
-def spec_path(spec: InputSpec) -> Path:
-    """The file of an input spec."""
-    return spec.path
 
 
 _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
