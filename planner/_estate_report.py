@@ -14,10 +14,17 @@ import pandas as pd
 
 from planner.errors import PlannerError
 from planner.siting import (  # noqa: F401
-    _EN, _GRADES, _GROUP, _MODE, _VERDICT, _ZH, LEVEL_COLUMNS, LEVELS, Review, _n,
+    _EN,
+    _GRADES,
+    _GROUP,
+    _MODE,
+    _VERDICT,
+    _ZH,
+    LEVEL_COLUMNS,
+    LEVELS,
+    Review,
+    _n,
 )
-
-
 
 _PAGE = {
     "title": ("住宅小区配套学校审查", "Housing-estate school review"),

@@ -8,7 +8,6 @@ from typing import Any
 
 from planner.schema import AREA_TYPE_LABELS, GRADE_COLUMNS, LEVEL_LABELS
 
-
 #: Sheet key -> (Chinese name, English name). Excel allows 31 characters and no ``[]:*?/\``.
 SHEET_TITLES: dict[str, tuple[str, str]] = {
     "about": ("说明", "About"),

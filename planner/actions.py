@@ -153,9 +153,9 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
 def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
     """The row and the travel costs of a new school."""
     from planner import catchments as ca
+    from planner._validate import Problems
     from planner.io import _seats
     from planner.towns import link_to_towns
-    from planner._validate import Problems
 
     sid = str(arg["id"])
     if sid in set(schools["school_id"]):

@@ -42,9 +42,8 @@ import numpy as np
 import pandas as pd
 
 from planner import catchments as ca
-from planner.schema import LEVEL_GRADES
 from planner.diagnosis import Base, Result, open_costs
-from planner.schema import teaches_junior
+from planner.schema import LEVEL_GRADES, teaches_junior
 from planner.settings import Settings
 
 __all__ = ["candidates", "CANDIDATE_COLUMNS"]

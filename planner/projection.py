@@ -90,6 +90,7 @@ from planner._projection_io import (  # noqa: E402  (readers live in a private m
     read_births,
     read_enrolment_history,
 )
+
 Method = Literal["cohort", "regression"]
 
 

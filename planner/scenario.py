@@ -45,9 +45,9 @@ from planner import coords
 from planner import io as _io
 from planner._files import sha256_of
 from planner._validate import Problems
+from planner.diagnosis import Base, Result
 from planner.errors import InputValidationError, ScenarioError
 from planner.settings import Settings
-from planner.diagnosis import Base, Result
 from planner.towns import check_coordinate_system, check_outside_extent, link_to_towns, towns_extent
 
 __all__ = ["Scenario", "InputSpec", "Inputs", "Base", "Result", "load_scenario", "load_inputs",
@@ -376,9 +376,9 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
 
     Raises :class:`InputValidationError` listing every input problem.
     """
-    from planner import catchments as ca
-
     import time
+
+    from planner import catchments as ca
 
     settings = settings or Settings(scenario.settings, origin="scenario")
     inputs = load_inputs(scenario, settings)
