@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -70,6 +71,24 @@ def _unexpected(exc: Exception, lang: str) -> None:
                err=True)
     raise typer.Exit(3) from None
 
+
+@contextmanager
+def _reported(lang: str):
+    """Input problems and planner errors as one message (exit 1), anything else via
+    :func:`_unexpected` (exit 3); never a bare traceback."""
+    try:
+        yield
+    except InputValidationError as exc:
+        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
+        raise typer.Exit(1) from None
+    except PlannerError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
+        _unexpected(exc, lang)
+
 Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en", envvar="PLANNER_LANG")]
 SetOpt = Annotated[Optional[list[str]], typer.Option(
     "--set", help="override a setting: --set class_size_primary=40 (repeatable)")]
@@ -116,20 +135,12 @@ def run(
     from planner.scenario import evaluate, load_scenario
 
     lang = _check_lang(lang)
-    try:
+    with _reported(lang):
         sc = load_scenario(scenario)
         settings = _settings_for(sc, _parse_sets(set_))
         result = evaluate(sc, settings=settings)
         out_dir = out or Path("out") / sc.name
         paths = write_outputs(result, out_dir, lang=lang, tiles=tiles)
-    except InputValidationError as exc:
-        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
-        raise typer.Exit(1) from None
-    except PlannerError as exc:
-        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
-        raise typer.Exit(1) from None
-    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
-        _unexpected(exc, lang)
     c = result.counts
     tiers = ", ".join(f"<{k[2:]}: {v}" for k, v in c["small_schools_by_tier"].items())
     if sc.synthetic:
@@ -161,15 +172,10 @@ def check(
     from planner.scenario import load_inputs, load_scenario
 
     lang = _check_lang(lang)
-    try:
+    with _reported(lang):
         sc = load_scenario(scenario)
         inputs_settings = _settings_for(sc, _parse_sets(set_))
         inputs = load_inputs(sc, inputs_settings)
-    except PlannerError as exc:
-        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
-        raise typer.Exit(1) from None
-    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
-        _unexpected(exc, lang)
     problems = inputs.problems
     roads = sc.inputs.get("roads")
     if roads is not None and str(roads.path) not in ("none", "osm"):
@@ -212,19 +218,11 @@ def compare(
     if len(scenarios) * len(year_list or [1]) < 2:
         raise typer.BadParameter("give a base scenario and at least one more to compare, "
                                  "or one scenario with --years")
-    try:
+    with _reported(lang):
         results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
         paths = cmp.write_comparison(table, out, lang=lang,
                                      titles=[r.scenario.title for r in results])
-    except InputValidationError as exc:
-        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
-        raise typer.Exit(1) from None
-    except PlannerError as exc:
-        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
-        raise typer.Exit(1) from None
-    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
-        _unexpected(exc, lang)
     if any(r.scenario.synthetic for r in results):
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     typer.echo(_msg(lang, f"方案对比已写入 {out}/：", f"Comparison written to {out}/:"))
@@ -251,14 +249,11 @@ def demo(
     from planner.demo import DEMO_SCENARIO_YAML, write_demo
 
     lang = _check_lang(lang)
-    try:
+    with _reported(lang):
         write_demo(directory / "data", seed=seed)
         scenario = directory / "scenarios" / "demo-county.yaml"
         scenario.parent.mkdir(parents=True, exist_ok=True)
         scenario.write_text(DEMO_SCENARIO_YAML, encoding="utf-8")
-    except PlannerError as exc:
-        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
-        raise typer.Exit(1) from None
     typer.echo(_msg(lang, f"合成示范县已写入 {directory}/（数据和方案文件）",
                     f"Synthetic demo county written to {directory}/ (data and scenario)"))
     if run_it:
@@ -283,7 +278,7 @@ def site_review(
     from planner.scenario import load_scenario, prepare
 
     lang = _check_lang(lang)
-    try:
+    with _reported(lang):
         sc = load_scenario(scenario)
         settings = _settings_for(sc, _parse_sets(set_))
         est = siting.read_estates(estates, coordinate_system=coordinate_system)
@@ -291,14 +286,6 @@ def site_review(
         review = siting.review_estates(est, prepare(sc, settings=settings), proposed_sites=site_gdf,
                                        settings=settings)
         paths = siting.write_review(review, out, lang=lang)
-    except InputValidationError as exc:
-        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
-        raise typer.Exit(1) from None
-    except PlannerError as exc:
-        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
-        raise typer.Exit(1) from None
-    except Exception as exc:  # noqa: BLE001 - one clear message instead of a traceback
-        _unexpected(exc, lang)
     if review.synthetic:
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     for _, r in review.levels.iterrows():
