@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Set up planner in a local virtual environment and run it: the README's two commands.
+"""Set up schoolplan in a local virtual environment and run it: the README's two commands.
 
     python3 dev.py demo    # install into .venv, run the bundled demo scenario, print where the outputs are
     python3 dev.py test    # install into .venv (with test tools), run the whole test suite
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
-STAMP = VENV / ".planner-install-stamp"
+STAMP = VENV / ".schoolplan-install-stamp"
 
 
 def _run(cmd: list[str], **kw) -> int:
@@ -31,9 +31,7 @@ def _run(cmd: list[str], **kw) -> int:
 
 
 def ensure_installed() -> None:
-    """Create .venv and install planner with its test extras, unless already up to date."""
-    if sys.version_info < (3, 11):
-        sys.exit(f"planner needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    """Create .venv and install schoolplan with its test extras, unless already up to date."""
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PY.exists() and STAMP.exists() and STAMP.read_text().strip() == want:
         return
@@ -59,7 +57,7 @@ def main(argv: list[str]) -> int:
         return 2
     ensure_installed()
     if argv[0] == "demo":
-        return _run([BIN / "planner", "run", "scenarios/demo-county.yaml", "--out",
+        return _run([BIN / "schoolplan", "run", "scenarios/demo-county.yaml", "--out",
                      "out/demo-county", *argv[1:]])
     if argv[0] == "test":
         return _run([PY, "-m", "pytest", *argv[1:]])

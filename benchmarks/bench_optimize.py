@@ -1,13 +1,13 @@
-"""Benchmark and cross-check of planner.optimize against PySAL spopt's ``PMedian``.
+"""Benchmark and cross-check of schoolplan.optimize against PySAL spopt's ``PMedian``.
 
 Run ``python benchmarks/bench_optimize.py`` (``--quick`` for the demo county only). Needs
-``spopt`` (``pip install spopt``, the ``bench`` extra); without it only planner's own timings are
+``spopt`` (``pip install spopt``, the ``bench`` extra); without it only schoolplan's own timings are
 printed, with a message.
 
 Two p-median instances with **no policy constraints** (no seats, caps, towns or walking limit):
 
 * the demo county (``scenarios/demo-county.yaml``): every (village, grade group) is a demand
-  point, its road-distance candidates from ``planner.catchments.catchment_costs`` are the pairs,
+  point, its road-distance candidates from ``schoolplan.catchments.catchment_costs`` are the pairs,
   p = number of schools - 15;
 * a synthetic instance: ``--villages`` x ``--schools`` uniform points over 60 km x 60 km,
   distance = 1.3 x straight line, each village keeping its ``--k`` nearest schools, weights 5-300
@@ -37,17 +37,17 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from planner.optimize import LocationModel
+from schoolplan.optimize import LocationModel  # noqa: E402  (after the sys.path line above)
 
 NO_POLICY = {"capacitated": False, "size_caps": False, "junior_school_per_town": False,
              "max_time_g1_3_s": np.inf}
 
 
 def demo_instance():
-    """(costs, demand groups, schools, towns) of the demo county, as planner.scenario builds them."""
-    from planner import catchments as ca
-    from planner import scenario as sc
-    from planner.settings import Settings
+    """(costs, demand groups, schools, towns) of the demo county, as schoolplan.scenario builds them."""
+    from schoolplan import catchments as ca
+    from schoolplan import scenario as sc
+    from schoolplan.settings import Settings
 
     scn = sc.load_scenario(ROOT / "scenarios" / "demo-county.yaml")
     s = Settings(scn.settings, origin="scenario")
@@ -132,7 +132,7 @@ def bench(name, instance, p, args, spopt_ok):
     solver_times = []  # solver only, last run
     print(f"\n== {name}: {len(m.demand):,} demand points x {len(m.schools):,} schools, "
           f"{len(m.pairs):,} candidate pairs, p={p}")
-    print(f"planner (scipy milp / HiGHS): objective {m.objective_value:,.1f}  status {m.status}  "
+    print(f"schoolplan (scipy milp / HiGHS): objective {m.objective_value:,.1f}  status {m.status}  "
           f"gap {m.gap:.1e}  {m.n_variables:,} variables, {m.n_constraints:,} constraints")
     print(f"  time median of {len(times)}: {statistics.median(times):.2f} s "
           f"(runs: {', '.join(f'{t:.2f}' for t in times)}; solver alone in the last run "
@@ -177,13 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spopt-solver", choices=("cbc", "highs"), default="cbc")
     ap.add_argument("--no-spopt", action="store_true")
     args = ap.parse_args(argv)
-    logging.getLogger("planner").setLevel(logging.WARNING)
+    logging.getLogger("schoolplan").setLevel(logging.WARNING)
     spopt_ok = False
     if not args.no_spopt:
         spopt_ok = importlib.util.find_spec("spopt") is not None
         if not spopt_ok:
             print("spopt is not installed (pip install spopt): skipping the cross-check, "
-                  "planner timings only")
+                  "schoolplan timings only")
     demo = demo_instance()
     bench("demo county", demo, len(demo[2]) - 15, args, spopt_ok)
     if not args.quick:

@@ -1,4 +1,4 @@
-"""Benchmark of planner.travel on a prefecture-scale road-like graph.
+"""Benchmark of schoolplan.travel on a prefecture-scale road-like graph.
 
 Run ``python benchmarks/bench_travel.py`` (about 4 minutes on 2 cores) or with ``--quick`` (a
 few seconds). Prints medians of ``--repeat`` runs (default 3) for:
@@ -33,8 +33,8 @@ from scipy.sparse.csgraph import dijkstra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from planner.network import RoadNetwork, _build, snap
-from planner.travel import Reassigner, nearest, travel_costs
+from schoolplan.network import RoadNetwork, _build, snap
+from schoolplan.travel import Reassigner, nearest, travel_costs
 
 
 def road_like_graph(side: int, extent_m: float, seed: int = 0) -> RoadNetwork:

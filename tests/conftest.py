@@ -29,13 +29,13 @@ def pytest_configure(config):
     import os
     import tempfile
 
-    os.environ.setdefault("PLANNER_CACHE_DIR", tempfile.mkdtemp(prefix="planner-test-cache-"))
+    os.environ.setdefault("SCHOOLPLAN_CACHE_DIR", tempfile.mkdtemp(prefix="schoolplan-test-cache-"))
 
 
 @pytest.fixture(autouse=True)
 def _progress_bars_off():
     """The CLI switches progress bars on for the process; keep each test independent of that."""
-    from planner import _progress
+    from schoolplan import progress as _progress
 
     _progress.enable(False)
     yield

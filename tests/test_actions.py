@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from planner.actions import run_actions
-from planner.errors import ScenarioError
-from planner.scenario import initial_state, load_scenario, prepare
+from schoolplan.errors import ScenarioError
+from schoolplan.scenario import initial_state, load_scenario, prepare
+from schoolplan.scenario.actions import run_actions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,7 +27,8 @@ def start(base):
 
 def _small_primary(result, n=1):
     s = result.schools
-    return s[(s["level"] == "primary") & (s["small_tier"] != "")].sort_values("enrollment")["school_id"].head(n).tolist()
+    small = s[(s["level"] == "primary") & (s["small_tier"] != "")]
+    return small.sort_values("enrollment")["school_id"].head(n).tolist()
 
 
 def test_close_reassigns_to_the_next_nearest_without_new_search(base, start):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.balance import cv_contributors, cv_panel, school_indicators, weighted_cv
+from schoolplan.balance import cv_contributors, cv_panel, school_indicators, weighted_cv
 
 
 def test_weighted_cv_worked_example():
@@ -74,8 +74,8 @@ def test_the_outlier_pulls_the_cv_up_most():
 def test_demo_run_has_the_panel(tmp_path):
     from pathlib import Path
 
-    from planner.report import write_outputs
-    from planner.scenario import evaluate, load_scenario
+    from schoolplan.outputs.report import write_outputs
+    from schoolplan.scenario import evaluate, load_scenario
 
     root = Path(__file__).resolve().parents[1]
     r = evaluate(load_scenario(root / "scenarios" / "demo-county.yaml"))
@@ -91,4 +91,4 @@ def test_demo_run_has_the_panel(tmp_path):
     assert got == pytest.approx(expect, abs=1e-4)
     over = cv[cv["ok"] == False]  # noqa: E712
     assert set(r.violations.loc[r.violations["rule_id"] == "balance_cv", "object_id"]) == \
-        {f"{a}/{b}" for a, b in zip(over["level"], over["indicator"])}
+        {f"{a}/{b}" for a, b in zip(over["level"], over["indicator"], strict=True)}

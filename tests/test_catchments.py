@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.catchments import (
+from schoolplan.catchments import (
     assign_capacitated,
     assign_nearest,
     demand_by_group,
@@ -52,8 +52,8 @@ def test_capacitated_with_split_matches_the_hand_solution():
 def test_capacitated_without_split_matches_the_hand_solution():
     # whole villages: {V2, V3} -> A (100 pupils), V1 -> B costs 350,000; {V1} -> A costs 360,000
     costs, groups, seats = _case()
-    a, short = assign_capacitated(costs, groups, seats, allow_split=False)
-    assert dict(zip(a["demand_id"], a["school_id"])) == {"V1": "B", "V2": "A", "V3": "A"}
+    a, _short = assign_capacitated(costs, groups, seats, allow_split=False)
+    assert dict(zip(a["demand_id"], a["school_id"], strict=True)) == {"V1": "B", "V2": "A", "V3": "A"}
     assert _total(a) == pytest.approx(350_000)
 
 
@@ -90,7 +90,7 @@ def test_grade_groups_and_the_schools_that_serve_them():
     demand = pd.DataFrame({"demand_id": ["V1"], "town_code": ["t"], "pupils_primary": [60.0],
                            "pupils_junior": [25.0]})
     g = demand_by_group(demand)
-    assert dict(zip(g["group"], g["pupils"])) == {"g1_3": 30.0, "g4_6": 30.0, "g7_9": 25.0}
+    assert dict(zip(g["group"], g["pupils"], strict=True)) == {"g1_3": 30.0, "g4_6": 30.0, "g7_9": 25.0}
 
 
 def test_seats_of_a_nine_year_school_split_by_its_grades():

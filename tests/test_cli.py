@@ -1,4 +1,4 @@
-"""`planner run` and `planner check` through the CLI runner, on the bundled synthetic demo."""
+"""`schoolplan run` and `schoolplan check` through the CLI runner, on the bundled synthetic demo."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.cli import app
+from schoolplan.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo-county.yaml"
@@ -74,7 +74,7 @@ def test_summary_json(demo_run):
     text = (out / "summary.json").read_text(encoding="utf-8")
     assert "NaN" not in text and "Infinity" not in text  # strict JSON
     s = json.loads(text)
-    assert s["tool"] == "planner" and s["synthetic_data"] is True
+    assert s["tool"] == "schoolplan" and s["synthetic_data"] is True
     assert set(s["inputs"]) == {"schools", "towns", "demand", "roads"}
     for info in s["inputs"].values():
         assert len(info["sha256"]) == 64
@@ -202,12 +202,12 @@ def test_scenario_file_problems(tmp_path, text, fragment):
 
 
 def test_unexpected_errors_are_one_message_with_traceback_on_v(monkeypatch, tmp_path):
-    import planner.scenario
+    import schoolplan.scenario
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(planner.scenario, "evaluate", boom)
+    monkeypatch.setattr(schoolplan.scenario, "evaluate", boom)
     res = runner.invoke(app, ["run", str(DEMO), "--out", str(tmp_path), "--lang", "en"])
     assert res.exit_code == 3
     assert "Unexpected error: RuntimeError: disk on fire" in res.output
@@ -247,7 +247,7 @@ def test_bad_tiles_option(tmp_path):
 
 
 def test_demo_command_writes_the_county_and_runs_it(tmp_path):
-    from planner.demo import DEMO_SCENARIO_YAML
+    from schoolplan.demo import DEMO_SCENARIO_YAML
 
     assert DEMO.read_text(encoding="utf-8") == DEMO_SCENARIO_YAML  # the repository's copy is current
     res = runner.invoke(app, ["-q", "demo", "--dir", str(tmp_path / "d"), "--lang", "en"])

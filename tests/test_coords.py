@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from planner import coords
-from planner.errors import CoordinateSystemError
+from schoolplan import coords
+from schoolplan.errors import CoordinateSystemError
 
 GEOD = Geod(ellps="WGS84")
 
@@ -73,7 +73,7 @@ def test_real_town_points_gcj02_match_their_published_wgs84_conversion(shared_da
 
 
 def test_real_county_polygons_gcj02_match_wgs84_twin(shared_data):
-    from planner.io import read_towns
+    from schoolplan.io import read_towns
 
     base = shared_data / "liaocheng"
     gcj = read_towns(base / "liaocheng_counties_amap_cnmaps_gcj02.geojson",

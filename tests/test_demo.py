@@ -1,4 +1,4 @@
-"""Tests of the SYNTHETIC demo county generator (planner.demo) and of the committed data/ files."""
+"""Tests of the SYNTHETIC demo county generator (schoolplan.demo) and of the committed data/ files."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.spatial import cKDTree
 
-from planner.demo import DEFAULT_SEED, DEMO_FILES, LEDGER_COLUMNS, generate_demo, write_demo
+from schoolplan.demo import DEFAULT_SEED, DEMO_FILES, LEDGER_COLUMNS, generate_demo, write_demo
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 OTHER_SEED = 7
@@ -61,12 +61,12 @@ def test_other_seed_gives_other_files(written):
 
 
 def test_committed_data_files_are_current(written):
-    """data/ must equal what write_demo produces now: run `python -m planner.demo` if this fails."""
+    """data/ must equal what write_demo produces now: run `python -m schoolplan.demo` if this fails."""
     for key, rel in DEMO_FILES.items():
         committed = REPO_DATA / rel
-        assert committed.exists(), f"{committed} is missing: run `python -m planner.demo`"
+        assert committed.exists(), f"{committed} is missing: run `python -m schoolplan.demo`"
         assert committed.read_bytes() == written["a"][key].read_bytes(), (
-            f"{committed} is out of date: run `python -m planner.demo`"
+            f"{committed} is out of date: run `python -m schoolplan.demo`"
         )
 
 
@@ -102,7 +102,7 @@ def test_towns_tile_the_county(written, which):
     seats = gpd.points_from_xy(towns["seat_lon"], towns["seat_lat"], crs="EPSG:4326")
     assert all(towns.geometry.iloc[k].contains(seats[k]) for k in range(len(towns)))
     minx, miny, maxx, maxy = towns.total_bounds
-    assert 115.85 < minx and maxx < 116.45 and 36.25 < miny and maxy < 36.75
+    assert minx > 115.85 and maxx < 116.45 and miny > 36.25 and maxy < 36.75
 
 
 def test_towns_equal_the_county_outline(demo):
@@ -218,5 +218,5 @@ def test_in_memory_county_matches_files(demo, written):
     assert len(counts["towns_without_junior"]) == 1
     assert counts["rural_lt50"] and counts["rural_50_99"] and counts["rural_100_199"]
     readme = written["a"]["readme"].read_text(encoding="utf-8")
-    assert "synthetic" in readme.lower() and "python -m planner.demo" in readme
+    assert "synthetic" in readme.lower() and "python -m schoolplan.demo" in readme
     assert counts["towns_without_junior"][0] in readme

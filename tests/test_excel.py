@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from planner import __version__, _excel
-from planner._excel import COLUMN_LABELS, SHEET_TITLES, write_report_xlsx
-from planner.scenario import evaluate, load_scenario, scenario_from_dict
+from schoolplan import __version__
+from schoolplan.outputs import excel as _excel
+from schoolplan.outputs.excel import COLUMN_LABELS, SHEET_TITLES, write_report_xlsx
+from schoolplan.scenario import evaluate, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo-county.yaml"
@@ -201,7 +202,7 @@ def test_about_sheet_states_inputs_and_synthetic_label(result, book_zh, book_en)
         texts = [str(c.value) for c in cells]
         assert texts[0] == result.scenario.title
         assert result.scenario.name in texts
-        assert f"planner {__version__}" in texts
+        assert f"schoolplan {__version__}" in texts
         for key, info in result.inputs.files.items():
             digest = hashlib.sha256(Path(info["path"]).read_bytes()).hexdigest()
             assert info["sha256"] == digest
@@ -252,7 +253,7 @@ def test_failed_write_leaves_old_file_and_no_temp(result, tmp_path, monkeypatch)
     def broken(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("planner._files.os.replace", broken)
+    monkeypatch.setattr("schoolplan.outputs.files.os.replace", broken)
     with pytest.raises(OSError, match="disk full"):
         write_report_xlsx(result, path)
     assert path.read_bytes() == b"old"
@@ -268,7 +269,7 @@ def test_text_starting_with_equals_stays_text_and_bad_characters_go():
     wb = openpyxl.Workbook()
     df = pd.DataFrame({"school_id": ["1", "2"], "name": ["=1+1", "东城\x0b小学"],
                        "level": ["primary", "nine_year"]})
-    _excel._add_table_sheet(wb, "schools", df, ["school_id", "name", "level"], lang="zh")
+    _excel.add_table_sheet(wb, "schools", df, ["school_id", "name", "level"], lang="zh")
     buffer = io.BytesIO()
     wb.save(buffer)
     ws = openpyxl.load_workbook(buffer)["学校"]

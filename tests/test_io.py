@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from planner import coords
-from planner._validate import Problems
-from planner.errors import (
+from schoolplan import coords
+from schoolplan.errors import (
     CoordinateSystemError,
     InputValidationError,
-    PlannerError,
+    Problems,
+    SchoolplanError,
     UnreadableFileError,
 )
-from planner.io import read_demand, read_schools, read_towns
+from schoolplan.io import read_demand, read_schools, read_towns
 
 HEAD = ["学校代码", "学校名称", "学段", "乡镇代码", "所属乡镇", "在校生数", "班级数", "学位数",
         "城乡分类代码", "经度", "纬度"]
@@ -102,7 +102,7 @@ def test_geojson_geopackage_and_gbk_shapefile_without_cpg(tmp_path):
     gdf.to_file(tmp_path / "s.geojson")
     gdf.to_file(tmp_path / "s.gpkg", layer="学校")
     en = gdf.rename(columns=dict(zip(HEAD, ["code", "name", "level", "tcode", "town", "pupils",
-                                             "classes", "seats", "ur", "lon", "lat"])))
+                                             "classes", "seats", "ur", "lon", "lat"], strict=True)))
     en.to_file(tmp_path / "s.shp", encoding="gbk")
     (tmp_path / "s.cpg").unlink(missing_ok=True)
     mapping = {"school_id": "code", "town_code": "tcode", "area_type": "ur"}
@@ -146,7 +146,8 @@ CASES = [
     ("swapped_coordinates", 4, "经度/纬度", lambda df: (
         df.__setitem__("经度", [116.1, 116.2, 36.57, 116.23, 116.21, 116.3]),
         df.__setitem__("纬度", [36.5, 36.55, 116.22, 36.53, 36.55, 36.45]))),
-    ("coordinate_out_of_range", 2, "经度/纬度", lambda df: df.__setitem__("经度", [216.1, 116.2, 116.22, 116.23, 116.21, 116.3])),
+    ("coordinate_out_of_range", 2, "经度/纬度",
+     lambda df: df.__setitem__("经度", [216.1, 116.2, 116.22, 116.23, 116.21, 116.3])),
     ("no_location", 6, "经度/纬度", lambda df: df.__setitem__("纬度", [36.5, 36.55, 36.57, 36.53, None, 36.45])),
 ]
 
@@ -157,7 +158,7 @@ def test_each_problem_is_reported_with_row_and_column(tmp_path, code, row, colum
     _broken(mutate).to_excel(path, index=False)
     with pytest.raises(InputValidationError) as exc:
         read_schools(path)
-    assert isinstance(exc.value, (PlannerError, ValueError))
+    assert isinstance(exc.value, (SchoolplanError, ValueError))
     found = [p for p in exc.value.problems if p.code == code]
     assert found, exc.value
     assert found[0].row == row and found[0].column == column and found[0].file == str(path)
@@ -234,7 +235,7 @@ def _write(path, text):
 def test_unreadable_files(tmp_path, make):
     with pytest.raises(UnreadableFileError) as exc:
         read_schools(make(tmp_path))
-    assert isinstance(exc.value, (PlannerError, OSError))
+    assert isinstance(exc.value, (SchoolplanError, OSError))
     assert str(tmp_path) in str(exc.value)
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from planner.actions import run_actions
-from planner.cli import app
-from planner.errors import ScenarioError
-from planner.scenario import initial_state, load_scenario, prepare
+from schoolplan.cli import app
+from schoolplan.errors import ScenarioError
+from schoolplan.scenario import initial_state, load_scenario, prepare
+from schoolplan.scenario.actions import run_actions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,8 @@ def test_candidates_reasons_and_rules(base):
     assert small["reasons"].str.contains("small").all()
     # the last school teaching grades 7-9 of a town is never a candidate
     assert not c.loc[c["breaks_rule"], "candidate"].any()
-    assert (c.loc[c["breaks_rule"] & c["reasons"].str.contains("small|scattered"), "recommendation"] == "keep: rule").all()
+    ruled = c["breaks_rule"] & c["reasons"].str.contains("small|scattered")
+    assert (c.loc[ruled, "recommendation"] == "keep: rule").all()
     cand = c[c["candidate"]]
     assert len(cand) > 0 and cand["receiving_school_id"].notna().all()
     assert list(cand["rank"]) == list(range(1, len(cand) + 1))

@@ -1,4 +1,4 @@
-"""The demo's overview map (``planner run``'s ``map.html``) in a real headless Chromium.
+"""The demo's overview map (``schoolplan run``'s ``map.html``) in a real headless Chromium.
 
 Runs only where Debian's ``chromium`` and the ``playwright`` Python package are installed
 (``apt-get install -y chromium fonts-wqy-microhei``; ``pip install playwright``; never
@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 from _browser import chromium_context
 
-from planner.maps import overview_map, save_map
-from planner.scenario import evaluate, load_scenario
+from schoolplan.outputs.maps import overview_map, save_map
+from schoolplan.scenario import evaluate, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo-county.yaml"
@@ -238,8 +238,8 @@ def test_layer_control_lists_every_layer(opened, demo: DemoMaps) -> None:
 
 def test_title_block_and_legend(opened, demo: DemoMaps) -> None:
     lang, view = opened
-    title = view.page.locator("#planner-title")
-    legend = view.page.locator("#planner-legend")
+    title = view.page.locator("#schoolplan-title")
+    legend = view.page.locator("#schoolplan-legend")
     assert title.is_visible() and legend.is_visible()
     assert SYNTHETIC[lang] in title.inner_text()
     assert demo.result.scenario.title in title.inner_text()
@@ -386,7 +386,7 @@ def test_no_school_hidden_under_title_or_legend(opened, demo: DemoMaps) -> None:
     hidden = view.page.evaluate(
         r"""() => {
           const t = __planner_test;
-          const boxes = ['#planner-title', '#planner-legend', '.leaflet-control-layers']
+          const boxes = ['#schoolplan-title', '#schoolplan-legend', '.leaflet-control-layers']
             .map(s => document.querySelector(s).getBoundingClientRect());
           const out = [];
           for (const layer of Object.values(t.overlays)) for (const l of t.leaves(layer)) {

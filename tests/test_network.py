@@ -1,4 +1,4 @@
-"""Tests of planner.network: building networks from every source, caching, snapping."""
+"""Tests of schoolplan.network: building networks from every source, caching, snapping."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
 
-from planner._graph import hilbert_order, tree_sums
-from planner.errors import NetworkError, UnreadableFileError
-from planner.network import (
+from schoolplan.errors import NetworkError, UnreadableFileError
+from schoolplan.network import (
     RoadNetwork,
     network_from_graph,
     network_from_graphml,
@@ -21,7 +20,8 @@ from planner.network import (
     network_from_osm,
     snap,
 )
-from planner.settings import Settings
+from schoolplan.network.graph import hilbert_order, tree_sums
+from schoolplan.settings import Settings
 
 OSM = Path(__file__).parent / "data" / "osm"
 HELSINKI = OSM / "Helsinki.osm.pbf"
@@ -130,7 +130,7 @@ def write_highway_xml(pbf: Path, out: Path) -> None:
     pieces = []
     for refs in ways:
         cur: list[int] = []
-        for r in refs + [None]:
+        for r in [*refs, None]:
             if r is not None and r in nodes:
                 cur.append(r)
             else:
@@ -207,7 +207,7 @@ def test_distances_equal_networkx_on_osmnx_graph_within_0_1_m(tmp_path, helsinki
 def test_every_school_in_the_extract_gets_a_distance(helsinki_all):
     import osmium
 
-    from planner.travel import nearest, travel_costs
+    from schoolplan.travel import nearest, travel_costs
 
     found = []  # every amenity=school: nodes as points, ways/multipolygons as area centres
     fp = osmium.FileProcessor(str(HELSINKI)).with_areas().with_filter(
@@ -321,7 +321,7 @@ def test_unnoded_crossing_becomes_a_junction_but_a_bridge_crossing_does_not():
     )
     # the bridge shares the vertex (300, 0) with nothing, and must not join road C at (300, 0)
     south, north = node_at(net, 300, -100)[0], node_at(net, 300, 100)[0]
-    c_mid = [i for i, (x, y) in enumerate(zip(net.x, net.y)) if (x, y) == (300.0, 0.0)]
+    c_mid = [i for i, (x, y) in enumerate(zip(net.x, net.y, strict=True)) if (x, y) == (300.0, 0.0)]
     assert len(c_mid) == 1  # only the bridge has that vertex; C has no vertex there
     assert not np.isfinite(dist(net, south, node_at(net, 400, 0)[0]))
     assert dist(net, south, north) == pytest.approx(200)

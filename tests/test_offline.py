@@ -19,15 +19,15 @@ import pytest
 from _browser import chromium_context
 from folium.plugins import MarkerCluster
 
-from planner import _offline
-from planner._offline import (
+from schoolplan.errors import SchoolplanError
+from schoolplan.outputs import offline as _offline
+from schoolplan.outputs.offline import (
     AssetsMissingError,
     OfflineAssetError,
     inline_html,
     offline_repr_html,
     save_offline,
 )
-from planner.errors import PlannerError
 
 # The test map below inlines to 1.45 MB (measured with folium 0.20.0, branca 0.8.2): Leaflet,
 # jQuery, Bootstrap 5 (CSS+JS), Font Awesome (3 woff2 fonts), glyphicons, awesome-markers
@@ -46,7 +46,7 @@ def _square(lon: float, lat: float, size: float) -> list[list[list[float]]]:
 
 
 def build_test_map() -> folium.Map:
-    """Build a county map with every feature planner's maps use, Chinese text included."""
+    """Build a county map with every feature schoolplan's maps use, Chinese text included."""
     # tiles=None: no online base layer. maxZoom then must be given to the map itself (folium's
     # max_zoom= only reaches a tile layer): without it MarkerCluster throws "Map has no maxZoom
     # specified" and every layer after it (and the LayerControl) is never drawn.
@@ -168,7 +168,7 @@ def test_inlined_page_holds_the_libraries(page_html: str) -> None:
     assert "Bootstrap v5.2.2" in page_html
     assert "Font Awesome Free 6.2.0" in page_html
     assert "MarkerClusterGroup" in page_html
-    assert "/* d3/d3.min.js (vendored by planner) */" in page_html
+    assert "/* d3/d3.min.js (vendored by schoolplan) */" in page_html
     assert 'version:"3.5.5"' in page_html  # d3
     assert "L.AwesomeMarkers" in page_html
     assert ".fa-rotate-45{transform:rotate(45deg)}" in page_html
@@ -267,7 +267,7 @@ def test_unknown_remote_resource_raises_naming_url(snippet: str, url: str) -> No
         inline_html(page)
     assert url in str(info.value)
     assert info.value.urls == [url]
-    assert isinstance(info.value, PlannerError)
+    assert isinstance(info.value, SchoolplanError)
     assert isinstance(info.value, ValueError)
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner.catchments import ASSIGNMENT_COLUMNS
-from planner.errors import MissingColumnError, PlannerError
-from planner.optimize import InfeasibleError, LocationModel, ModelInputError
-from planner.settings import Settings
+from schoolplan.catchments import ASSIGNMENT_COLUMNS
+from schoolplan.errors import MissingColumnError, SchoolplanError
+from schoolplan.optimize import InfeasibleError, LocationModel, ModelInputError
+from schoolplan.settings import Settings
 
 JUNIOR = ("junior", "nine_year", "complete")
 
@@ -66,7 +66,7 @@ def test_only_junior_school_of_a_town_stays_open():
     assert m.status == "optimal" and m.gap <= 1e-4
     assert list(m.assignments.columns) == ASSIGNMENT_COLUMNS
     assert (m.assignments["method"] == "optimised").all()
-    assert dict(zip(m.assignments["demand_id"], m.assignments["school_id"])) == {
+    assert dict(zip(m.assignments["demand_id"], m.assignments["school_id"], strict=True)) == {
         "V1": "J3", "V2": "J2", "V3": "J3"}
 
 
@@ -80,7 +80,7 @@ def test_must_close_the_only_junior_school_names_the_town():
         _two_towns().solve("p_median", p=2, must_close=["J2"])
     assert ("town T2 has no school teaching grades 7–9 among the allowed ones "
             "(must_close removes J2)") in str(err.value)
-    assert isinstance(err.value, ValueError) and isinstance(err.value, PlannerError)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, SchoolplanError)
 
 
 # --- a satellite kept for the 30-minute rule -------------------------------------------------
@@ -174,7 +174,7 @@ def test_capacity_forces_a_split():
     assert m.open_schools.loc["A", "pupils_primary"] == pytest.approx(110)
     # whole villages only: V2 (30 pupils) moves to B
     m.solve("p_median", p=2, allow_split=False)
-    assert dict(zip(m.assignments["demand_id"], m.assignments["school_id"])) == {"V1": "A", "V2": "B"}
+    assert dict(zip(m.assignments["demand_id"], m.assignments["school_id"], strict=True)) == {"V1": "A", "V2": "B"}
     assert m.objective_value == pytest.approx(100 * 1000 + 30 * 2000)
     # uncapacitated: everyone to A, B closes when p=1
     m.solve("p_median", p=1, capacitated=False)
@@ -274,8 +274,9 @@ def test_missing_column_is_named():
 # --- the demo county --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo_model(request):
-    from planner import catchments as ca
-    from planner import scenario as sc
+    from schoolplan import catchments as ca
+    from schoolplan import scenario as sc
+    from schoolplan.travel import network_mode
 
     root = request.config.rootpath
     scn = sc.load_scenario(root / "scenarios" / "demo-county.yaml")
@@ -283,8 +284,8 @@ def demo_model(request):
     inputs = sc.load_inputs(scn, s)
     groups = ca.demand_by_group(inputs.demand, s)
     networks, frames = {}, []
-    for group in ca.GRADE_GROUPS:  # as planner.scenario._catchments does
-        nmode = sc._network_mode(s[f"travel_mode_{group}"])
+    for group in ca.GRADE_GROUPS:  # as schoolplan.scenario.prepare does
+        nmode = network_mode(s[f"travel_mode_{group}"])
         if nmode not in networks:
             networks[nmode] = sc.load_roads(scn.inputs.get("roads"), mode=nmode, settings=s,
                                             towns=inputs.towns)

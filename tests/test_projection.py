@@ -8,17 +8,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner import projection as P
-from planner._demo_history import (
+from schoolplan import io as sio
+from schoolplan import projection as P
+from schoolplan.backtest import backtest, progression_check
+from schoolplan.demo._history import (
     BIRTHS_FILE,
     DEFAULT_SEED,
     HISTORY_FILE,
     LEDGER_FILE,
     write_history,
 )
-from planner.errors import InputValidationError
-from planner.io import read_demand, read_schools
-from planner.settings import Settings
+from schoolplan.errors import InputValidationError
+from schoolplan.io import read_demand, read_schools
+from schoolplan.settings import Settings
 
 NI_LEDGER = "northern_ireland/raw/School level - primary schools - data 202324.XLSX"
 
@@ -153,7 +155,7 @@ def test_wide_ledger_with_a_title_row_and_chinese_headers(tmp_path):
                    "学年,学校代码,学校名称,一年级,二年级,十年级\n"
                    "2023-2024学年,3715001,甲小学,30,28,\n"
                    "2024-2025学年,3715001,甲小学,25,,\n")
-    h = P.read_enrolment_history(f)
+    h = sio.read_enrolment_history(f)
     assert list(h.columns) == ["school_id", "year", "grade", "pupils", "name"]
     assert h[["year", "grade", "pupils"]].values.tolist() == [[2023, 1, 30], [2023, 2, 28], [2024, 1, 25]]
     assert [p.code for p in h.attrs["problems"]] == ["grade_out_of_range"]
@@ -162,7 +164,7 @@ def test_wide_ledger_with_a_title_row_and_chinese_headers(tmp_path):
 def test_long_ledger_with_grade_words(tmp_path):
     f = _write_csv(tmp_path / "h.csv", "年份,学校代码,年级,人数\n2024,J1,初一,300\n2024,J1,八年级,310\n"
                                       "2024,P1,3,40\n")
-    h = P.read_enrolment_history(f)
+    h = sio.read_enrolment_history(f)
     assert h[["school_id", "grade", "pupils"]].values.tolist() == [["J1", 7, 300], ["J1", 8, 310],
                                                                    ["P1", 3, 40]]
 
@@ -182,7 +184,7 @@ def test_long_ledger_with_grade_words(tmp_path):
 def test_bad_history_rows_are_reported_with_their_rows(tmp_path, text, code, row, column):
     f = _write_csv(tmp_path / "bad.csv", text)
     with pytest.raises(InputValidationError) as err:
-        P.read_enrolment_history(f)
+        sio.read_enrolment_history(f)
     hits = [p for p in err.value.problems if p.code == code]
     assert hits, [p.code for p in err.value.problems]
     assert (hits[0].row, hits[0].column) == (row, column)
@@ -190,19 +192,19 @@ def test_bad_history_rows_are_reported_with_their_rows(tmp_path, text, code, row
 
 
 def test_births_long_wide_and_by_age(tmp_path):
-    long = P.read_births(_write_csv(tmp_path / "b.csv", "乡镇代码,年份,出生人口\n101,2019,500\n101,2020,450\n"))
+    long = sio.read_births(_write_csv(tmp_path / "b.csv", "乡镇代码,年份,出生人口\n101,2019,500\n101,2020,450\n"))
     assert long[["area_id", "birth_year", "births"]].values.tolist() == [["101", 2019, 500], ["101", 2020, 450]]
     assert long.attrs["area"] == "town"
-    wide = P.read_births(_write_csv(tmp_path / "w.csv", "乡镇代码,2019年,2020年\n101,500,450\n"))
+    wide = sio.read_births(_write_csv(tmp_path / "w.csv", "乡镇代码,2019年,2020年\n101,500,450\n"))
     assert wide[["birth_year", "births"]].values.tolist() == [[2019, 500], [2020, 450]]
-    ages = P.read_births(_write_csv(tmp_path / "a.csv",
+    ages = sio.read_births(_write_csv(tmp_path / "a.csv",
                                     "村代码,乡镇代码,年份,0岁,1岁\nV1,101,2023,20,22\nV1,101,2024,18,21\n"))
     # children aged a counted in year y were born in y - a; the latest count of a cohort is kept
     assert ages[["area_id", "birth_year", "births", "observed_year"]].values.tolist() == [
         ["V1", 2022, 22, 2023], ["V1", 2023, 21, 2024], ["V1", 2024, 18, 2024]]
     assert ages.attrs["area"] == "village" and list(ages["town_code"].unique()) == ["101"]
     with pytest.raises(InputValidationError, match="row 3"):
-        P.read_births(_write_csv(tmp_path / "x.csv", "乡镇代码,年份,出生人口\n101,2019,500\n101,2019,-4\n"))
+        sio.read_births(_write_csv(tmp_path / "x.csv", "乡镇代码,年份,出生人口\n101,2019,500\n101,2019,-4\n"))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -214,13 +216,13 @@ def demo(request):
     from tests.conftest import ROOT
 
     data = ROOT / "data"
-    history = P.read_enrolment_history(data / HISTORY_FILE)
-    births = P.read_births(data / BIRTHS_FILE)
+    history = sio.read_enrolment_history(data / HISTORY_FILE)
+    births = sio.read_births(data / BIRTHS_FILE)
     return {"data": data, "history": history, "births": births}
 
 
 def test_committed_history_is_current_and_matches_the_ledger(demo, tmp_path):
-    """Run `python -m planner._demo_history` when the demo ledger changes."""
+    """Run `python -m schoolplan.demo._history` when the demo ledger changes."""
     (tmp_path / "schools").mkdir()
     shutil.copy(demo["data"] / LEDGER_FILE, tmp_path / LEDGER_FILE)
     paths = write_history(tmp_path, seed=DEFAULT_SEED)
@@ -244,7 +246,7 @@ def test_committed_history_is_current_and_matches_the_ledger(demo, tmp_path):
 
 def test_backtest_on_the_demo_history(demo):
     """Fit 2016-2023, project 2024-2025: the cohort method with births errs by under 5 %."""
-    res = P.backtest(demo["history"], births=demo["births"], holdout_years=2)
+    res = backtest(demo["history"], births=demo["births"], holdout_years=2)
     s = res.summary.set_index(["scope", "year"])
     assert res.train_years == (2016, 2023) and res.holdout_years == (2024, 2025)
     assert s.loc[("school-year", "all"), "n"] == 142
@@ -255,7 +257,7 @@ def test_backtest_on_the_demo_history(demo):
     assert s.loc[("school-year", "all"), "in_band_pct"] >= 70.0  # 80 % band: measured 88 %
     assert "MAPE 3.0 %" in res.text()
     for kw in ({"method": "cohort"}, {"method": "regression"}, {"method": "regression", "model": "pooled"}):
-        other = P.backtest(demo["history"], holdout_years=2, **kw).summary.set_index(["scope", "year"])
+        other = backtest(demo["history"], holdout_years=2, **kw).summary.set_index(["scope", "year"])
         assert other.loc[("school-year", "all"), "wape_pct"] < 6.0, kw
 
 
@@ -292,13 +294,13 @@ def test_northern_ireland_cross_sectional_progression(shared_data):
     path = shared_data / NI_LEDGER
     cols = {"school_id": "DE ref", "name": "school name",
             **{f"enrollment_g{g}": f"year {g}" for g in range(1, 8)}}
-    h = P.read_enrolment_history(path, sheet="Enrolments", header_row=4, columns=cols, year=2023)
+    h = sio.read_enrolment_history(path, sheet="Enrolments", header_row=4, columns=cols, year=2023)
     assert h["school_id"].nunique() == 787 and h["grade"].max() == 7
     footnotes = [p for p in h.attrs["problems"] if p.code == "no_counts"]
     assert footnotes and all(p.row > 790 for p in footnotes)
     ref = pd.read_excel(path, sheet_name="reference data", header=3, dtype={"De ref": str})
     council = dict(zip(ref["De ref"], ref["district council (2014)"], strict=True))
-    check = P.progression_check(h, groups=council)
+    check = progression_check(h, groups=council)
     g = check.groups.set_index("group")
     assert len(g) == 12  # 11 councils and all
     assert g["ratio"].drop("all").between(0.95, 1.06).all(), g["ratio"]
@@ -315,8 +317,8 @@ def test_scenario_for_a_future_year_and_compare_across_years(tmp_path):
 
     from typer.testing import CliRunner
 
-    from planner.cli import app
-    from planner.scenario import evaluate, load_scenario
+    from schoolplan.cli import app
+    from schoolplan.scenario import evaluate, load_scenario
 
     root = Path(__file__).resolve().parents[1]
     r = evaluate(load_scenario(root / "scenarios" / "demo-2030.yaml"))
@@ -338,7 +340,7 @@ def test_scenario_for_a_future_year_and_compare_across_years(tmp_path):
 def test_first_year_of_seat_warnings():
     from pathlib import Path
 
-    from planner.scenario import evaluate, load_scenario
+    from schoolplan.scenario import evaluate, load_scenario
 
     root = Path(__file__).resolve().parents[1]
     today = evaluate(load_scenario(root / "scenarios" / "demo-county.yaml")).schools.set_index("school_id")

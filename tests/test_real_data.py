@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner._validate import Problems
-from planner.io import read_schools, read_towns
-from planner.rules import junior_middle_per_town, small_tier
-from planner.settings import Settings
+from schoolplan.errors import Problems
+from schoolplan.io import read_schools, read_towns
+from schoolplan.rules import junior_middle_per_town, small_tier
+from schoolplan.settings import Settings
 
 NI_LEDGER = "northern_ireland/raw/School level - primary schools - data 202324.XLSX"
 EC_LIST = "south_africa_eastern_cape/raw/Eastern Cape.xlsx"
@@ -93,14 +93,14 @@ def test_northern_ireland_ledger_through_a_user_mapping(shared_data):
 def test_northern_ireland_enrolment_per_school_matches_the_sheet(shared_data):
     raw = pd.read_excel(shared_data / NI_LEDGER, sheet_name="Enrolments", header=3)
     raw = raw[pd.to_numeric(raw["DE ref"], errors="coerce").notna()]
-    expected = dict(zip(raw["DE ref"].astype(int).astype(str), raw["total enrolment"]))
+    expected = dict(zip(raw["DE ref"].astype(int).astype(str), raw["total enrolment"], strict=True))
     schools = read_schools(
         shared_data / NI_LEDGER, sheet=["reference data", "Enrolments"],
         columns={"school_id": "DE ref", "name": "school name", "level": "school type",
                  "enrollment": "total enrolment", "area_type": "Urban/ Rural"},
         values={"level": {"Primary": "primary", "Prep Department": "primary"}},
         require_location=False, problems=Problems())
-    got = dict(zip(schools["school_id"], schools["enrollment"]))
+    got = dict(zip(schools["school_id"], schools["enrollment"], strict=True))
     assert got == expected and sum(got.values()) > 170_000
 
 
@@ -139,7 +139,7 @@ def test_northern_ireland_candidates_as_a_user_would_run_it(shared_data, tmp_pat
     candidate has a receiving school."""
     import geopandas as gpd
 
-    from planner.scenario import evaluate, scenario_from_dict
+    from schoolplan.scenario import evaluate, scenario_from_dict
 
     ni = shared_data / "northern_ireland"
     located = ni / "ni_primary_schools_2023_24_located.geojson"

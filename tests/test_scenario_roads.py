@@ -1,4 +1,4 @@
-"""`planner run` with each road source: the demo GraphML, none (estimates), OSM online (mocked),
+"""`schoolplan run` with each road source: the demo GraphML, none (estimates), OSM online (mocked),
 a road line layer in GCJ-02; far-from-road points in the validation report."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner import coords
-from planner.errors import NetworkError
-from planner.scenario import evaluate, load_scenario, scenario_from_dict
-from planner.settings import Settings
+from schoolplan import coords
+from schoolplan.errors import NetworkError
+from schoolplan.scenario import evaluate, load_scenario, scenario_from_dict
+from schoolplan.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def test_pupils_are_conserved(demo_result):
 
 
 def test_capacitated_never_exceeds_seats(demo_result):
-    from planner.catchments import seats_by_part
+    from schoolplan.catchments import seats_by_part
 
     r = demo_result
     cap = r.assignments[(r.assignments["method"] == "capacitated") & r.assignments["school_id"].notna()]
@@ -111,7 +111,7 @@ def test_points_far_from_roads_are_listed():
 def test_osm_online_is_mocked_cached_and_fails_clearly(monkeypatch, tmp_path):
     import osmnx as ox
 
-    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SCHOOLPLAN_CACHE_DIR", str(tmp_path / "cache"))
     demo = ox.load_graphml(ROOT / "data/roads/demo_roads_synthetic.graphml")
     calls = []
 
@@ -130,8 +130,8 @@ def test_osm_online_is_mocked_cached_and_fails_clearly(monkeypatch, tmp_path):
 
     monkeypatch.setattr(ox, "graph_from_polygon", offline)
     evaluate(_scenario("osm"))  # second run: from the cache, no download
-    monkeypatch.setenv("PLANNER_CACHE_DIR", str(tmp_path / "empty-cache"))
-    with pytest.raises(NetworkError, match="could not download the road network.*local road file"):
+    monkeypatch.setenv("SCHOOLPLAN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    with pytest.raises(NetworkError, match=r"could not download the road network.*local road file"):
         evaluate(_scenario("osm"))
 
 
@@ -170,7 +170,7 @@ def test_road_lines_in_gcj02(tmp_path):
 
 
 def test_summary_records_travel_indicators(tmp_path, demo_result):
-    from planner.report import write_outputs
+    from schoolplan.outputs.report import write_outputs
 
     paths = write_outputs(demo_result, tmp_path, lang="en")
     s = json.loads(paths["summary"].read_text(encoding="utf-8"))
@@ -207,7 +207,7 @@ def test_gbk_road_shapefile_with_chinese_classes_and_check_reports_a_broken_road
     import osmnx as ox
     from typer.testing import CliRunner
 
-    from planner.cli import app
+    from schoolplan.cli import app
 
     g = ox.load_graphml(ROOT / "data/roads/demo_roads_synthetic.graphml")
     edges = ox.graph_to_gdfs(nx.MultiDiGraph(g), nodes=False).reset_index()
@@ -218,7 +218,7 @@ def test_gbk_road_shapefile_with_chinese_classes_and_check_reports_a_broken_road
     (tmp_path / "roads.cpg").unlink(missing_ok=True)
     net = load_roads_for(tmp_path / "roads.shp", {"road_class": "道路等级"})
     assert {"primary", "secondary", "tertiary", "unclassified"} <= set(net.highway_classes)
-    # planner check finds a broken road file before any run
+    # schoolplan check finds a broken road file before any run
     (tmp_path / "broken.graphml").write_text("<graphml>not a graph", encoding="utf-8")
     shutil.copytree(ROOT / "data", tmp_path / "data")
     sc = tmp_path / "s.yaml"
@@ -231,7 +231,7 @@ def test_gbk_road_shapefile_with_chinese_classes_and_check_reports_a_broken_road
 
 
 def load_roads_for(path, columns):
-    from planner.scenario import InputSpec, load_roads
+    from schoolplan.scenario import InputSpec, load_roads
 
     return load_roads(InputSpec(path=Path(path), columns=columns), mode="walk", settings=Settings())
 

@@ -1,6 +1,6 @@
 import pytest
 
-from planner.schema import (
+from schoolplan.schema import (
     SCHOOL_ALIASES,
     canonical_columns,
     parse_area_type,

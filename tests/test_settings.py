@@ -1,7 +1,7 @@
 import pytest
 
-from planner.errors import SettingsError
-from planner.settings import SETTINGS, Settings, describe
+from schoolplan.errors import SettingsError
+from schoolplan.settings import SETTINGS, Settings, describe
 
 
 def test_every_setting_has_a_source_and_confidence():

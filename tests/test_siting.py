@@ -1,4 +1,4 @@
-"""The housing-estate school review (planner.siting): hand-made cases with numbers a planner can
+"""The housing-estate school review (schoolplan.siting): hand-made cases with numbers a planner can
 check by hand, the SYNTHETIC demo estates through the CLI, the real Liaocheng frame, and one review
 page in a real browser.
 
@@ -24,12 +24,14 @@ import pytest
 from shapely.geometry import LineString, Point, box
 from typer.testing import CliRunner
 
-from planner import siting
-from planner.actions import run_actions
-from planner.cli import app
-from planner.errors import InputValidationError
-from planner.network import network_from_lines
-from planner.scenario import initial_state, prepare, scenario_from_dict
+from schoolplan import siting
+from schoolplan.cli import app
+from schoolplan.errors import InputValidationError
+from schoolplan.io import read_estates, read_sites
+from schoolplan.network import network_from_lines
+from schoolplan.outputs import write_review
+from schoolplan.scenario import evaluate, initial_state, prepare, scenario_from_dict
+from schoolplan.scenario.actions import run_actions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SCENARIO = ROOT / "scenarios" / "demo-county.yaml"
@@ -180,13 +182,13 @@ def test_straight_line_without_a_network_is_marked_estimate(hand):
 
 
 def test_read_estates_converts_gcj02_and_reads_households(tmp_path):
-    from planner import coords
+    from schoolplan import coords
 
     lon, lat = coords.from_wgs84(116.15, 36.5, "gcj02")
     path = tmp_path / "estates.csv"
     pd.DataFrame({"小区名称": ["甲小区"], "户数": [1000], "交付年份": [2027], "经度": lon,
                   "纬度": lat}).to_csv(path, index=False)
-    est = siting.read_estates(path, coordinate_system="gcj02")
+    est = read_estates(path, coordinate_system="gcj02")
     assert est["estate_id"].tolist() == ["E2"]  # row 2 of the CSV
     assert abs(est.geometry.x.iloc[0] - 116.15) < 1e-6 and abs(est.geometry.y.iloc[0] - 36.5) < 1e-6
     assert est["households"].iloc[0] == 1000
@@ -202,7 +204,7 @@ def test_bad_estates_are_all_reported(tmp_path, rows, code):
     path = tmp_path / "estates.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     with pytest.raises(InputValidationError) as info:
-        siting.read_estates(path)
+        read_estates(path)
     assert code in {p.code for p in info.value.problems}
 
 
@@ -225,7 +227,7 @@ def test_demo_estates_through_the_cli(tmp_path):
     for eid in ("DEMO-E1", "DEMO-E2", "DEMO-E3"):
         page = (out / f"review-{eid}.html").read_text(encoding="utf-8")
         assert "<script src=\"http" not in page and "Synthetic demo data" in page
-        assert "radius_primary_m" in page and "Shandong" in page or "山东省" in page
+        assert ("radius_primary_m" in page and "Shandong" in page) or "山东省" in page
     from openpyxl import load_workbook
 
     wb = load_workbook(out / "report.xlsx")
@@ -234,8 +236,8 @@ def test_demo_estates_through_the_cli(tmp_path):
 
 
 def test_committed_demo_estates_are_current(tmp_path):
-    """data/estates must equal what write_estates produces now (run `python -m planner.demo`)."""
-    from planner.demo import write_estates
+    """data/estates must equal what write_estates produces now (run `python -m schoolplan.demo`)."""
+    from schoolplan.demo import write_estates
 
     path = write_estates(tmp_path, 20231)
     assert path.read_bytes() == DEMO_ESTATES.read_bytes()
@@ -264,7 +266,7 @@ def _liaocheng_case(tmp_path: Path, towns_spec: dict, town_code: str):
         "schools": {"path": "s.csv"}, "towns": towns_spec, "demand": {"path": "d.geojson"}}}, base=tmp_path)
     estate = gpd.GeoDataFrame({"estate_id": ["LC-1"], "name": ["合成小区"], "households": [1000]},
                               geometry=[at(0, 0).buffer(0.001)], crs=4326)
-    return siting.review_estates(estate, prepare(sc), network=None)
+    return siting.review_estates(estate, evaluate(sc), network=None)
 
 
 @pytest.mark.shared_data
@@ -291,11 +293,11 @@ def test_estate_in_dongchangfu_county_seat_on_the_real_frame(shared_data, tmp_pa
 def test_review_page_in_a_real_browser(tmp_path):
     from _browser import chromium_context
 
-    from planner.scenario import load_scenario
+    from schoolplan.scenario import load_scenario
 
-    review = siting.review_estates(siting.read_estates(DEMO_ESTATES), prepare(load_scenario(DEMO_SCENARIO)),
-                                   proposed_sites=siting.read_sites(DEMO_ESTATES))
-    paths = siting.write_review(review, tmp_path / "out", lang="zh")
+    review = siting.review_estates(read_estates(DEMO_ESTATES), evaluate(load_scenario(DEMO_SCENARIO)),
+                                   proposed_sites=read_sites(DEMO_ESTATES))
+    paths = write_review(review, tmp_path / "out", lang="zh")
     page_path = paths["review-DEMO-E3"]
     with chromium_context(tmp_path / "profile", viewport={"width": 1280, "height": 900}) as ctx:
         page = ctx.new_page()
@@ -307,7 +309,7 @@ def test_review_page_in_a_real_browser(tmp_path):
         page.wait_for_selector(".leaflet-container")
         page.wait_for_timeout(300)
         page.screenshot(path=str(tmp_path / "review-zh.png"), full_page=True)
-        text = page.inner_text("#planner-review")
+        text = page.inner_text("#schoolplan-review")
         n_paths = page.eval_on_selector_all("path.leaflet-interactive", "els => els.length")
     assert errors == [] and requests == []
     assert "学位不足" in text and "合成示范数据" in text and "radius_primary_m" in text

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from planner import coords
-from planner._validate import Problems
-from planner.io import read_schools, read_towns
-from planner.scenario import load_inputs, load_scenario
-from planner.settings import Settings
-from planner.towns import link_to_towns
+from schoolplan import coords
+from schoolplan.errors import Problems
+from schoolplan.io import read_schools, read_towns
+from schoolplan.io.towns import link_to_towns
+from schoolplan.scenario import load_inputs, load_scenario
+from schoolplan.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

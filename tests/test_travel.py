@@ -1,4 +1,4 @@
-"""Tests of planner.travel: exact costs on hand-made graphs, cut-offs, k-nearest, re-assignment."""
+"""Tests of schoolplan.travel: exact costs on hand-made graphs, cut-offs, k-nearest, re-assignment."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from planner.errors import NetworkError
-from planner.network import network_from_graph
-from planner.settings import Settings
-from planner.travel import (
+from schoolplan.errors import NetworkError
+from schoolplan.network import network_from_graph
+from schoolplan.settings import Settings
+from schoolplan.travel import (
     Reassigner,
     edge_speed_kph,
     nearest,
@@ -105,11 +105,11 @@ def test_cutoff_and_k_nearest(line3):
     homes = np.array([[0, 0.0], [150, 0.0]])
     schools = np.array([[0, 0.0], [100, 0.0], [150, 0.0]])
     cut = travel_costs(line3, homes, schools, cutoff_m=100)
-    assert set(zip(cut["from_id"], cut["to_id"])) == {(0, 0), (0, 1), (1, 1), (1, 2)}
+    assert set(zip(cut["from_id"], cut["to_id"], strict=True)) == {(0, 0), (0, 1), (1, 1), (1, 2)}
     k1 = travel_costs(line3, homes, schools, k=1)
     assert k1["to_id"].tolist() == [0, 2] and k1["distance_m"].tolist() == [0, 0]
     k2 = travel_costs(line3, homes, schools, k=2, cutoff_m=60)
-    assert set(zip(k2["from_id"], k2["to_id"])) == {(0, 0), (1, 2), (1, 1)}
+    assert set(zip(k2["from_id"], k2["to_id"], strict=True)) == {(0, 0), (1, 2), (1, 1)}
     none = nearest(line3, np.array([[0, 0.0]]), np.array([[150, 0.0]]), cutoff_m=100)
     assert none["status"].iloc[0] == "none_within_cutoff" and pd.isna(none["to_id"].iloc[0])
     with pytest.raises(NetworkError, match="k"):
@@ -162,7 +162,7 @@ def test_od_equals_networkx_on_a_random_grid_and_workers_agree():
     one_proc = travel_costs(net, homes, schools, batch_size=5)
     two_proc = travel_costs(net, homes, schools, batch_size=5, workers=2)
     pd.testing.assert_frame_equal(one_proc, two_proc)
-    from planner.network import snap
+    from schoolplan.network import snap
 
     hs, ss = snap(net, homes), snap(net, schools)
     main = h.subgraph(max(nx.connected_components(h), key=len))
@@ -255,7 +255,7 @@ def test_cutoff_search_on_a_window_gives_the_same_pairs_as_a_full_search(mode):
 
 
 def test_progress_bars_only_when_enabled(capsys):
-    from planner import _progress
+    from schoolplan import progress as _progress
 
     items = list(range(30))
     assert list(_progress.steps(iter(items), total=30, desc="x")) == items

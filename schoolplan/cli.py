@@ -1,0 +1,306 @@
+"""The ``schoolplan`` command line: parses, configures logging, prints; no analysis here.
+
+    schoolplan run scenarios/demo-county.yaml --out out/demo-county
+    schoolplan check scenarios/my-county.yaml
+    schoolplan settings
+    schoolplan demo --out-dir data
+
+Exit codes: 0 success, 1 input problems (the report lists every one), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from schoolplan.errors import InputValidationError, SchoolplanError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="School-layout planning for Chinese counties / 县域中小学布局规划工具. "
+                       "Exit codes: 0 success; 1 input or scenario problems (all listed); "
+                       "2 wrong command-line usage; 3 unexpected error (run with -v for the traceback).")
+
+_STATE = {"verbose": 0}
+
+
+class _Elapsed(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.elapsed = record.relativeCreated / 1000.0
+        return True
+
+
+@app.callback()
+def _options(
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                         help="more detail; -v also shows tracebacks")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="only warnings and errors")] = False,
+) -> None:
+    """Set how much the steps of a run are reported (progress lines go to stderr)."""
+    _STATE["verbose"] = verbose
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler()
+    handler.addFilter(_Elapsed())
+    handler.setFormatter(logging.Formatter(
+        "[%(elapsed)6.1f s] %(levelname)s %(name)s: %(message)s" if verbose
+        else "[%(elapsed)6.1f s] %(message)s"))
+    log = logging.getLogger("schoolplan")
+    log.handlers[:] = [h for h in log.handlers if isinstance(h, logging.NullHandler)] + [handler]
+    log.setLevel(level)
+    log.propagate = False
+    from schoolplan import progress as _progress
+
+    _progress.enable(not quiet)
+
+
+def _unexpected(exc: Exception, lang: str) -> None:
+    """One clear message for an error schoolplan did not foresee; the traceback with -v."""
+    if _STATE["verbose"]:
+        import traceback
+
+        typer.echo(traceback.format_exc(), err=True)
+    typer.echo(_msg(lang, f"意外错误：{type(exc).__name__}: {exc}（加 -v 查看详细信息）",
+                    f"Unexpected error: {type(exc).__name__}: {exc} (run with -v for the traceback)"),
+               err=True)
+    raise typer.Exit(3) from None
+
+
+@contextmanager
+def _reported(lang: str):
+    """Input problems and schoolplan errors as one message (exit 1), anything else via
+    :func:`_unexpected` (exit 3); never a bare traceback."""
+    try:
+        yield
+    except InputValidationError as exc:
+        typer.echo(str(InputValidationError(exc.problems, lang=lang)), err=True)
+        raise typer.Exit(1) from None
+    except SchoolplanError as exc:
+        typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
+        raise typer.Exit(1) from None
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as exc:
+        _unexpected(exc, lang)
+
+Lang = Annotated[str, typer.Option("--lang", help="zh (中文) or en", envvar="SCHOOLPLAN_LANG")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="override a setting: --set class_size_primary=40 (repeatable)")]
+
+
+def _msg(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _parse_sets(items: list[str] | None) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise typer.BadParameter(f"--set expects name=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter(f"--lang was {lang!r} but is expected to be 'zh' or 'en'")
+    return lang
+
+
+def _settings_for(scenario, sets: dict):
+    from schoolplan.settings import Settings
+
+    return Settings.layered(("scenario", scenario.settings), ("cli", sets))
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file / 方案文件")],
+    out: Annotated[Path | None, typer.Option("--out", help="output folder (default out/<name>)")] = None,
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+    tiles: Annotated[str | None, typer.Option(
+        "--tiles", help="map base layer: none (default, offline), local:<folder>, an intranet URL "
+                        "template with {z}/{x}/{y}, osm, tianditu:<key>, amap (GCJ-02)")] = None,
+) -> None:
+    """Run a scenario and write its tables, map.html and report.xlsx."""
+    from schoolplan.outputs.report import write_outputs
+    from schoolplan.scenario import evaluate, load_scenario
+
+    lang = _check_lang(lang)
+    with _reported(lang):
+        sc = load_scenario(scenario)
+        settings = _settings_for(sc, _parse_sets(set_))
+        result = evaluate(sc, settings=settings)
+        out_dir = out or Path("out") / sc.name
+        paths = write_outputs(result, out_dir, lang=lang, tiles=tiles)
+    c = result.counts
+    tiers = ", ".join(f"<{k[2:]}: {v}" for k, v in c["small_schools_by_tier"].items())
+    if sc.synthetic:
+        typer.echo(_msg(lang, "注意：本方案使用合成示范数据。", "Note: this scenario uses synthetic demo data."))
+    rule_on = "junior_middle_per_town" not in result.settings["rules_disabled"]
+    n_towns = c["towns_without_junior_middle_school"]
+    typer.echo(_msg(
+        lang,
+        f"{sc.title}：{c['schools']} 所学校，{c['towns']} 个乡镇，"
+        + (f"{n_towns} 个乡镇没有初中，" if rule_on else "")
+        + f"乡村小规模学校（人数）{tiers}，输入警告 {c['warnings']} 条。",
+        f"{sc.title}: {c['schools']} schools, {c['towns']} towns, "
+        + (f"{n_towns} town(s) without a junior middle school, " if rule_on else "")
+        + f"small rural schools (pupils) {tiers}, {c['warnings']} input warning(s).",
+    ))
+    typer.echo(_msg(lang, f"结果已写入 {out_dir}/：", f"Outputs written to {out_dir}/:"))
+    for p in paths.values():
+        typer.echo(f"  {p}")
+
+
+@app.command()
+def check(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file / 方案文件")],
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Check a scenario's inputs only; print every problem; exit 1 on errors."""
+    from schoolplan.errors import format_problems
+    from schoolplan.scenario import load_inputs, load_scenario
+
+    lang = _check_lang(lang)
+    with _reported(lang):
+        sc = load_scenario(scenario)
+        inputs_settings = _settings_for(sc, _parse_sets(set_))
+        inputs = load_inputs(sc, inputs_settings)
+    problems = inputs.problems
+    roads = sc.inputs.get("roads")
+    if roads is not None and str(roads.path) not in ("none", "osm"):
+        from schoolplan.errors import NetworkError, UnreadableFileError
+        from schoolplan.scenario import load_roads, report_snapping
+
+        try:  # the road file too: a broken one is found now, not halfway through a run
+            net = load_roads(roads, mode="walk", settings=inputs_settings, towns=inputs.towns)
+            if net is not None:
+                report_snapping(net, inputs.schools, "school_id", "school", "学校", problems,
+                                 inputs_settings)
+        except (NetworkError, UnreadableFileError) as exc:
+            problems.error("bad_roads", str(roads.path), en=str(exc), zh=f"路网文件无法使用：{exc}",
+                           fix_en="give a road file schoolplan can read (.osm/.pbf, .graphml, line layer)",
+                           fix_zh="请提供可读取的路网文件（.osm/.pbf、.graphml 或线图层）")
+    if len(problems):
+        typer.echo(format_problems(problems, lang=lang), err=bool(problems.errors))
+    if problems.errors:
+        raise typer.Exit(1)
+    typer.echo(_msg(lang, f"检查通过：{len(inputs.schools)} 所学校，{len(inputs.towns)} 个乡镇。",
+                    f"Inputs OK: {len(inputs.schools)} schools, {len(inputs.towns)} towns."))
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="base scenario first, then the others / 基准方案在前")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/compare"),
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+    years: Annotated[str | None, typer.Option(
+        "--years", help="compare each scenario across years, e.g. 2025,2027,2030 (needs inputs.history)")] = None,
+) -> None:
+    """Compare scenarios side by side (or one scenario across years): comparison.csv, .xlsx, .html."""
+    from schoolplan.outputs import write_comparison
+    from schoolplan.scenario import compare as cmp  # the module
+
+    lang = _check_lang(lang)
+    year_list = [int(y) for y in years.replace(" ", "").split(",") if y] if years else None
+    if len(scenarios) * len(year_list or [1]) < 2:
+        raise typer.BadParameter("give a base scenario and at least one more to compare, "
+                                 "or one scenario with --years")
+    with _reported(lang):
+        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_), years=year_list)
+        table = cmp.compare(results)
+        paths = write_comparison(table, out, lang=lang,
+                                     titles=[r.scenario.title for r in results])
+    if any(r.scenario.synthetic for r in results):
+        typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
+    typer.echo(_msg(lang, f"方案对比已写入 {out}/：", f"Comparison written to {out}/:"))
+    for p in paths.values():
+        typer.echo(f"  {p}")
+
+
+@app.command("settings")
+def settings_cmd(lang: Lang = "zh") -> None:
+    """List every setting with its default, unit, source and confidence."""
+    from schoolplan.settings import describe
+
+    typer.echo(describe(_check_lang(lang)))
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option(
+        "--dir", help="folder for the demo's data, scenario and outputs")] = Path("schoolplan-demo"),
+    seed: int = 20231,
+    lang: Lang = "zh",
+    run_it: Annotated[bool, typer.Option("--run/--no-run", help="run the demo scenario after writing it")] = True,
+) -> None:
+    """Write the synthetic demo county (data and scenario) into a folder and run it."""
+    from schoolplan.demo import DEMO_SCENARIO_YAML, write_demo
+
+    lang = _check_lang(lang)
+    with _reported(lang):
+        write_demo(directory / "data", seed=seed)
+        scenario = directory / "scenarios" / "demo-county.yaml"
+        scenario.parent.mkdir(parents=True, exist_ok=True)
+        scenario.write_text(DEMO_SCENARIO_YAML, encoding="utf-8")
+    typer.echo(_msg(lang, f"合成示范县已写入 {directory}/（数据和方案文件）",
+                    f"Synthetic demo county written to {directory}/ (data and scenario)"))
+    if run_it:
+        run(scenario, out=directory / "out" / "demo-county", lang=lang, set_=None, tiles=None)
+
+
+@app.command("site-review")
+def site_review(
+    estates: Annotated[Path, typer.Argument(help="estates file (polygons or points) / 住宅小区文件")],
+    scenario: Annotated[Path, typer.Option("--scenario", help="scenario YAML with the schools / 方案文件")],
+    sites: Annotated[Path | None, typer.Option(
+        "--sites", help="proposed school sites / 拟建校址 (default: rows of kind 'site' in the estates file)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="output folder")] = Path("out/site-review"),
+    coordinate_system: Annotated[str | None, typer.Option(
+        "--coordinate-system", help="of the estates and sites: wgs84, cgcs2000, gcj02, bd09, EPSG:xxxx")] = None,
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Review housing estates: pupils, serving schools, seats, the school to provide (estates.csv,
+    review-<id>.html, report.xlsx)."""
+    from schoolplan import siting
+    from schoolplan.io import read_estates, read_sites
+    from schoolplan.outputs import write_review
+    from schoolplan.scenario import evaluate, load_scenario
+
+    lang = _check_lang(lang)
+    with _reported(lang):
+        sc = load_scenario(scenario)
+        settings = _settings_for(sc, _parse_sets(set_))
+        est = read_estates(estates, coordinate_system=coordinate_system)
+        site_gdf = read_sites(sites or estates, coordinate_system=coordinate_system)
+        review = siting.review_estates(est, evaluate(sc, settings=settings), proposed_sites=site_gdf,
+                                       settings=settings)
+        paths = write_review(review, out, lang=lang)
+    if review.synthetic:
+        typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
+    for _, r in review.levels.iterrows():
+        typer.echo(f"{r['estate_id']} {r['name']}: {r['message_zh' if lang == 'zh' else 'message_en']}")
+    typer.echo(_msg(lang, f"审查结果已写入 {out}/：", f"Review written to {out}/:"))
+    for p in paths.values():
+        typer.echo(f"  {p}")
+
+
+def main() -> None:
+    """Entry point of the ``schoolplan`` console script."""
+    app(prog_name="schoolplan")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

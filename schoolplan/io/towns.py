@@ -1,0 +1,240 @@
+"""Towns (乡镇) and what lies in them: linking schools and demand points to their town.
+
+Schools and villages are matched to towns by ``town_code``, else by town name, else (when the
+towns have polygons) by location. Every unmatched row is reported, never dropped. With town
+polygons the module also checks that points lie inside the area, and whether the declared
+coordinate system fits (a GCJ-02 offset of ~500 m moves schools near a town line into the
+neighbouring town).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from schoolplan import coords
+from schoolplan.errors import Problems
+
+__all__ = ["check_coordinate_system", "check_outside_extent", "link_to_towns", "towns_extent"]
+
+_SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
+
+
+def _row(row: object) -> int | None:
+    """The Excel row of an input row; None for rows a scenario added (new schools)."""
+    try:
+        return int(row)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _short(name: object) -> str | None:
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return None
+    text = re.sub(r"\s+", "", str(name)).casefold()
+    for suf in _SUFFIXES:
+        if text.endswith(suf) and len(text) > len(suf):
+            return text[: -len(suf)]
+    return text
+
+
+def towns_extent(towns: gpd.GeoDataFrame, tolerance_m: float) -> tuple[float, float, float, float] | None:
+    """WGS-84 bounds of the towns (polygons or seat points) grown by ``tolerance_m`` metres."""
+    geom = towns.geometry[~towns.geometry.is_empty & towns.geometry.notna()]
+    if geom.empty:
+        return None
+    x0, y0, x1, y1 = geom.total_bounds
+    if not np.isfinite([x0, y0, x1, y1]).all():
+        return None
+    dlat = tolerance_m / 111_320.0
+    dlon = tolerance_m / (111_320.0 * max(math.cos(math.radians((y0 + y1) / 2)), 0.05))
+    return (x0 - dlon, y0 - dlat, x1 + dlon, y1 + dlat)
+
+
+def link_to_towns(
+    points: gpd.GeoDataFrame,
+    towns: gpd.GeoDataFrame,
+    *,
+    problems: Problems,
+    id_column: str,
+    what_en: str,
+    what_zh: str,
+) -> gpd.GeoDataFrame:
+    """Fill ``town_code``, ``town`` and ``county`` of each point from the towns table.
+
+    Returns a copy with ``town_match`` = ``code``, ``name``, ``location`` or ``none``.
+    """
+    out = points.copy()
+    file = points.attrs.get("file", "input")
+    by_code = {str(c): i for i, c in towns["town_code"].items() if pd.notna(c)}
+    by_name: dict[str, list] = {}
+    by_short: dict[str, list] = {}
+    by_name_cf: dict[str, list] = {}
+    for i, t in towns["town"].items():
+        if pd.notna(t):
+            by_name.setdefault(str(t), []).append(i)
+            by_name_cf.setdefault(str(t).casefold(), []).append(i)
+            by_short.setdefault(_short(t), []).append(i)
+    polygons = towns.attrs.get("geometry_kind") == "polygon"
+    cols = points.attrs.get("colmap", {})
+    code_col, name_col = cols.get("town_code", "town_code"), cols.get("town", "town")
+    match = []
+    idx = []
+    for row, p in out.iterrows():
+        code, name = p.get("town_code"), p.get("town")
+        hit, how = None, "none"
+        if pd.notna(code) and str(code) in by_code:
+            hit, how = by_code[str(code)], "code"
+        elif pd.notna(code) and by_code:
+            problems.error(
+                "unknown_town", file, row=_row(row), column=code_col, value=code, ids=[p[id_column]],
+                en=f"{what_en} {p[id_column]}: town code {code} is not in the towns list",
+                zh=f"{what_zh}{p[id_column]}：乡镇代码 {code} 不在乡镇名单中",
+                fix_en="correct the code or add the town to the towns file",
+                fix_zh="请更正代码或在乡镇文件中补充该乡镇",
+            )
+            match.append("none")
+            idx.append(None)
+            continue
+        elif pd.notna(name):
+            cands = by_name.get(str(name)) or by_name_cf.get(str(name).casefold()) \
+                or by_short.get(_short(name)) or []
+            if len(cands) == 1:
+                hit, how = cands[0], "name"
+            elif not cands:
+                problems.error(
+                    "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
+                    en=f"{what_en} {p[id_column]}: town '{name}' is not in the towns list",
+                    zh=f"{what_zh}{p[id_column]}：乡镇“{name}”不在乡镇名单中",
+                    fix_en="correct the name (towns are renamed and merged: check the current list) "
+                           "or give the town code",
+                    fix_zh="请更正乡镇名称（注意乡镇更名、合并），或填写乡镇代码",
+                )
+                match.append("none")
+                idx.append(None)
+                continue
+            else:
+                problems.error(
+                    "ambiguous_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
+                    en=f"{what_en} {p[id_column]}: town name '{name}' matches {len(cands)} towns",
+                    zh=f"{what_zh}{p[id_column]}：乡镇名称“{name}”对应多个乡镇",
+                    fix_en="give the town code (乡镇代码) instead of the name",
+                    fix_zh="请填写乡镇代码",
+                )
+                match.append("none")
+                idx.append(None)
+                continue
+        if hit is None and polygons and p.geometry is not None and not p.geometry.is_empty:
+            inside = towns.index[towns.geometry.contains(p.geometry)]
+            if len(inside):
+                hit, how = inside[0], "location"
+        if hit is None:
+            problems.error(
+                "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
+                en=f"{what_en} {p[id_column]}: its town is unknown"
+                   + (f" ('{name}' is not in the towns list)" if pd.notna(name) else ""),
+                zh=f"{what_zh}{p[id_column]}：无法确定所属乡镇",
+                fix_en="fill in 乡镇代码/所属乡镇 with a town of the towns file",
+                fix_zh="请填写乡镇文件中存在的乡镇代码或名称",
+            )
+        match.append(how)
+        idx.append(hit)
+    out["town_match"] = match
+    for col in ("town_code", "town", "county"):
+        vals = [towns.at[i, col] if i is not None and col in towns else None for i in idx]
+        out[col] = [v if v is not None else (out.at[r, col] if col in out else None)
+                    for v, r in zip(vals, out.index, strict=True)]
+    if polygons:
+        _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh)
+    return out
+
+
+def _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh) -> None:
+    file = out.attrs.get("file", "input")
+    for (row, p), t in zip(out.iterrows(), idx, strict=True):
+        if t is None or p.geometry is None or p.geometry.is_empty or p["town_match"] == "location":
+            continue
+        if towns.geometry[t].buffer(0.0005).contains(p.geometry):  # ~50 m slack for edge points
+            continue
+        inside = towns.index[towns.geometry.contains(p.geometry)]
+        other = towns.at[inside[0], "town"] if len(inside) else None
+        problems.warning(
+            "outside_own_town", file, row=_row(row), column="lon/lat", ids=[p[id_column]],
+            en=f"{what_en} {p[id_column]} is listed in {towns.at[t, 'town']} but lies "
+               + (f"in {other}" if other else "outside every town"),
+            zh=f"{what_zh}{p[id_column]}属于{towns.at[t, 'town']}，但坐标位于"
+               + (f"{other}" if other else "所有乡镇之外"),
+            fix_en="check the coordinates, their coordinate system, or the town",
+            fix_zh="请核对坐标、坐标系或所属乡镇",
+        )
+
+
+def check_outside_extent(points: gpd.GeoDataFrame, extent, *, problems: Problems, id_column: str,
+                         what_en: str, what_zh: str, tolerance_m: float) -> None:
+    """Report points farther than ``tolerance_m`` outside the towns' extent."""
+    if extent is None:
+        return
+    file = points.attrs.get("file", "input")
+    x0, y0, x1, y1 = extent
+    for row, p in points.iterrows():
+        g = p.geometry
+        if g is None or g.is_empty or not np.isfinite(g.x):
+            continue
+        if not (x0 <= g.x <= x1 and y0 <= g.y <= y1):
+            problems.error(
+                "outside_area", file, row=_row(row), column="lon/lat", value=f"{g.x:.5f}, {g.y:.5f}",
+                ids=[p[id_column]],
+                en=f"{what_en} {p[id_column]} at {g.x:.5f}, {g.y:.5f} is more than "
+                   f"{tolerance_m / 1000:g} km outside the area of the towns",
+                zh=f"{what_zh}{p[id_column]}（{g.x:.5f}, {g.y:.5f}）位于乡镇范围之外超过 {tolerance_m / 1000:g} 公里",
+                fix_en="check the coordinates and the declared coordinate system",
+                fix_zh="请核对坐标和声明的坐标系",
+            )
+
+
+def check_coordinate_system(points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *,
+                            problems: Problems, what_en: str, what_zh: str) -> dict | None:
+    """Does another coordinate system place clearly more points inside their own town?
+
+    For points matched to a town by code or name, count how many lie inside their own town
+    polygon when the input coordinates are read as WGS-84, GCJ-02 and BD-09. A warning is given
+    when an undeclared reading places at least 3 more points, and 5 % more, in their own town
+    than the declared one: with ~500 m offsets only points near town lines move, so the test is
+    conservative. Returns the counts (or ``None`` when it cannot be run).
+    """
+    system = points.attrs.get("coordinate_system")
+    if towns.attrs.get("geometry_kind") != "polygon" or system not in coords.NAMED_SYSTEMS:
+        return None
+    sel = points[points["town_match"].isin(["code", "name"]) & np.isfinite(points["x_input"])
+                 & np.isfinite(points["y_input"])]
+    if len(sel) < 10:
+        return None
+    own = towns.set_index("town_code" if towns["town_code"].notna().all() else "town").geometry
+    key = "town_code" if towns["town_code"].notna().all() else "town"
+    polys = gpd.GeoSeries(own.loc[sel[key]].values, crs=4326)
+    counts = {}
+    for cs in ("wgs84", "gcj02", "bd09"):
+        lon, lat = coords.to_wgs84(sel["x_input"].values, sel["y_input"].values,
+                                   "wgs84" if cs == "cgcs2000" else cs)
+        pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
+        counts[cs] = int(polys.contains(pts).sum())
+    declared = "wgs84" if system == "cgcs2000" else system
+    best = max(counts, key=counts.get)
+    gain = counts[best] - counts[declared]
+    if best != declared and gain >= 3 and gain >= 0.05 * len(sel):
+        problems.warning(
+            "coordinate_system_suspect", points.attrs.get("file", "input"), column="lon/lat",
+            en=f"the {what_en} coordinates fit {best} better than the declared {system}: read as "
+               f"{best}, {counts[best]} of {len(sel)} lie in their own town, as {system} only "
+               f"{counts[declared]}",
+            zh=f"{what_zh}坐标更像 {best} 而非声明的 {system}：按 {best} 有 "
+               f"{counts[best]}/{len(sel)} 个位于所属乡镇内，"
+               f"按 {system} 仅 {counts[declared]} 个",
+            fix_en="check where the coordinates were copied from (高德/腾讯 = gcj02, 百度 = bd09, GPS = wgs84)",
+            fix_zh="请核实坐标来源（高德/腾讯为 gcj02，百度为 bd09，GPS 为 wgs84）",
+        )
+    return counts

@@ -1,0 +1,206 @@
+"""Private: the bilingual (Chinese / English) vocabulary of the Excel report: sheet titles,
+column labels with units, and words for coded values."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from schoolplan.schema import AREA_TYPE_LABELS, GRADE_COLUMNS, LEVEL_LABELS
+
+#: Sheet key -> (Chinese name, English name). Excel allows 31 characters and no ``[]:*?/\``.
+SHEET_TITLES: dict[str, tuple[str, str]] = {
+    "about": ("说明", "About"),
+    "schools": ("学校", "Schools"),
+    "towns": ("乡镇", "Towns"),
+    "seat_warnings": ("学位预警", "Seat warnings"),
+    "violations": ("规则检查", "Violations"),
+    "assignments": ("分配", "Assignments"),
+    "settings": ("设置", "Settings"),
+    "input_checks": ("数据检查", "Input checks"),
+    # sheets of later issues
+    "candidates": ("撤并候选", "Consolidation candidates"),
+    "layouts": ("行星卫星", "Planet-satellite layouts"),
+    "balance": ("均衡指标", "Balance indicators"),
+    "comparison": ("方案对比", "Scenario comparison"),
+}
+
+_GRADE_ZH = "一二三四五六七八九"
+
+#: Column -> (Chinese header, English header), units included. The one place headers live.
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    # schools
+    "school_id": ("学校代码", "school id"),
+    "name": ("名称", "name"),
+    "level": ("学段", "level"),
+    "town_code": ("乡镇代码", "town code"),
+    "town": ("乡镇", "town"),
+    "county": ("县（区）", "county"),
+    "enrollment": ("在校生（人）", "pupils"),
+    **{g: (f"{_GRADE_ZH[i]}年级（人）", f"grade {i + 1} (pupils)")
+       for i, g in enumerate(GRADE_COLUMNS)},
+    "classes": ("班级数", "classes"),
+    "teachers": ("教师数", "teachers"),
+    "seats": ("学位数", "seats"),
+    "seats_source": ("学位数来源", "seats from"),
+    "area_type": ("城乡类别", "area type"),
+    "lon": ("经度（WGS-84）", "longitude (WGS-84)"),
+    "lat": ("纬度（WGS-84）", "latitude (WGS-84)"),
+    "small_tier": ("小规模学校分档", "small-school tier"),
+    "size_cap": ("规模上限（人）", "size cap (pupils)"),
+    "over_size_cap": ("超规模", "above size cap"),
+    "avg_class_size": ("平均班额（人/班）", "average class size (pupils/class)"),
+    "class_size_limit": ("标准班额（人/班）", "standard class size (pupils/class)"),
+    "over_class_size": ("超标准班额", "above standard class size"),
+    "assigned_primary": ("就近入学需求：小学（人）", "children nearest: primary"),
+    "assigned_junior": ("就近入学需求：初中（人）", "children nearest: junior"),
+    "assigned_pupils": ("就近入学需求（人）", "children nearest to it"),
+    "utilisation": ("需求/学位", "demand / seats"),
+    "seat_warning": ("学位预警", "seat warning"),
+    "mean_distance_m": ("平均距离（米）", "mean distance (m)"),
+    "mean_time_min": ("平均时间（分钟）", "mean time (min)"),
+    "max_time_min": ("最长时间（分钟）", "longest time (min)"),
+    "town_match": ("乡镇匹配方式", "town matched by"),
+    # towns
+    "town_type": ("乡镇类型", "town type"),
+    "schools": ("学校数", "schools"),
+    "small_schools": ("小规模学校数", "small schools"),
+    "junior_middle_schools": ("开设7-9年级学校数", "schools teaching grades 7-9"),
+    "junior_middle_rule_ok": ("符合每乡镇一所初中", "one junior middle school per town met"),
+    "pupils_primary": ("小学适龄人口（人）", "primary-age children"),
+    "pupils_junior": ("初中适龄人口（人）", "junior-age children"),
+    # violations
+    "rule_id": ("规则", "rule"),
+    "object_type": ("对象类型", "object type"),
+    "object_id": ("对象代码", "object id"),
+    "value": ("数值", "value"),
+    "limit": ("限值", "limit"),
+    "message": ("说明", "message"),
+    "source": ("依据", "source"),
+    # assignments
+    "demand_id": ("需求点代码", "demand point id"),
+    "demand_name": ("需求点", "demand point"),
+    "school_name": ("学校", "school"),
+    "group": ("年级组", "grade group"),
+    "pupils": ("学生数（人）", "pupils"),
+    "distance_m": ("距离（米）", "distance (m)"),
+    "time_min": ("时间（分钟）", "time (min)"),
+    "mode": ("出行方式", "travel mode"),
+    "method": ("分配方法", "method"),
+    "estimate": ("直线估算", "straight-line estimate"),
+    "status": ("状态", "status"),
+    # settings
+    "setting": ("设置项", "setting"),
+    "default": ("默认值", "default"),
+    "unit": ("单位", "unit"),
+    "origin": ("取值来自", "set by"),
+    "confidence": ("可信度", "confidence"),
+    "description": ("含义", "description"),
+    # input checks
+    "severity": ("级别", "severity"),
+    "code": ("问题类型", "problem"),
+    "file": ("文件", "file"),
+    "row": ("行号", "row"),
+    "column": ("列", "column"),
+    "fix": ("修改建议", "fix"),
+    "ids": ("相关代码", "ids"),
+}
+
+_MODE = {
+    "walk_g1_3": ("步行（1-3年级速度）", "walk (grades 1-3 speed)"),
+    "walk_g4_9": ("步行（4-9年级速度）", "walk (grades 4-9 speed)"),
+    "bicycle": ("骑行", "bicycle"),
+    "bus": ("校车/公交", "bus"),
+}
+
+#: Column -> value -> (zh, en): words for the codes in the tables.
+VALUE_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
+    "level": {k: (v["zh"], v["en"]) for k, v in LEVEL_LABELS.items()},
+    "area_type": {k: (v["zh"], v["en"]) for k, v in AREA_TYPE_LABELS.items()},
+    "seat_warning": {"red": ("红色预警", "red"), "yellow": ("黄色预警", "yellow"),
+                     "ok": ("正常", "ok"), "unknown": ("无学位数", "unknown (no seats)")},
+    "seats_source": {"ledger": ("台账", "ledger"),
+                     "classes x class size": ("班级数×标准班额", "classes x class size")},
+    "town_match": {"code": ("代码", "code"), "name": ("名称", "name"),
+                   "location": ("位置", "location"), "none": ("未匹配", "none")},
+    "method": {"nearest": ("就近", "nearest"), "capacitated": ("按学位容量", "within seats")},
+    "status": {"ok": ("正常", "ok"), "no_seat": ("无剩余学位", "no seat left"),
+               "no_school_within_cutoff": ("范围内无学校", "no school within cut-off")},
+    "group": {"g1_3": ("1-3年级", "grades 1-3"), "g4_6": ("4-6年级", "grades 4-6"),
+              "g7_9": ("7-9年级", "grades 7-9")},
+    "mode": _MODE,
+    "rule_id": {  # rules made outside schoolplan.rules.RULES; the rest are looked up there
+        "balance_cv": ("校际差异系数超限", "coefficient of variation above the limit"),
+        "balance_school": ("学校资源配置指标未达标", "school below the resource standards"),
+    },
+    "object_type": {"school": ("学校", "school"), "town": ("乡镇", "town"),
+                    "county": ("县（区）", "county"),
+                    "village": ("村庄/小区", "village / estate")},
+    "severity": {"error": ("错误", "error"), "warning": ("警告", "warning")},
+    "origin": {"default": ("默认值", "default"), "scenario": ("情景文件", "scenario file"),
+               "cli": ("命令行", "command line"), "call": ("程序调用", "program call")},
+    "confidence": {"V": ("V 已核实来源", "V verified"), "P": ("P 部分核实", "P partly verified"),
+                   "M": ("M 推算，待确认", "M derived, to confirm"),
+                   "A": ("A 假设，宜按本地设定", "A assumption, set locally")},
+    "unit": {"pupils": ("人", "pupils"), "m": ("米", "m"), "km": ("公里", "km"),
+             "s": ("秒", "s"), "minutes": ("分钟", "minutes"), "m/s": ("米/秒", "m/s"),
+             "km/h": ("公里/小时", "km/h"), "pupils per class": ("人/班", "pupils per class"),
+             "schools": ("所", "schools"), "share": ("比例", "share"),
+             "yes/no": ("是/否", "yes/no"),
+             "demand / seats": ("需求/学位", "demand / seats"),
+             "mode name": ("出行方式名", "mode name"),
+             "pupils per 1,000 residents": ("人/千人", "pupils per 1,000 residents"),
+             "coefficient of variation": ("差异系数", "coefficient of variation"),
+             "ratio road/straight-line": ("路网/直线距离比", "ratio road/straight-line")},
+}
+
+_TIER_RE = re.compile(r"^lt(\d+)$")
+_BOOL = {True: ("是", "yes"), False: ("否", "no")}
+
+COLUMN_LABELS.update({
+    "rank": ("排序", "rank"), "catchment_pupils": ("就近入学学生（模型）", "children nearest (model)"),
+    "recommendation": ("建议", "recommendation"), "reasons_text": ("理由及依据", "reasons and evidence"),
+    "receiving_school": ("接收学校", "receiving school"), "receiving_split": ("学生去向", "where pupils go"),
+    "seats_left_at_receiver": ("接收校剩余学位", "seats left at receiver"),
+    "receiving_split_with_seats": ("按学位分流（人）", "where pupils go within seats (pupils)"),
+    "pupils_without_seat_after": ("撤并后无学位人数", "pupils without a seat after"),
+    "added_distance_mean_m": ("平均增加距离（米）", "mean added distance (m)"),
+    "added_distance_max_m": ("最大增加距离（米）", "worst added distance (m)"),
+    "added_time_mean_min": ("平均增加时间（分钟）", "mean added time (min)"),
+    "added_time_max_min": ("最大增加时间（分钟）", "worst added time (min)"),
+    "g1_3_over_limit_before": ("撤并前1-3年级超时人数", "grade 1-3 over limit before"),
+    "g1_3_over_limit_after": ("撤并后1-3年级超时人数", "grade 1-3 over limit after"),
+    "pupils_needing_bus_after": ("撤并后需校车人数", "needing a bus after"),
+    "pupils_needing_boarding_after": ("撤并后需寄宿人数", "needing boarding after"),
+    "pupils_without_school_after": ("撤并后无校可上人数", "without a school after"),
+    "score": ("得分", "score"), "score_explained": ("得分构成", "how the score is made"),
+    "planet": ("中心校（行星）", "planet (central school)"),
+    "satellites": ("卫星校（保留1-3年级）", "satellites (grades 1-3)"),
+    "closed": ("撤并学校", "closed"), "kept": ("保持不变", "kept as they are"),
+    "g4_6_pupils_at_planet": ("中心校4-6年级学生", "grade 4-6 pupils at the planet"),
+    "primary_pupils_at_planet": ("中心校小学生", "primary pupils at the planet"),
+    "planet_seats_primary": ("中心校小学学位", "planet primary seats"),
+    "classes_needed_at_planet": ("中心校所需班数（45人/班）", "classes needed at the planet (45 each)"),
+    "seats_left_at_planet": ("中心校剩余学位", "seats left at the planet"),
+    "g1_3_over_limit": ("1-3年级超时人数", "grade 1-3 over the walk limit"),
+    "g4_6_mean_distance_m": ("4-6年级平均距离（米）", "grade 4-6 mean distance (m)"),
+    "g4_6_max_distance_m": ("4-6年级最远距离（米）", "grade 4-6 longest distance (m)"),
+    "g4_6_pupils_needing_bus": ("4-6年级需校车人数", "grade 4-6 needing a bus"),
+    "g4_6_pupils_needing_boarding": ("4-6年级需寄宿人数", "grade 4-6 needing boarding"),
+    "school_level": ("学校学段", "school level"), "pupils": ("学生数", "pupils"),
+    "teachers_qualified_per100": ("每百名学生高于规定学历教师数", "qualified teachers per 100 pupils"),
+    "key_teachers_per100": ("每百名学生县级以上骨干教师数", "key teachers per 100 pupils"),
+    "pe_arts_teachers_per100": ("每百名学生体艺专任教师数", "PE and arts teachers per 100 pupils"),
+    "teaching_area_m2_per_pupil": ("生均教学及辅助用房面积（平方米）", "teaching floor area per pupil (m²)"),
+    "sports_area_m2_per_pupil": ("生均体育运动场馆面积（平方米）", "sports ground per pupil (m²)"),
+    "equipment_yuan_per_pupil": ("生均教学仪器设备值（元）", "equipment value per pupil (yuan)"),
+    "multimedia_classrooms_per100": ("每百名学生网络多媒体教室数", "multimedia classrooms per 100 pupils"),
+    "indicators_met": ("达标项数（共7项）", "standards met (of 7)"),
+    "meets_standard": ("达标（≥6项）", "meets the standard (6 of 7)"),
+})
+VALUE_LABELS.setdefault("recommendation", {}).update({
+    "close": ("撤并", "close"), "to_satellite": ("改为教学点（卫星校）", "to satellite (grades 1-3)"),
+    "keep: remote": ("保留（偏远）", "keep: remote"), "keep: rule": ("保留（唯一初中）", "keep: rule"),
+    "keep": ("保留", "keep"),
+})
+

@@ -1,0 +1,153 @@
+"""Writing a run's results: CSV tables, ``summary.json``, the map, the validation report.
+
+Files are written atomically (a temporary file in the same folder, then ``os.replace``), CSV in
+UTF-8 with a BOM so that Excel opens Chinese text correctly, and never over an input file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from schoolplan import __version__
+from schoolplan.errors import SchoolplanError
+from schoolplan.outputs import maps
+from schoolplan.outputs.excel import write_report_xlsx
+from schoolplan.outputs.files import atomic_write
+from schoolplan.schema import GRADE_COLUMNS
+
+__all__ = ["SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "write_csv", "write_outputs"]
+
+logger = logging.getLogger(__name__)
+
+SCHOOL_OUTPUT_COLUMNS = [
+    "school_id", "name", "level", "town_code", "town", "county", "enrollment", "enrollment_ledger",
+    *GRADE_COLUMNS,
+    "classes", "teachers", "seats", "seats_source", "area_type", "lon", "lat", "small_tier",
+    "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
+    "status", "level_before", "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
+    "first_yellow_year", "first_red_year", "mean_distance_m", "mean_time_s", "max_time_s", "town_match",
+]
+TOWN_OUTPUT_COLUMNS = [
+    "town_code", "town", "county", "schools", "enrollment", "small_schools",
+    "junior_middle_schools", "junior_middle_rule_ok", "pupils_primary", "pupils_junior",
+    "lon", "lat",
+]
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write a table as UTF-8 CSV with BOM, atomically."""
+    return atomic_write(path, df.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig")
+
+
+def _guard_inputs(out_dir: Path, inputs: dict[str, dict[str, Any]], names: list[str]) -> None:
+    targets = {(out_dir / n).resolve() for n in names}
+    for key, info in inputs.items():
+        if Path(info["path"]).resolve() in targets:
+            raise SchoolplanError(
+                f"refusing to write {info['path']}: it is the {key} input. Choose another --out."
+            )
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities become null: strict JSON readers reject NaN."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    return str(value)
+
+
+def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
+                  tiles: str | None = None) -> dict[str, Path]:
+    """Write ``schools.csv``, ``towns.csv``, ``violations.csv``, ``validation.csv``,
+    ``summary.json`` and ``map.html`` into ``out_dir``; return their paths."""
+    out_dir = Path(out_dir)
+    names = ["schools.csv", "towns.csv", "violations.csv", "validation.csv", "summary.json",
+             "map.html"]
+    if result.assignments is not None:
+        names += ["assignments.csv", "shortage.csv", "catchments.geojson"]
+    if result.balance is not None:
+        names += ["balance.csv", "balance_cv.csv"]
+    if result.candidates is not None:
+        names += ["candidates.csv"]
+    if result.layouts is not None:
+        names += ["layouts.csv"]
+    if result.actions is not None and len(result.actions):
+        names += ["actions.csv"]
+    names.append("report.xlsx")
+    _guard_inputs(out_dir, result.inputs.files, names)
+    logger.info("writing %d files to %s", len(names), out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    schools = result.schools
+    cols = [c for c in SCHOOL_OUTPUT_COLUMNS if c in schools.columns]
+    paths["schools"] = write_csv(pd.DataFrame(schools[cols]), out_dir / "schools.csv")
+    towns = result.towns
+    tcols = [c for c in TOWN_OUTPUT_COLUMNS if c in towns.columns]
+    paths["towns"] = write_csv(pd.DataFrame(towns[tcols]), out_dir / "towns.csv")
+    paths["violations"] = write_csv(result.violations, out_dir / "violations.csv")
+    paths["validation"] = write_csv(result.inputs.problems.to_frame(), out_dir / "validation.csv")
+    if result.assignments is not None:
+        a = result.assignments.copy()
+        for col in ("distance_m", "time_s"):
+            a[col] = a[col].round(1)
+        paths["assignments"] = write_csv(a, out_dir / "assignments.csv")
+        paths["shortage"] = write_csv(result.shortage, out_dir / "shortage.csv")
+        areas = result.catchments.copy()
+        areas["geometry"] = areas.geometry.simplify(0.00005)
+        paths["catchments"] = atomic_write(out_dir / "catchments.geojson", areas.to_json(drop_id=True))
+    if result.balance is not None:
+        paths["balance"] = write_csv(result.balance, out_dir / "balance.csv")
+        cv = result.balance_cv.merge(
+            result.balance_contributors.groupby(["level", "indicator"])["name"].agg("、".join)
+            .rename("pulled_up_most_by").reset_index(), on=["level", "indicator"], how="left")
+        paths["balance_cv"] = write_csv(cv, out_dir / "balance_cv.csv")
+    if result.candidates is not None:
+        paths["candidates"] = write_csv(result.candidates, out_dir / "candidates.csv")
+    if result.layouts is not None:
+        paths["layouts"] = write_csv(result.layouts, out_dir / "layouts.csv")
+    if result.actions is not None and len(result.actions):
+        paths["actions"] = write_csv(result.actions, out_dir / "actions.csv")
+    summary = {
+        "tool": "schoolplan",
+        "version": __version__,
+        "scenario": {"name": result.scenario.name, "title": result.scenario.title,
+                     "year": getattr(result.scenario, "year", None),
+                     "file": str(result.scenario.path) if result.scenario.path else None},
+        "created": result.created,
+        "synthetic_data": result.scenario.synthetic,
+        "inputs": result.inputs.files,
+        "distance_method": result.distance_method,
+        "settings": result.settings.to_records(),
+        "counts": result.counts,
+        "indicators": result.indicators,
+        "outputs": names,
+    }
+    paths["summary"] = atomic_write(
+        out_dir / "summary.json",
+        json.dumps(_finite(summary), ensure_ascii=False, indent=2, default=_json_default,
+                   allow_nan=False) + "\n",
+    )
+    layer = maps.base_layer(tiles, out_dir=out_dir)
+    paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
+
+    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)
+    return paths

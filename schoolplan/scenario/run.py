@@ -1,0 +1,297 @@
+"""Running a scenario: reading and checking its inputs, loading roads, travel costs, evaluation.
+
+:func:`prepare` reads and checks the inputs and computes the travel costs once (a
+:class:`~schoolplan.schema.Base`); :func:`evaluate` applies the actions and diagnoses the result
+(:mod:`schoolplan.diagnosis`). The scenario file's format is described in :mod:`schoolplan.scenario`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from schoolplan import catchments as ca
+from schoolplan import coords
+from schoolplan import io as _io
+from schoolplan import network as net
+from schoolplan import projection as pj
+from schoolplan.cache import default_cache_dir
+from schoolplan.errors import InputValidationError, Problems, ScenarioError
+from schoolplan.io import read_layer, sha256_of
+from schoolplan.io.history import read_births, read_enrolment_history
+from schoolplan.io.towns import (
+    check_coordinate_system,
+    check_outside_extent,
+    link_to_towns,
+    towns_extent,
+)
+from schoolplan.scenario.actions import run_actions
+from schoolplan.schema import GRADE_COLUMNS, Base, Inputs, InputSpec, Result, Scenario
+from schoolplan.settings import Settings
+from schoolplan.travel import network_mode
+
+__all__ = ["evaluate", "initial_state", "load_inputs", "load_roads", "prepare", "report_snapping"]
+
+logger = logging.getLogger(__name__)
+
+def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
+    """Read every input, run the checks across them, and collect all problems.
+
+    Raises :class:`InputValidationError` listing every problem when any is an error.
+    """
+    logger.info("reading and checking the inputs of %s", scenario.name)
+    problems = Problems()
+    specs = scenario.inputs
+    files: dict[str, dict[str, Any]] = {}
+    for key, spec in specs.items():
+        if spec.path.exists():
+            files[key] = {"path": str(spec.path), "sha256": sha256_of(spec.path),
+                          "coordinate_system": spec.coordinate_system or "file's own / wgs84"}
+    towns = _io.read_towns(specs["towns"].path, **specs["towns"].reader_kwargs(),
+                           problems=problems)
+    tol = settings["extent_tolerance_m"]
+    extent = towns_extent(towns, tol)
+    s_spec = specs["schools"]
+    schools = _io.read_schools(
+        s_spec.path, **s_spec.reader_kwargs(), values=s_spec.values,
+        require_location=s_spec.require_location, extent=extent, settings=settings,
+        problems=problems,
+    )
+    schools = link_to_towns(schools, towns, problems=problems, id_column="school_id",
+                            what_en="school", what_zh="学校")
+    check_outside_extent(schools, extent, problems=problems, id_column="school_id",
+                         what_en="school", what_zh="学校", tolerance_m=tol)
+    check_coordinate_system(schools, towns, problems=problems, what_en="school", what_zh="学校")
+    demand = None
+    if "demand" in specs:
+        d_spec = specs["demand"]
+        demand = _io.read_demand(d_spec.path, **d_spec.reader_kwargs(), extent=extent,
+                                 problems=problems)
+        demand = link_to_towns(demand, towns, problems=problems, id_column="demand_id",
+                               what_en="demand point", what_zh="需求点")
+        check_outside_extent(demand, extent, problems=problems, id_column="demand_id",
+                             what_en="demand point", what_zh="需求点", tolerance_m=tol)
+        check_coordinate_system(demand, towns, problems=problems, what_en="demand point",
+                                what_zh="需求点")
+    history = births = None
+    if "history" in specs:
+        h = specs["history"]
+        history = read_enrolment_history(h.path, columns=h.columns, sheet=h.sheet,
+                                         header_row=h.header_row, encoding=h.encoding,
+                                         problems=problems)
+        if "births" in specs:
+            b = specs["births"]
+            births = read_births(b.path, columns=b.columns, sheet=b.sheet, header_row=b.header_row,
+                                 encoding=b.encoding, problems=problems)
+    return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files,
+                  history=history, births=births)
+
+
+_ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
+                  ".gpkg": "lines", ".shp": "lines", ".geojson": "lines", ".json": "lines"}
+
+
+def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
+               towns: gpd.GeoDataFrame | None = None):
+    """The road network of a scenario for a network mode (``walk`` or ``drive``), or ``None``.
+
+    ``roads: none`` (or no roads input) means straight-line distance x ``circuity_factor``,
+    marked as estimates in every output. ``roads: osm`` downloads the OpenStreetMap roads of the
+    towns' area plus ``osm_download_buffer_m`` (needs internet once; then cached).
+    """
+    if spec is None or str(spec.path) == "none":
+        return None
+    if str(spec.path) == "osm":
+        if towns is None or towns.geometry.is_empty.all():
+            raise ScenarioError("roads: osm needs towns with polygons or seat points to know the area")
+        metric = coords.metric_crs_for(*_lonlat(towns))
+        area = gpd.GeoSeries(towns.geometry, crs=4326).to_crs(metric).union_all()
+        area = area.convex_hull.buffer(settings["osm_download_buffer_m"])
+        polygon = gpd.GeoSeries([area], crs=metric).to_crs(4326).iloc[0]
+        path = net.download_osm_graphml(polygon, mode=mode, cache_dir=default_cache_dir(),
+                                    timeout_s=settings["osm_download_timeout_s"])
+        return net.network_from_graphml(path, mode=mode)
+    path = spec.path
+    name = path.name.lower()
+    kind = next((k for suf, k in _ROAD_SUFFIXES.items() if name.endswith(suf)), None)
+    if kind == "graphml":
+        return net.network_from_graphml(path, mode=mode)
+    if kind == "osm":
+        return net.network_from_osm(path, mode=mode)
+    if kind == "lines":
+        cols = spec.columns or {}
+        opts = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
+                "maxspeed_column": cols.get("maxspeed")}
+        system = spec.coordinate_system
+        if system is not None and coords.parse_coordinate_system(system)[0] in ("gcj02", "bd09"):
+            lines = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+            name_cs, crs = coords.parse_coordinate_system(system)
+            lines = lines.set_geometry(_io.geometry_to_wgs84(lines.geometry, name_cs, crs))
+            return net.network_from_lines(lines, **opts)
+        if system is not None:
+            lines = read_layer(path, layer=spec.layer, encoding=spec.encoding)
+            if lines.crs is None:
+                lines = lines.set_crs(coords.parse_coordinate_system(system)[1])
+            return net.network_from_lines(lines, **opts)
+        encoding = spec.encoding
+        if encoding is None and name.endswith(".shp") and not path.with_suffix(".cpg").exists():
+            # Chinese offices' Shapefiles are often GBK without a .cpg: detect it as for inputs
+            encoding = read_layer(path, layer=spec.layer).attrs.get("encoding")
+        return net.network_from_lines(path, layer=spec.layer, encoding=encoding, **opts)
+    raise ScenarioError(f"{path}: unknown road file type; use .graphml, .osm, .osm.pbf, "
+                        ".gpkg, .shp or .geojson")
+
+
+def _lonlat(gdf: gpd.GeoDataFrame):
+    pts = gdf.geometry.representative_point()
+    return pts.x.values, pts.y.values
+
+
+def report_snapping(network, points, id_column, what_en, what_zh, problems: Problems,
+                     settings: Settings) -> None:
+    """List points far from any road or on a cut-off piece of network in the validation report."""
+    located = points[np.isfinite(points["lon"])]
+    if located.empty:
+        return
+    snapped = net.snap(network, located, id_column=id_column, settings=settings)
+    row_of = pd.Series(located.index, index=located[id_column].values)
+    file = points.attrs.get("file", "input")
+    limit = settings["max_snap_distance_m"]
+    for pid, r in snapped.iterrows():
+        if r["too_far"]:
+            problems.warning(
+                "far_from_road", file, row=int(row_of[pid]), column="lon/lat", ids=[pid],
+                value=round(float(r["snap_distance_m"])),
+                en=f"{what_en} {pid} is {r['snap_distance_m']:.0f} m from the nearest road of the "
+                   f"{network.mode} network (limit {limit:g} m); that straight stretch is counted "
+                   "in its travel distance",
+                zh=f"{what_zh}{pid}距最近道路 {r['snap_distance_m']:.0f} 米（上限 {limit:g} 米），"
+                   "该段按直线计入出行距离",
+                fix_en="check its coordinates or add the missing roads",
+                fix_zh="请核对坐标或补充缺失道路",
+            )
+        if r["off_main_component"]:
+            problems.warning(
+                "off_main_network", file, row=int(row_of[pid]), column="lon/lat", ids=[pid],
+                en=f"{what_en} {pid}: its nearest road is cut off from the rest of the network; "
+                   "it was joined to the main network instead",
+                zh=f"{what_zh}{pid}最近的道路与主路网不连通，已改为连接到主路网",
+                fix_en="check the road file for missing connections",
+                fix_zh="请检查路网数据是否缺少连接",
+            )
+
+
+
+def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
+    """Read and check the inputs, load the roads and compute the travel costs once.
+
+    Raises :class:`InputValidationError` listing every input problem.
+    """
+    settings = settings or Settings(scenario.settings, origin="scenario")
+    inputs = load_inputs(scenario, settings)
+    if inputs.problems.errors:
+        raise InputValidationError(list(inputs.problems))
+    logger.info("inputs: %d schools, %d towns, %d demand points, %d warning(s)",
+                len(inputs.schools), len(inputs.towns),
+                0 if inputs.demand is None else len(inputs.demand), len(inputs.problems.warnings))
+    if scenario.year is not None:
+        _project_to_year(inputs, scenario.year, settings)
+    demand = inputs.demand
+    if demand is None or not len(demand):
+        return Base(scenario, settings, inputs, None, None, {},
+                    "none (no demand input: no travel computed)")
+    groups = ca.demand_by_group(demand, settings)
+    roads = scenario.inputs.get("roads")
+    networks: dict[str, Any] = {}
+    frames = []
+    k = None if settings["catchment_within_town"] else settings["catchment_candidates"]
+    for group in ca.GRADE_GROUPS:
+        nmode = network_mode(settings[f"travel_mode_{group}"])
+        if nmode not in networks:
+            t0 = time.perf_counter()
+            networks[nmode] = load_roads(roads, mode=nmode, settings=settings, towns=inputs.towns)
+            if networks[nmode] is not None:
+                logger.info("%s road network: %s nodes, %s edges (%.1f s)", nmode,
+                            f"{networks[nmode].n_nodes:,}", f"{networks[nmode].n_edges:,}",
+                            time.perf_counter() - t0)
+            if networks[nmode] is not None:
+                report_snapping(networks[nmode], inputs.schools, "school_id", "school", "学校",
+                                 inputs.problems, settings)
+                report_snapping(networks[nmode], demand, "demand_id", "demand point", "需求点",
+                                 inputs.problems, settings)
+        frames.append(ca.catchment_costs(networks[nmode], demand, inputs.schools,
+                                         groups[groups["group"] == group], k=k, settings=settings))
+    costs = pd.concat(frames, ignore_index=True)
+    logger.info("travel costs: %s village-school pairs by grade group", f"{len(costs):,}")
+    used = {m: n for m, n in networks.items() if n is not None}
+    method = ("road network (" + ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in used.items()) + ")"
+              if used else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
+    return Base(scenario, settings, inputs, groups, costs, networks, method)
+
+
+def _project_to_year(inputs: Inputs, year: int, settings: Settings) -> None:
+    """Replace the schools' enrolment and the villages' children by their projection for ``year``
+    (cohort progression with births when given; :mod:`schoolplan.projection`). The ledger's values
+    stay in ``enrollment_ledger`` and ``pupils_primary_base``/``pupils_junior_base``."""
+    history = inputs.history
+    base_year = int(history["year"].max())
+    if year < base_year:
+        raise ScenarioError(f"year {year} is before the last year of the enrolment history "
+                            f"({base_year}); use a year from {base_year} on")
+    proj = pj.cohort_projection(history, births=inputs.births, schools=inputs.schools,
+                                horizon=max(year - base_year, 1), settings=settings)
+    inputs.projection = proj
+    at = proj[proj["year"] == year]
+    logger.info("projected to %d from %d: %s pupils in the schools' grades 1-9", year, base_year,
+                f"{at['pupils'].sum():,.0f}")
+    schools = inputs.schools
+    schools["enrollment_ledger"] = schools["enrollment"]
+    by_grade = at.pivot_table(index="school_id", columns="grade", values="pupils", aggfunc="sum")
+    known = schools["school_id"].isin(by_grade.index)
+    for g in range(1, 10):
+        col = GRADE_COLUMNS[g - 1]
+        if g in by_grade.columns:
+            schools.loc[known, col] = schools.loc[known, "school_id"].map(by_grade[g]).round(1).values
+    total = at.groupby("school_id")["pupils"].sum()
+    schools.loc[known, "enrollment"] = schools.loc[known, "school_id"].map(total).round(0).values
+    missing = schools.loc[~known, "school_id"].tolist()
+    if missing:
+        inputs.problems.warning(
+            "not_in_history", inputs.files.get("history", {}).get("path", "history"),
+            ids=missing,
+            en=f"{len(missing)} school(s) are not in the enrolment history; their ledger enrolment is used for {year}",
+            zh=f"{len(missing)} 所学校不在历年学籍数据中，{year} 年沿用台账在校生数",
+            fix_en="add their past enrolment to the history file", fix_zh="请在历年数据中补充这些学校")
+    if inputs.demand is not None and len(inputs.demand):
+        d = inputs.demand
+        projected = pj.project_demand(d, proj, year=year, births=inputs.births, settings=settings)
+        for col in ("pupils_primary", "pupils_junior"):
+            d[f"{col}_base"] = d[col]
+            d[col] = projected[col].values
+
+
+def initial_state(base: Base) -> gpd.GeoDataFrame:
+    """The schools as the ledger has them: every school ``open``."""
+    schools = base.inputs.schools.copy()
+    schools["status"] = "open"
+    schools["level_before"] = schools["level"]
+    return schools
+
+
+def evaluate(scenario: Scenario, *, settings: Settings | None = None) -> Result:
+    """Read and check the inputs, apply the scenario's actions and compute the diagnosis.
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario.
+    settings
+        Settings in force; by default the defaults overridden by the scenario's ``settings``.
+    """
+    base = prepare(scenario, settings=settings)
+    return run_actions(base, initial_state(base), scenario.actions)

@@ -1,0 +1,430 @@
+"""Named settings with their sources.
+
+Every default number schoolplan uses is a :class:`Setting` here: a name, a typed default, the unit,
+the source it comes from and how sure we are of it (``../shared/DOMAIN.md``):
+
+* ``V`` verified in a retrieved source,
+* ``P`` partly verified,
+* ``M`` from memory or derivation, to confirm,
+* ``A`` an assumption of this tool that a user should set for their county.
+
+A :class:`Settings` object holds the values in force. It is built from the defaults and layers of
+overrides, each named after where it came from (``scenario``, ``cli``, ``call``), so every output
+can say which value was used and why::
+
+    s = Settings.layered(("scenario", {"class_size_primary": 40}), ("cli", {...}))
+    s["class_size_primary"]        # 40
+    s.origin("class_size_primary") # "scenario"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from schoolplan.errors import SettingsError
+
+__all__ = ["SETTINGS", "Setting", "Settings", "defaults", "describe"]
+
+Confidence = Literal["V", "P", "M", "A"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One named default with its unit, source and confidence."""
+
+    name: str
+    default: Any
+    kind: Literal["int", "float", "bool", "str", "list[int]", "list[float]", "dict[str,float]"]
+    unit: str
+    source: str
+    confidence: Confidence
+    description_en: str
+    description_zh: str
+    minimum: float | None = 0
+    choices: tuple[str, ...] | None = None
+
+    def coerce(self, value: Any, *, origin: str = "call") -> Any:
+        """Return ``value`` converted to this setting's type, or raise :class:`SettingsError`."""
+        where = f"setting '{self.name}' (from {origin})"
+        try:
+            if self.kind == "int":
+                if isinstance(value, bool) or float(value) != int(float(value)):
+                    raise ValueError
+                out: Any = int(float(value))
+            elif self.kind == "float":
+                if isinstance(value, bool):
+                    raise ValueError
+                out = float(value)
+            elif self.kind == "bool":
+                if isinstance(value, str):
+                    low = value.strip().lower()
+                    if low not in {"true", "false", "yes", "no", "1", "0", "on", "off"}:
+                        raise ValueError
+                    out = low in {"true", "yes", "1", "on"}
+                else:
+                    out = bool(value)
+            elif self.kind == "str":
+                out = str(value)
+            elif self.kind in ("list[int]", "list[float]"):
+                if isinstance(value, str):
+                    value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+                if not isinstance(value, (list, tuple)):
+                    raise ValueError
+                conv = int if self.kind == "list[int]" else float
+                out = [conv(float(v)) for v in value]
+            elif self.kind == "dict[str,float]":
+                if not isinstance(value, Mapping):
+                    raise ValueError
+                out = {str(k): float(v) for k, v in value.items()}
+            else:  # pragma: no cover - programming error
+                raise SettingsError(f"unknown kind {self.kind}")
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"{where} was {value!r} but is expected to be of type {self.kind} "
+                f"(unit: {self.unit}); default is {self.default!r}"
+            ) from None
+        if self.choices is not None and out not in self.choices:
+            raise SettingsError(
+                f"{where} was {value!r} but is expected to be one of {list(self.choices)}"
+            )
+        if self.minimum is not None:
+            values = (
+                out
+                if isinstance(out, list)
+                else list(out.values())
+                if isinstance(out, dict)
+                else [out]
+                if self.kind in ("int", "float")
+                else []
+            )
+            for v in values:
+                if v < self.minimum:
+                    raise SettingsError(
+                        f"{where} was {value!r} but must be >= {self.minimum} ({self.unit})"
+                    )
+        return out
+
+
+def _s(*args: Any, **kwargs: Any) -> Setting:
+    return Setting(*args, **kwargs)
+
+
+GB50099 = "GB 50099-2011 中小学校设计规范 §3.0.1"
+JIAODU_2017 = "教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法"
+SHANDONG_2018 = "山东省 关于城镇居住区配套教育设施规划建设的意见 (2018); GB 50180-2018"
+GUOBAN_2018 = "国办发〔2018〕27号 关于全面加强乡村小规模学校和乡镇寄宿制学校建设的指导意见"
+
+_MODES = ("walk_g1_3", "walk_g4_9", "bicycle", "bus")
+
+_ALL: list[Setting] = [
+    # --- class and school sizes -------------------------------------------------------------
+    _s("class_size_primary", 45, "int", "pupils per class", GB50099, "V",
+       "Standard class size of a primary school; seats = classes x class size when a ledger has no seats.",
+       "小学标准班额；台账无学位数时，学位 = 班级数 × 班额"),
+    _s("class_size_junior", 50, "int", "pupils per class", GB50099, "V",
+       "Standard class size of a junior middle school (grades 7-9).",
+       "初中标准班额"),
+    _s("class_size_teaching_point", 30, "int", "pupils per class", GB50099 + " (non-complete primary)", "V",
+       "Class size of a non-complete primary school or teaching point.",
+       "非完全小学（教学点）班额"),
+    _s("school_size_cap", 2000, "int", "pupils", JIAODU_2017, "V",
+       "Largest primary or junior middle school (pupils).", "小学、初中办学规模上限（人）"),
+    _s("school_size_cap_nine_year", 2500, "int", "pupils", JIAODU_2017, "V",
+       "Largest nine-year or twelve-year school, compulsory part (pupils).",
+       "九年一贯制、十二年一贯制学校（义务教育段）办学规模上限（人）"),
+    _s("rural_school_sizes",
+       {"teaching_point_max_classes": 4, "teaching_point_max_pupils": 120,
+        "primary_min_classes": 6, "primary_max_classes": 24, "primary_max_pupils": 1080,
+        "junior_min_classes": 12, "junior_max_classes": 24, "junior_max_pupils": 1200},
+       "dict[str,float]", "classes / pupils", "建标109-2008 农村普通中小学校建设标准 §8", "V",
+       "Rural school sizes of the national construction standard (an informational check).",
+       "农村中小学校建设规模（建标109-2008，提示性检查）"),
+    # --- small schools ------------------------------------------------------------------------
+    _s("small_school_tiers", [200, 100, 50], "list[int]", "pupils",
+       "Liaocheng city statistics count <200 / <100 / <50; national definition <100: " + GUOBAN_2018, "V",
+       "Enrolment tiers below which a school is flagged small (lt200, lt100, lt50).",
+       "小规模学校分档（在校生少于200/100/50人）"),
+    _s("small_school_area_types", "rural", "str", "comma-separated area types",
+       GUOBAN_2018 + " (乡村小规模学校: rural schools)", "V",
+       "Which area types are flagged small; 'rural' by default, 'rural,town' to include town-area schools.",
+       "参与小规模学校标记的城乡类别（默认仅乡村）", minimum=None),
+    # --- service radii (urban) ----------------------------------------------------------------
+    _s("radius_kindergarten_m", 300, "float", "m", SHANDONG_2018, "V",
+       "Urban service radius of a kindergarten.", "幼儿园服务半径（城镇）"),
+    _s("radius_primary_m", 500, "float", "m", SHANDONG_2018, "V",
+       "Urban service radius of a primary school.", "小学服务半径（城镇）"),
+    _s("radius_junior_m", 1000, "float", "m", SHANDONG_2018, "V",
+       "Urban service radius of a junior middle school.", "初中服务半径（城镇）"),
+    # --- travel -----------------------------------------------------------------------------
+    _s("walk_limit_g1_3_min", 30, "float", "minutes", GUOBAN_2018, "V",
+       "Longest normal walk to school for grades 1-3 (no boarding).",
+       "1-3年级学生上学单程步行时间上限（不寄宿）"),
+    _s("walk_limit_extra_min", [40, 60], "list[float]", "minutes", "schoolplan reporting convention", "A",
+       "Further walking-time thresholds also counted in reports.", "报告中另行统计的步行时间阈值"),
+    _s("trip_limit_lower_grades_km", 2.5, "float", "km", "重庆市 2012 农村义务教育学校布局调整规定 (another province)", "V",
+       "One-way trip distance limit for lower grades used in rural checks.", "低年级单程上学距离上限"),
+    _s("trip_limit_upper_grades_km", 5.0, "float", "km", "重庆市 2012 农村义务教育学校布局调整规定 (another province)", "V",
+       "One-way trip distance limit for upper grades used in rural checks.", "高年级单程上学距离上限"),
+    _s("walk_speed_g1_3_mps", 0.8, "float", "m/s", "derived from GB 50180 radius-time pairs and US K-5 design speed", "M",
+       "Walking speed of pupils in grades 1-3.", "1-3年级学生步行速度"),
+    _s("walk_speed_g4_9_mps", 1.0, "float", "m/s", "derived from GB 50180 radius-time pairs (1.0-1.1 m/s)", "M",
+       "Walking speed of pupils in grades 4-9.", "4-9年级学生步行速度"),
+    _s("bicycle_speed_kph", 12.0, "float", "km/h", "typical child cycling speed; assumption to confirm locally", "A",
+       "Cycling speed of pupils.", "学生骑行速度"),
+    _s("bus_speed_kph_by_road_class",
+       {"motorway": 80.0, "trunk": 60.0, "primary": 50.0, "secondary": 40.0, "tertiary": 35.0,
+        "unclassified": 30.0, "residential": 25.0, "service": 15.0, "track": 15.0, "other": 25.0},
+       "dict[str,float]", "km/h", "school-bus speeds by road class where OSM maxspeed is absent; assumption", "A",
+       "School-bus / car speed by road class.", "校车按道路等级的行驶速度"),
+    _s("circuity_factor", 1.3, "float", "ratio road/straight-line",
+       "road-network circuity 1.2-1.4 (Ballou et al. 2002; Boeing 2019 for OSM street networks)", "M",
+       "Road distance as a multiple of straight-line distance when no road network is given.",
+       "无路网时，道路距离 = 直线距离 × 绕行系数"),
+    _s("max_snap_distance_m", 1000.0, "float", "m", "schoolplan convention; a point farther from any road is reported", "A",
+       "Farthest a school or village may lie from the road network before it is reported.",
+       "学校或村庄距路网的最大允许距离"),
+    # --- catchments ---------------------------------------------------------------------------
+    _s("travel_mode_g1_3", "walk_g1_3", "str", "mode name", GUOBAN_2018 + " (grades 1-3 walk, no boarding)", "V",
+       "Travel mode of grades 1-3 to school (walk_g1_3, walk_g4_9, bicycle, bus).",
+       "1-3年级上学方式", minimum=None, choices=_MODES),
+    _s("travel_mode_g4_6", "walk_g4_9", "str", "mode name", "schoolplan default; set bus where a school bus runs", "A",
+       "Travel mode of grades 4-6 to school.", "4-6年级上学方式", minimum=None, choices=_MODES),
+    _s("travel_mode_g7_9", "walk_g4_9", "str", "mode name", "schoolplan default; set bicycle or bus to suit the county", "A",
+       "Travel mode of grades 7-9 to school.", "7-9年级上学方式", minimum=None, choices=_MODES),
+    _s("catchment_candidates", 10, "int", "schools", "schoolplan convention (RECIPES: ~20 nearest candidates solve optimally)", "A",
+       "How many nearest schools of the right level each village keeps as candidates.",
+       "每个村庄保留的候选学校数"),
+    _s("catchment_cutoff_m", 20000.0, "float", "m", "schoolplan convention; beyond it a school is not a candidate", "A",
+       "Longest road distance from a village to a candidate school.", "村庄到候选学校的最大道路距离"),
+    _s("catchment_within_town", False, "bool", "yes/no", "划片招生 follows town lines in most counties; off by default", "A",
+       "Keep pupils in their own town's schools.", "是否按乡镇划片（学生只上本乡镇学校）", minimum=None),
+    _s("catchment_allow_split", True, "bool", "yes/no", "schoolplan default", "A",
+       "Allow the pupils of one village to be split between schools in the capacitated assignment.",
+       "容量约束分配时是否允许同一村庄学生分到多所学校", minimum=None),
+    _s("share_g1_3_of_primary", 0.5, "float", "share", "equal grade sizes; set from the ledger where cohorts shrink", "A",
+       "Share of primary-age children in grades 1-3 when the demand has no grade-group columns.",
+       "小学适龄儿童中1-3年级所占比例（需求数据无分年级时）"),
+    _s("osm_download_timeout_s", 30.0, "float", "s", "schoolplan convention: fail fast without internet (osmnx default is 180 s)", "A",
+       "Timeout of each request when roads are downloaded from OpenStreetMap (roads: osm).",
+       "在线下载 OpenStreetMap 路网的请求超时"),
+    _s("osm_download_buffer_m", 2000.0, "float", "m", "schoolplan convention", "A",
+       "Margin around the towns for roads downloaded from OpenStreetMap.", "在线下载路网时乡镇范围外扩距离"),
+    _s("boarding_beyond_km", 10.0, "float", "km", "schoolplan assumption; 国办发〔2018〕27号 allows boarding from grade 4 where needed", "A",
+       "Pupils of grades 4-9 living farther than this from their school are counted as needing boarding.",
+       "4-9年级学生距学校超过该距离视为需寄宿"),
+    _s("scattered_within_min", 15.0, "float", "minutes", "schoolplan assumption", "A",
+       "A school is 'scattered' when another school of the same level is within this walking time (grades 4-9 speed).",
+       "同学段另一所学校在该步行时间内，视为布点分散"),
+    # --- seat warnings and balance ----------------------------------------------------------
+    _s("seat_warning_yellow", 0.90, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
+       "Utilisation from which a school gets a yellow seat warning.", "学位黄色预警阈值（需求/学位）"),
+    _s("seat_warning_red", 1.00, "float", "demand / seats", "浙教基〔2018〕100号 (Zhejiang)", "V",
+       "Utilisation from which a school gets a red seat warning.", "学位红色预警阈值（需求/学位）"),
+    _s("cv_limit_primary", 0.50, "float", "coefficient of variation", JIAODU_2017, "V",
+       "Largest CV of indicators across a county's primary schools (优质均衡).", "小学校际差异系数上限"),
+    _s("cv_limit_junior", 0.45, "float", "coefficient of variation", JIAODU_2017, "V",
+       "Largest CV of indicators across a county's junior middle schools (优质均衡).", "初中校际差异系数上限"),
+    _s("balance_standards_primary",
+       {"teachers_qualified_per100": 4.2, "key_teachers_per100": 1.0, "pe_arts_teachers_per100": 0.9,
+        "teaching_area_m2_per_pupil": 4.5, "sports_area_m2_per_pupil": 7.5,
+        "equipment_yuan_per_pupil": 2000.0, "multimedia_classrooms_per100": 2.3},
+       "dict[str,float]", "per 100 pupils / per pupil", JIAODU_2017 + " (secondary copies)", "V",
+       "The 7 resource standards a primary school must meet (优质均衡).", "小学优质均衡7项资源配置标准"),
+    _s("balance_standards_junior",
+       {"teachers_qualified_per100": 5.3, "key_teachers_per100": 1.0, "pe_arts_teachers_per100": 0.9,
+        "teaching_area_m2_per_pupil": 5.8, "sports_area_m2_per_pupil": 10.2,
+        "equipment_yuan_per_pupil": 2500.0, "multimedia_classrooms_per100": 2.4},
+       "dict[str,float]", "per 100 pupils / per pupil", JIAODU_2017 + " (secondary copies)", "V",
+       "The 7 resource standards a junior middle school must meet (优质均衡).", "初中优质均衡7项资源配置标准"),
+    _s("balance_min_met", 6, "int", "indicators of 7", JIAODU_2017, "V",
+       "A school must meet at least this many of the 7 resource standards.", "每所学校至少达标的指标项数"),
+    _s("rules_disabled", "", "str", "comma-separated rule ids", "schoolplan convention", "A",
+       "Rules switched off for a scenario (e.g. 'walk_time_g1_3,class_size'); see `schoolplan settings`.",
+       "本方案停用的规则（逗号分隔的规则编号）", minimum=None),
+    # --- estates ----------------------------------------------------------------------------
+    _s("pupils_primary_per_1000_residents", 40.0, "float", "pupils per 1,000 residents",
+       "no Shandong value found; post-2020 cohorts 35-45 (derivation in DOMAIN.md)", "A",
+       "Primary pupils generated per 1,000 residents of a new estate: set it for your county.",
+       "每千居民小学生数（无山东官方值，请按本地设置）"),
+    _s("pupils_junior_per_1000_residents", 20.0, "float", "pupils per 1,000 residents",
+       "about half the primary rate (derivation in DOMAIN.md)", "A",
+       "Junior middle pupils generated per 1,000 residents of a new estate.",
+       "每千居民初中生数（假设值，请按本地设置）"),
+    _s("persons_per_household", 2.8, "float", "persons per household",
+       "assumption: the 2020 census national average family household was about 2.6 persons "
+       "(M); new urban estates house more families with children; set it for your county", "A",
+       "Residents per household (户均人口) of a new estate when only households (户数) are given.",
+       "户均人口（仅提供户数时，居住人口 = 户数 × 户均人口）"),
+    _s("estate_school_max_classes", 36, "int", "classes", SHANDONG_2018, "V",
+       "Largest primary or junior middle school an estate provides (classes).",
+       "居住区配套小学或初中办学规模上限（班）"),
+    _s("estate_school_max_classes_nine_year", 45, "int", "classes", SHANDONG_2018, "V",
+       "Largest nine-year school an estate provides (classes).",
+       "居住区配套九年一贯制学校办学规模上限（班）"),
+    # --- enrolment projections (schoolplan.projection) ----------------------------------------
+    _s("projection_horizon_years", 10, "int", "years", "issue 9: plans look 5-10 years ahead (Liaocheng to 2027 and 2030)", "A",
+       "How many school years after the last year of the history are projected.",
+       "在校生预测年限（历史数据最后一年之后的年数）", minimum=1),
+    _s("projection_school_start_age", 6, "int", "years of age",
+       "义务教育法 第十一条: children enter school at age 6 (7 where conditions are lacking)", "M",
+       "Age at entry to grade 1: births of year b feed grade 1 of the school year starting in b + this.",
+       "入学年龄：b年出生人口进入 b+该值 年秋季一年级"),
+    _s("projection_shrinkage_pupils", 20.0, "float", "pupils (pseudo-count)",
+       "schoolplan assumption: credibility weighting (Buehlmann) of a school's ratio against the county's", "A",
+       "A school's grade-progression ratio is pooled with the county ratio as if the county had "
+       "contributed this many pupils to the school's history: few years or few pupils -> close to the county.",
+       "学校升级率向全县升级率收缩的权重（相当于全县贡献的学生数）"),
+    _s("projection_entry_years", 3, "int", "years",
+       "schoolplan assumption: recent years follow migration to the county seat", "A",
+       "How many recent years estimate a school's intake ratios (grade 1 per birth six years before; "
+       "grade 7 per county grade-6 pupil a year before).",
+       "估计入学比例（一年级/六年前出生人口、七年级/上年全县六年级）所用的最近年数", minimum=1),
+    _s("projection_hold_method", "mean", "str", "mean or trend",
+       "schoolplan assumption: a held mean does not extrapolate a falling series to zero", "A",
+       "How grade 1 is carried forward without births data, and births beyond the last year given: "
+       "'mean' (the mean of the recent years) or 'trend' (their straight-line trend, never below zero).",
+       "无出生数据时一年级人数（及出生数据之后年份的出生人口）的外推方式：mean 近年均值 / trend 线性趋势",
+       minimum=None, choices=("mean", "trend")),
+    _s("projection_hold_years", 3, "int", "years", "schoolplan assumption", "A",
+       "How many recent years the held mean or trend is computed from.",
+       "外推所用的最近年数", minimum=2),
+    _s("projection_band_level", 0.8, "float", "probability",
+       "schoolplan convention: a central 80 % band (10th-90th percentile)", "A",
+       "Coverage of the low/high bands of projected pupils.", "预测区间的置信水平（默认80%）"),
+    _s("projection_outlier_z", 3.5, "float", "modified z-score",
+       "Iglewicz and Hoaglin (1993): |modified z| > 3.5 flags an outlier", "M",
+       "A school's grade-progression ratio is reported as an outlier beyond this robust z-score "
+       "(median and MAD of the log ratios of all schools).",
+       "升级率异常值阈值（稳健z分数，基于对数比值的中位数与MAD）"),
+    _s("projection_outlier_min_pupils", 50, "int", "pupils", "schoolplan assumption: ratios of a handful of pupils are noise", "A",
+       "Ratios from fewer pupils in the lower grades than this are shown but not flagged as outliers.",
+       "低年级人数少于该值时，不判定升级率异常"),
+    # --- input checks -----------------------------------------------------------------------
+    _s("extent_tolerance_m", 5000.0, "float", "m", "schoolplan convention", "A",
+       "How far outside the towns' extent a school or village may lie before it is reported.",
+       "学校或村庄超出乡镇范围的容许距离"),
+]
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
+
+
+def defaults() -> dict[str, Any]:
+    """Return a fresh dict of every setting's default value."""
+    return {name: _copy(s.default) for name, s in SETTINGS.items()}
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+class Settings(Mapping[str, Any]):
+    """The setting values in force, with where each came from.
+
+    Parameters
+    ----------
+    overrides
+        Values replacing the defaults, by setting name.
+    origin
+        Where the overrides came from (``"call"``, ``"scenario"``, ``"cli"``); kept for reports.
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None, *, origin: str = "call"):
+        self._values: dict[str, Any] = defaults()
+        self._origins: dict[str, str] = {name: "default" for name in SETTINGS}
+        self._apply(overrides or {}, origin)
+
+    @classmethod
+    def layered(cls, *layers: tuple[str, Mapping[str, Any] | None]) -> Settings:
+        """Build settings from ``(origin, overrides)`` layers applied in order (later wins)."""
+        out = cls()
+        for origin, overrides in layers:
+            out._apply(overrides or {}, origin)
+        return out
+
+    def replace(self, overrides: Mapping[str, Any] | None = None, *, origin: str = "call",
+                **kwargs: Any) -> Settings:
+        """Return a copy with further overrides applied."""
+        out = Settings.__new__(Settings)
+        out._values = {k: _copy(v) for k, v in self._values.items()}
+        out._origins = dict(self._origins)
+        out._apply({**(overrides or {}), **kwargs}, origin)
+        return out
+
+    def _apply(self, overrides: Mapping[str, Any], origin: str) -> None:
+        unknown = [k for k in overrides if k not in SETTINGS]
+        if unknown:
+            import difflib
+
+            hints = []
+            for k in unknown:
+                close = difflib.get_close_matches(str(k), SETTINGS, n=1)
+                hints.append(f"'{k}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            raise SettingsError(
+                f"unknown setting(s) from {origin}: {', '.join(hints)}. "
+                "Run `schoolplan settings` to list every setting."
+            )
+        for key, value in overrides.items():
+            self._values[key] = SETTINGS[key].coerce(value, origin=origin)
+            self._origins[key] = origin
+        ty, tr = self._values["seat_warning_yellow"], self._values["seat_warning_red"]
+        if ty > tr:
+            raise SettingsError(
+                f"seat_warning_yellow ({ty}) must not be above seat_warning_red ({tr})"
+            )
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in SETTINGS:
+            raise SettingsError(f"unknown setting '{name}'")
+        return _copy(self._values[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def origin(self, name: str) -> str:
+        """Where the value of ``name`` came from: ``default``, ``scenario``, ``cli``, ``call``."""
+        return self._origins[name]
+
+    def overridden(self) -> dict[str, Any]:
+        """The settings whose value is not the default's origin."""
+        return {k: self[k] for k, o in self._origins.items() if o != "default"}
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One record per setting: value, default, unit, source, confidence, origin."""
+        return [
+            {
+                "name": name,
+                "value": self[name],
+                "default": s.default,
+                "unit": s.unit,
+                "origin": self._origins[name],
+                "source": s.source,
+                "confidence": s.confidence,
+                "description_en": s.description_en,
+                "description_zh": s.description_zh,
+            }
+            for name, s in SETTINGS.items()
+        ]
+
+    def __repr__(self) -> str:
+        over = self.overridden()
+        return f"Settings({over!r})" if over else "Settings(defaults)"
+
+
+def describe(lang: str = "en") -> str:
+    """A plain-text table of every setting, its default, unit, source and confidence."""
+    lines = []
+    for s in SETTINGS.values():
+        desc = s.description_zh if lang == "zh" else s.description_en
+        lines.append(
+            f"{s.name} = {s.default!r} [{s.unit}]  ({s.confidence}) {desc}\n    source: {s.source}"
+        )
+    return "\n".join(lines)

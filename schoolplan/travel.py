@@ -1,0 +1,690 @@
+"""Travel costs between demand points and schools on a road network, by mode.
+
+Outputs are long tables (r5py's layout): one row per origin–destination pair with ``from_id``,
+``to_id``, ``distance_m`` (metres), ``time_s`` (seconds), ``mode``, plus ``estimate`` (True when
+no road network was used) and ``status``.
+
+How distances are counted
+-------------------------
+* Each point is joined to its nearest node of the network's main component
+  (:func:`schoolplan.network.snap`); the straight snap legs at both ends are **added** to the road
+  distance and travelled at the mode's speed (walking speed ``walk_speed_g4_9_mps`` for the
+  ``bus`` mode: the walk to and from the road).
+* ``status`` is ``"ok"``, ``"too_far"`` (an end lies farther than ``max_snap_distance_m`` from
+  any road; the distance is still computed with the long snap leg, so it is never silently short),
+  ``"off_main_component"`` (the nearest road of an end is cut off from the rest of the network;
+  the end was joined to the main network instead), or ``"estimate"``.
+* Walking (grades 1–3 and 4–9) and cycling take the shortest path; time is distance / speed.
+* ``bus`` takes the **fastest** path: edge speed is the OSM ``maxspeed`` when present, else the
+  ``bus_speed_kph_by_road_class`` setting for the edge's class; ``distance_m`` is the length of
+  that fastest path (summed exactly along its shortest-path tree), ``time_s`` its time.
+* Without a network (``network=None``): straight-line distance × ``circuity_factor``,
+  ``estimate=True`` and ``status="estimate"`` on every row.
+
+Engine: ``scipy.sparse.csgraph.dijkstra`` on the network's CSR arrays, run from whichever side
+has fewer distinct nodes (on the reversed graph when running from schools of a one-way network),
+sources in batches, optionally split over processes (scipy holds the GIL, so threads do not help).
+Nearest school for every demand point is **one** Dijkstra run from a virtual node joined to every
+school node by its snap leg, so the school's own snap distance takes part in choosing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from schoolplan.coords import metric_crs_for
+from schoolplan.errors import NetworkError
+from schoolplan.network import NetworkMode, RoadNetwork, point_coordinates, snap_xy
+from schoolplan.network.graph import dijkstra_pairs, edge_keys, tree_sums
+from schoolplan.settings import Settings
+
+__all__ = [
+    "TRAVEL_MODES",
+    "Reassigner",
+    "TravelMode",
+    "edge_speed_kph",
+    "mode_speed_mps",
+    "nearest",
+    "network_mode",
+    "straight_line_costs",
+    "travel_costs",
+]
+
+logger = logging.getLogger(__name__)
+
+TravelMode = Literal["walk_g1_3", "walk_g4_9", "bicycle", "bus"]
+TRAVEL_MODES: tuple[str, ...] = get_args(TravelMode)
+_COLUMNS = ["from_id", "to_id", "distance_m", "time_s", "mode", "estimate", "status",
+            "from_snap_m", "to_snap_m"]
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings if settings is not None else Settings()
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in TRAVEL_MODES:
+        raise NetworkError(f"`mode` was {mode!r} but is expected to be in {list(TRAVEL_MODES)}")
+
+
+def network_mode(travel_mode: str) -> NetworkMode:
+    """The road network a travel mode uses: ``drive`` for ``bus``, else ``walk``."""
+    return "drive" if travel_mode == "bus" else "walk"
+
+
+def mode_speed_mps(mode: TravelMode, *, settings: Settings | None = None) -> float:
+    """Speed in m/s of the walking or cycling ``mode``, or of the snap legs of ``bus`` (walking)."""
+    _check_mode(mode)
+    s = _settings(settings)
+    if mode == "walk_g1_3":
+        return float(s["walk_speed_g1_3_mps"])
+    if mode == "bicycle":
+        return float(s["bicycle_speed_kph"]) / 3.6
+    return float(s["walk_speed_g4_9_mps"])
+
+
+def _class_speed(classes: Sequence[str], table: dict[str, float]) -> np.ndarray:
+    other = float(table.get("other", 25.0))
+    out = []
+    for c in classes:
+        base = c.removesuffix("_link")
+        out.append(float(table.get(c, table.get(base, other))))
+    return np.asarray(out, dtype=np.float64)
+
+
+def edge_speed_kph(network: RoadNetwork, *, settings: Settings | None = None) -> np.ndarray:
+    """School-bus speed of every edge in km/h: OSM ``maxspeed`` where given, else by road class.
+
+    Classes come from the ``bus_speed_kph_by_road_class`` setting (``*_link`` roads take their
+    road's speed; unknown classes the ``other`` speed).
+    """
+    table = _settings(settings)["bus_speed_kph_by_road_class"]
+    by_class = _class_speed(network.highway_classes, table)[network.highway_code]
+    posted = np.asarray(network.maxspeed_kph, dtype=np.float64)
+    speed = np.where(np.isfinite(posted) & (posted > 0), posted, by_class)
+    # the bus does not go faster than the class speed allows either way round: keep posted speed
+    return speed
+
+
+# ---------------------------------------------------------------------------------------------
+# graph preparation
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Prepared:
+    indptr: np.ndarray
+    indices: np.ndarray
+    weight: np.ndarray  # metres (walk/bicycle) or seconds (bus)
+    second: np.ndarray | None  # metres along the time-optimal path (bus)
+    xy: tuple[np.ndarray, np.ndarray] | None = None
+    radius_m: float = np.inf  # no path within the search limit leaves this disc
+
+
+def _search_radius_m(network: RoadNetwork, limit: float, mode: str, settings: Settings) -> float:
+    """Straight-line radius (metres) that no path within ``limit`` can leave, or ``inf``.
+
+    Road length is at least the straight line between an edge's nodes times ``r`` (the smallest
+    ratio over the network's edges; 1 for planar lengths, ~0.997 for great-circle lengths in
+    UTM), so a path of length ``L`` stays within ``L / r`` of its start.
+    """
+    if not np.isfinite(limit):
+        return np.inf
+    src = network.edge_source
+    chord = np.hypot(network.x[src] - network.x[network.indices],
+                     network.y[src] - network.y[network.indices])
+    ok = chord > 0
+    ratio = float(np.min(network.length_m[ok] / chord[ok])) if ok.any() else 1.0
+    if ratio < 0.05:
+        return np.inf
+    reach_m = limit
+    if mode == "bus":
+        reach_m = limit * float(edge_speed_kph(network, settings=settings).max()) / 3.6
+    return reach_m / min(ratio, 1.0) * (1 + 1e-9) + 1.0
+
+
+def _prepare(network: RoadNetwork, mode: str, settings: Settings, *, reverse: bool) -> _Prepared:
+    if mode == "bus":
+        weight = network.length_m / (edge_speed_kph(network, settings=settings) / 3.6)
+        second: np.ndarray | None = network.length_m
+    else:
+        weight, second = network.length_m, None
+    if not reverse or network.symmetric:
+        return _Prepared(network.indptr, network.indices, weight, second)
+    n = network.n_nodes
+    tag = csr_matrix((np.arange(1, network.n_edges + 1, dtype=np.float64), network.indices,
+                      network.indptr), shape=(n, n)).T.tocsr()
+    tag.sort_indices()
+    perm = tag.data.astype(np.int64) - 1
+    return _Prepared(tag.indptr, tag.indices, weight[perm],
+                     None if second is None else second[perm])
+
+
+# ---------------------------------------------------------------------------------------------
+# many-to-many
+# ---------------------------------------------------------------------------------------------
+def _worker_rows(args):  # pragma: no cover - runs in a child process
+    prep, sources, targets, limit, batch = args
+    return _rows(prep, sources, targets, limit=limit, batch=batch, workers=1)
+
+
+def _rows(prep: _Prepared, sources, targets, *, limit, batch, workers):
+    """Reached ``(source_pos, target_pos, cost, second)`` pairs, optionally over processes."""
+    if workers > 1 and len(sources) >= 4 * workers:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = np.array_split(np.asarray(sources), workers)
+        offsets = np.cumsum([0] + [len(c) for c in chunks[:-1]])
+        ctx = mp.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+            parts = list(ex.map(_worker_rows,
+                                [(prep, c, targets, limit, batch) for c in chunks]))
+        return (
+            np.concatenate([p[0] + off for p, off in zip(parts, offsets, strict=True)]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+            None if prep.second is None else np.concatenate([p[3] for p in parts]),
+        )
+    return dijkstra_pairs(prep.indptr, prep.indices, prep.weight, sources, targets, limit=limit,
+                          batch_size=batch, second=prep.second, xy=prep.xy,
+                          radius_m=prep.radius_m)
+
+
+def _expand(pair_group: np.ndarray, group_of_point: np.ndarray, n_groups: int):
+    """Expand pairs over groups into pairs over the points of each group.
+
+    Returns ``(pair_index, point_index)``: one entry per (pair, point of the pair's group).
+    """
+    order = np.argsort(group_of_point, kind="stable")
+    count = np.bincount(group_of_point, minlength=n_groups)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    c = count[pair_group]
+    pair = np.repeat(np.arange(len(pair_group)), c)
+    offs = np.arange(int(c.sum())) - np.repeat(np.cumsum(c) - c, c)
+    return pair, order[start[pair_group][pair] + offs]
+
+
+def _status(o_snap: pd.DataFrame, d_snap: pd.DataFrame, oi: np.ndarray, di: np.ndarray
+            ) -> np.ndarray:
+    far = o_snap["too_far"].to_numpy()[oi] | d_snap["too_far"].to_numpy()[di]
+    off = (o_snap["off_main_component"].to_numpy()[oi]
+           | d_snap["off_main_component"].to_numpy()[di])
+    out = np.full(len(oi), "ok", dtype=object)
+    out[off] = "off_main_component"
+    out[far] = "too_far"
+    return out
+
+
+_SNAP_COLUMNS = {"node", "snap_distance_m", "too_far", "off_main_component"}
+
+
+def _is_snapped(points: Any) -> bool:
+    import geopandas as gpd
+
+    return (isinstance(points, pd.DataFrame) and not isinstance(points, gpd.GeoDataFrame)
+            and set(points.columns) >= _SNAP_COLUMNS)
+
+
+def _snap_both(network, origins, destinations, origin_id, destination_id, settings):
+    """Snap origins and destinations with one KD-tree; pre-snapped frames are used as they are."""
+    parts, todo = [], []
+    for pts, col, what in ((origins, origin_id, "origins"),
+                           (destinations, destination_id, "destinations")):
+        if _is_snapped(pts):
+            parts.append(pts)
+        else:
+            ids, xy = point_coordinates(pts, network.crs, id_column=col, what=what)
+            parts.append((ids, xy))
+            todo.append(len(parts) - 1)
+    if todo:
+        xy = np.vstack([parts[i][1] for i in todo])
+        snapped = snap_xy(network, xy, None, settings=settings)
+        start = 0
+        for i in todo:
+            ids, pxy = parts[i]
+            frame = snapped.iloc[start:start + len(pxy)].copy()
+            frame.index = ids
+            parts[i] = frame
+            start += len(pxy)
+    return parts[0], parts[1]
+
+
+def travel_costs(
+    network: RoadNetwork | None,
+    origins: Any,
+    destinations: Any,
+    *,
+    mode: TravelMode = "walk_g4_9",
+    origin_id: str | None = None,
+    destination_id: str | None = None,
+    cutoff_m: float | None = None,
+    cutoff_s: float | None = None,
+    k: int | None = None,
+    settings: Settings | None = None,
+    batch_size: int = 16,
+    workers: int = 1,
+) -> pd.DataFrame:
+    """Travel costs from every origin (demand point) to every destination (school), long format.
+
+    Parameters
+    ----------
+    network
+        The road network, or ``None`` for straight-line estimates (:func:`straight_line_costs`).
+    origins, destinations
+        GeoDataFrames in any CRS (reprojected to the network's; refused without a CRS),
+        ``n x 2`` arrays of metric coordinates in the network's CRS, or frames returned by
+        :func:`schoolplan.network.snap` (snap once, reuse for every mode and scenario).
+    mode
+        ``"walk_g1_3"``, ``"walk_g4_9"``, ``"bicycle"`` or ``"bus"`` (see the module notes).
+    origin_id, destination_id
+        Id columns (default: the index).
+    cutoff_m, cutoff_s
+        Keep pairs with ``distance_m <= cutoff_m`` and ``time_s <= cutoff_s`` (both include the
+        snap legs). The search stops at the cut-off, which is what makes it fast.
+    k
+        Keep each origin's ``k`` nearest destinations (by ``time_s`` for ``bus``, else by
+        ``distance_m``) within the cut-offs.
+    settings
+        Speeds, ``max_snap_distance_m``, ``circuity_factor``.
+    batch_size
+        Sources per Dijkstra call (each returns ``batch_size x n_nodes`` float64).
+    workers
+        Processes to split the sources over (2 on a 2-core machine halves the time for large
+        runs; 1 = in this process).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``from_id``, ``to_id``, ``distance_m``, ``time_s``, ``mode``, ``estimate``, ``status``,
+        ``from_snap_m``, ``to_snap_m``; sorted by origin then cost. Pairs beyond the cut-offs are
+        left out; an origin with no destination within them has no row.
+    """
+    _check_mode(mode)
+    s = _settings(settings)
+    if network is None:
+        return straight_line_costs(origins, destinations, mode=mode, origin_id=origin_id,
+                                   destination_id=destination_id, cutoff_m=cutoff_m,
+                                   cutoff_s=cutoff_s, k=k, settings=s)
+    o_snap, d_snap = _snap_both(network, origins, destinations, origin_id, destination_id, s)
+    oi, di, dist, time = _snapped_pairs(network, o_snap, d_snap, mode=mode, cutoff_m=cutoff_m,
+                                        cutoff_s=cutoff_s, settings=s, batch_size=batch_size,
+                                        workers=workers)
+    return _long(oi, di, dist, time, o_snap, d_snap, mode=mode, cutoff_m=cutoff_m, cutoff_s=cutoff_s,
+                 k=k, estimate=False)
+
+
+def _snapped_pairs(network, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, settings, batch_size,
+                    workers):
+    """Reached origin/destination point pairs ``(oi, di, distance_m, time_s)`` incl. snap legs."""
+    speed = mode_speed_mps(mode, settings=settings)
+    o_nodes = o_snap["node"].to_numpy()
+    d_nodes = d_snap["node"].to_numpy()
+    uo, o_inv = np.unique(o_nodes, return_inverse=True)
+    ud, d_inv = np.unique(d_nodes, return_inverse=True)
+    if mode == "bus":
+        speeds = edge_speed_kph(network, settings=settings) / 3.6
+        limit = np.inf
+        if cutoff_s is not None:
+            limit = float(cutoff_s)
+        if cutoff_m is not None:  # a path of length <= cutoff_m takes at most cutoff_m / v_min
+            limit = min(limit, float(cutoff_m) / float(speeds.min()))
+    else:
+        limit = np.inf
+        if cutoff_m is not None:
+            limit = float(cutoff_m)
+        if cutoff_s is not None:
+            limit = min(limit, float(cutoff_s) * speed)
+    from_dest = len(ud) < len(uo)
+    prep = _prepare(network, mode, settings, reverse=from_dest)
+    radius = _search_radius_m(network, limit, mode, settings)
+    if np.isfinite(radius):
+        prep = _Prepared(prep.indptr, prep.indices, prep.weight, prep.second,
+                         (network.x, network.y), radius)
+    if from_dest:
+        pd_, po_, cost, second = _rows(prep, ud, uo, limit=limit, batch=batch_size,
+                                       workers=workers)
+    else:
+        po_, pd_, cost, second = _rows(prep, uo, ud, limit=limit, batch=batch_size,
+                                       workers=workers)
+    # node pairs -> point pairs (several points may share a node)
+    pair, oi = _expand(po_, o_inv.ravel(), len(uo))
+    pair2, di = _expand(pd_[pair], d_inv.ravel(), len(ud))
+    pair, oi = pair[pair2], oi[pair2]
+    snap_sum = (o_snap["snap_distance_m"].to_numpy()[oi]
+                + d_snap["snap_distance_m"].to_numpy()[di])
+    if mode == "bus":
+        dist = second[pair] + snap_sum  # type: ignore[index]
+        time = cost[pair] + snap_sum / speed
+    else:
+        dist = cost[pair] + snap_sum
+        time = dist / speed
+    return oi, di, dist, time
+
+
+def _long(oi, di, dist, time, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, k, estimate
+          ) -> pd.DataFrame:
+    ok = np.isfinite(dist)
+    if cutoff_m is not None:
+        ok &= dist <= cutoff_m
+    if cutoff_s is not None:
+        ok &= time <= cutoff_s
+    oi, di, dist, time = oi[ok], di[ok], dist[ok], time[ok]
+    rank_by = time if mode == "bus" else dist
+    order = np.lexsort((di, rank_by, oi))
+    oi, di, dist, time, rank_by = oi[order], di[order], dist[order], time[order], rank_by[order]
+    if k is not None:
+        if k < 1:
+            raise NetworkError(f"`k` was {k!r} but must be a positive integer")
+        first = np.ones(len(oi), dtype=bool)
+        first[1:] = oi[1:] != oi[:-1]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(oi)), 0))
+        keep = (np.arange(len(oi)) - start) < k
+        oi, di, dist, time = oi[keep], di[keep], dist[keep], time[keep]
+    out = pd.DataFrame(
+        {
+            "from_id": o_snap.index.to_numpy()[oi],
+            "to_id": d_snap.index.to_numpy()[di],
+            "distance_m": dist,
+            "time_s": time,
+            "mode": mode,
+            "estimate": estimate,
+            "status": "estimate" if estimate else _status(o_snap, d_snap, oi, di),
+            "from_snap_m": o_snap["snap_distance_m"].to_numpy()[oi],
+            "to_snap_m": d_snap["snap_distance_m"].to_numpy()[di],
+        }
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# nearest destination for every origin: one pass
+# ---------------------------------------------------------------------------------------------
+def nearest(
+    network: RoadNetwork | None,
+    origins: Any,
+    destinations: Any,
+    *,
+    mode: TravelMode = "walk_g4_9",
+    origin_id: str | None = None,
+    destination_id: str | None = None,
+    cutoff_m: float | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """The nearest destination of every origin, in **one** shortest-path pass.
+
+    One Dijkstra runs from a virtual node joined to every destination node by that
+    destination's snap leg (on the reversed graph for one-way networks), so the result is the
+    destination with the least total cost (snap legs included): by distance for walking and
+    cycling, by time for ``bus``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per origin, indexed by origin id: ``to_id``, ``distance_m``, ``time_s``,
+        ``mode``, ``estimate``, ``status`` and snap distances. An origin with no destination
+        within ``cutoff_m`` gets ``to_id`` NA, NaN costs and ``status="none_within_cutoff"``.
+    """
+    _check_mode(mode)
+    s = _settings(settings)
+    if network is None:
+        long = straight_line_costs(origins, destinations, mode=mode, origin_id=origin_id,
+                                   destination_id=destination_id, cutoff_m=cutoff_m, k=1,
+                                   settings=s)
+        o_ids, _ = point_coordinates(origins, _metric_for(origins), id_column=origin_id)
+        out = long.set_index("from_id").reindex(o_ids)
+        out.index.name = "from_id"
+        out["mode"] = mode
+        out["estimate"] = True
+        out["status"] = out["status"].where(out["to_id"].notna(), "none_within_cutoff")
+        return out
+    o_snap, d_snap = _snap_both(network, origins, destinations, origin_id, destination_id, s)
+    return _nearest_snapped(network, o_snap, d_snap, mode=mode, cutoff_m=cutoff_m, settings=s)
+
+
+def _nearest_snapped(network, o_snap, d_snap, *, mode, cutoff_m, settings) -> pd.DataFrame:
+    speed = mode_speed_mps(mode, settings=settings)
+    prep = _prepare(network, mode, settings, reverse=True)
+    n = network.n_nodes
+    d_nodes = d_snap["node"].to_numpy()
+    d_leg = d_snap["snap_distance_m"].to_numpy()
+    leg_cost = d_leg / speed if mode == "bus" else d_leg
+    # one virtual edge per destination node: its cheapest destination
+    order = np.lexsort((np.arange(len(d_nodes)), leg_cost, d_nodes))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = d_nodes[order][1:] != d_nodes[order][:-1]
+    best = order[first]  # destination index chosen at each distinct node
+    vnodes = d_nodes[best]
+    vorder = np.argsort(vnodes)
+    best, vnodes = best[vorder], vnodes[vorder]
+    indptr = np.concatenate([prep.indptr.astype(np.int64), [prep.indptr[-1] + len(best)]])
+    indices = np.concatenate([prep.indices.astype(np.int64), vnodes])
+    weight = np.concatenate([prep.weight, leg_cost[best]])
+    graph = csr_matrix((weight, indices, indptr), shape=(n + 1, n + 1))
+    limit = np.inf
+    if cutoff_m is not None:
+        limit = float(cutoff_m)
+        if mode == "bus":  # a path of length <= cutoff_m takes at most cutoff_m / v_min
+            speeds = edge_speed_kph(network, settings=settings) / 3.6
+            limit = float(cutoff_m) / float(min(speeds.min(), speed))
+    cost, pred = dijkstra(graph, directed=True, indices=n, limit=limit,
+                          return_predecessors=True)
+    # which destination each node's path starts from: walk the tree up to a child of the root
+    p = pred.astype(np.int64)
+    p[p == n] = -1  # children of the virtual root are the roots of the forest
+    root = np.where(p >= 0, p, np.arange(n + 1, dtype=np.int64))
+    while True:  # pointer doubling: log2(depth) rounds
+        nxt = root[root]
+        if np.array_equal(nxt, root):
+            break
+        root = nxt
+    node_dest = np.full(n + 1, -1, dtype=np.int64)
+    node_dest[vnodes] = best
+    o_nodes = o_snap["node"].to_numpy()
+    reach = np.isfinite(cost[o_nodes])
+    dest = np.where(reach, node_dest[root[o_nodes]], -1)
+    o_leg = o_snap["snap_distance_m"].to_numpy()
+    if mode == "bus":
+        keys = edge_keys(indptr, indices, n + 1)
+        step = np.zeros(n + 1)
+        hit = pred >= 0
+        kids = np.flatnonzero(hit)
+        step[kids] = np.concatenate([prep.second, d_leg[best]])[
+            np.searchsorted(keys, pred[kids].astype(np.int64) * (n + 1) + kids)]
+        along = tree_sums(np.where(hit, pred, -1), step)
+        dist = np.where(reach, along[o_nodes] + o_leg, np.nan)
+        time = np.where(reach, cost[o_nodes] + o_leg / speed, np.nan)
+    else:
+        dist = np.where(reach, cost[o_nodes] + o_leg, np.nan)
+        time = dist / speed
+    if cutoff_m is not None:
+        within = dist <= cutoff_m
+        dest = np.where(within, dest, -1)
+        dist = np.where(within, dist, np.nan)
+        time = np.where(within, time, np.nan)
+    found = dest >= 0
+    safe = np.where(found, dest, 0)
+    status = np.where(found, _status(o_snap, d_snap, np.arange(len(o_nodes)), safe),
+                      "none_within_cutoff")
+    to_id = pd.Series(d_snap.index.to_numpy()[safe], index=o_snap.index).where(found)
+    out = pd.DataFrame(
+        {
+            "to_id": to_id,
+            "distance_m": dist,
+            "time_s": time,
+            "mode": mode,
+            "estimate": False,
+            "status": status,
+            "from_snap_m": o_leg,
+            "to_snap_m": np.where(found, d_leg[safe], np.nan),
+        },
+        index=o_snap.index,
+    )
+    out.index.name = "from_id"
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# no roads: straight line x circuity
+# ---------------------------------------------------------------------------------------------
+def _metric_for(points: Any):
+    """The UTM zone of GeoDataFrame points (``None`` for arrays, taken as metric already)."""
+    import geopandas as gpd
+
+
+    if not isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        return None
+    if points.crs is None:
+        raise NetworkError("points have no coordinate system: set one with set_crs() first")
+    geo = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    import shapely
+
+    xy = shapely.get_coordinates(geo.to_crs(4326).to_numpy())
+    return metric_crs_for(xy[:, 0], xy[:, 1])
+
+
+def straight_line_costs(
+    origins: Any,
+    destinations: Any,
+    *,
+    mode: TravelMode = "walk_g4_9",
+    origin_id: str | None = None,
+    destination_id: str | None = None,
+    cutoff_m: float | None = None,
+    cutoff_s: float | None = None,
+    k: int | None = None,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """Estimated travel costs without a road network: straight line × ``circuity_factor``.
+
+    Every row has ``estimate=True`` and ``status="estimate"``. Times use the mode's speed (for
+    ``bus`` the ``other`` class speed of ``bus_speed_kph_by_road_class``). GeoDataFrames are
+    measured in the UTM zone of the origins; arrays must be metric coordinates.
+    """
+    _check_mode(mode)
+    s = _settings(settings)
+    metric = _metric_for(origins)
+    o_ids, oxy = point_coordinates(origins, metric, id_column=origin_id, what="origins")
+    d_ids, dxy = point_coordinates(destinations, metric, id_column=destination_id,
+                                   what="destinations")
+    factor = float(s["circuity_factor"])
+    dist = np.hypot(oxy[:, 0, None] - dxy[None, :, 0], oxy[:, 1, None] - dxy[None, :, 1]) * factor
+    if mode == "bus":
+        speed = float(s["bus_speed_kph_by_road_class"].get("other", 25.0)) / 3.6
+    else:
+        speed = mode_speed_mps(mode, settings=s)
+    time = dist / speed
+    o_snap = pd.DataFrame({"snap_distance_m": np.zeros(len(oxy))}, index=o_ids)
+    d_snap = pd.DataFrame({"snap_distance_m": np.zeros(len(dxy))}, index=d_ids)
+    oi, di = np.divmod(np.arange(dist.size), dist.shape[1])
+    return _long(oi, di, dist.ravel(), time.ravel(), o_snap, d_snap, mode=mode, cutoff_m=cutoff_m, cutoff_s=cutoff_s,
+                 k=k, estimate=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# re-assignment after closing schools
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Reassigner:
+    """Each origin's ranked candidate destinations, to re-assign after closures without a new
+    shortest-path run.
+
+    Build it with :meth:`from_costs` from a :func:`travel_costs` table (typically with ``k`` and
+    a cut-off); :meth:`assign` then gives every origin its best open candidate in milliseconds.
+
+    Attributes
+    ----------
+    from_ids, to_ids
+        Origin ids (rows) and destination ids (codes used in ``candidates``).
+    candidates
+        ``n_origins x k`` destination codes in rank order, ``-1`` padded.
+    distance_m, time_s
+        Costs of each candidate (metres, seconds; NaN where padded).
+    mode
+        Travel mode of the costs.
+    """
+
+    from_ids: pd.Index
+    to_ids: pd.Index
+    candidates: np.ndarray
+    distance_m: np.ndarray
+    time_s: np.ndarray
+    mode: str
+
+    @classmethod
+    def from_costs(
+        cls,
+        costs: pd.DataFrame,
+        *,
+        k: int | None = None,
+        by: Literal["distance_m", "time_s"] | None = None,
+        origins: Iterable[Any] | None = None,
+    ) -> Reassigner:
+        """Keep each origin's ``k`` best rows of ``costs`` (all when ``None``), ranked by ``by``
+        (default ``time_s`` for bus, else ``distance_m``). ``origins`` lists every origin id so
+        that those without any candidate are kept (and reported by :meth:`assign`)."""
+        mode = str(costs["mode"].iloc[0]) if len(costs) else "walk_g4_9"
+        by = by or ("time_s" if mode == "bus" else "distance_m")
+        c = costs.sort_values(["from_id", by], kind="stable")
+        from_ids = pd.Index(pd.unique(c["from_id"]))
+        if origins is not None:
+            extra = pd.Index(list(origins)).difference(from_ids, sort=False)
+            from_ids = from_ids.append(extra)
+        to_ids = pd.Index(pd.unique(c["to_id"]))
+        row = from_ids.get_indexer(c["from_id"])
+        rank = c.groupby("from_id", sort=False).cumcount().to_numpy()
+        width = int(rank.max()) + 1 if len(c) else 1
+        if k is not None:
+            width = min(width, k)
+        keep = rank < width
+        cand = np.full((len(from_ids), width), -1, dtype=np.int64)
+        dist = np.full((len(from_ids), width), np.nan)
+        tim = np.full((len(from_ids), width), np.nan)
+        cand[row[keep], rank[keep]] = to_ids.get_indexer(c["to_id"])[keep]
+        dist[row[keep], rank[keep]] = c["distance_m"].to_numpy()[keep]
+        tim[row[keep], rank[keep]] = c["time_s"].to_numpy()[keep]
+        return cls(from_ids, to_ids, cand, dist, tim, mode)
+
+    def assign(self, *, closed: Iterable[Any] = ()) -> pd.DataFrame:
+        """Best open candidate of every origin once the ``closed`` destinations are removed.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``from_id``: ``to_id``, ``distance_m``, ``time_s``, ``rank`` (0 = first
+            choice) and ``lost_all`` (True when every candidate is closed or there was none:
+            such origins need a new search with a larger ``k`` or cut-off).
+        """
+        closed_codes = self.to_ids.get_indexer(pd.Index(list(closed)))
+        is_closed = np.zeros(len(self.to_ids) + 1, dtype=bool)  # last slot: padding (-1)
+        is_closed[-1] = True
+        is_closed[closed_codes[closed_codes >= 0]] = True
+        open_ = ~is_closed[self.candidates]
+        rank = np.argmax(open_, axis=1)
+        rows = np.arange(len(self.from_ids))
+        found = open_[rows, rank]
+        code = self.candidates[rows, rank]
+        out = pd.DataFrame(
+            {
+                "to_id": pd.Series(self.to_ids.to_numpy()[np.where(found, code, 0)]
+                                   if len(self.to_ids) else np.full(len(rows), None),
+                                   index=self.from_ids).where(found),
+                "distance_m": np.where(found, self.distance_m[rows, rank], np.nan),
+                "time_s": np.where(found, self.time_s[rows, rank], np.nan),
+                "rank": np.where(found, rank, -1),
+                "lost_all": ~found,
+            },
+            index=self.from_ids,
+        )
+        out.index.name = "from_id"
+        n_lost = int((~found).sum())
+        if n_lost:
+            logger.info("%d origin(s) lost all their candidate destinations", n_lost)
+        return out
+
