@@ -2,7 +2,11 @@
 """Set up schoolplan in a local virtual environment and run it: the README's two commands.
 
     python3 dev.py demo    # install into .venv, run the bundled demo scenario, print where the outputs are
-    python3 dev.py test    # install into .venv (with test tools), run the whole test suite
+    python3 dev.py test    # install into .venv (with test tools); lint, import contracts, types, tests
+
+``python3 dev.py test`` with no further arguments first runs the checks CI needs (ruff,
+import-linter's layer contracts, mypy), then the whole test suite; with arguments (``python3
+dev.py test tests/test_io.py -k gbk``) it runs only pytest with them.
 
 Needs only Python 3.11+ with its standard ``venv`` module. The install uses ``uv`` (itself
 installed from PyPI into the venv, ~20 s) and falls back to plain pip (~90 s). It is redone
@@ -60,6 +64,13 @@ def main(argv: list[str]) -> int:
         return _run([BIN / "schoolplan", "run", "scenarios/demo-county.yaml", "--out",
                      "out/demo-county", *argv[1:]])
     if argv[0] == "test":
+        if len(argv) == 1:
+            for check in ([BIN / "ruff", "check", "schoolplan", "tests", "benchmarks", "tools", "dev.py"],
+                          [BIN / "lint-imports"],
+                          [BIN / "mypy"]):
+                if _run(check) != 0:
+                    print(f"{Path(check[0]).name} failed: fix the findings above", flush=True)
+                    return 1
         return _run([PY, "-m", "pytest", *argv[1:]])
     return 0
 

@@ -163,17 +163,20 @@ class RoadNetwork:
         return self.in_main_component
 
     def to_networkx(self):
-        """A ``networkx.DiGraph`` with original node ids, ``x``/``y`` and edge ``length``."""
-        import networkx as nx
+        """A ``networkx.DiGraph`` with original node ids, ``x``/``y`` (metres, in :attr:`crs`) and
+        edge ``length`` (metres). Of parallel edges between two nodes the shortest is kept, so
+        shortest-path distances equal those of this network."""
+        import networkx as nx  # optional here: only this export needs it
 
         g = nx.DiGraph(crs=self.crs.to_string())
         g.add_nodes_from(
             (int(i), {"x": float(a), "y": float(b)}) for i, a, b in zip(self.node_id, self.x, self.y, strict=True)
         )
-        src = self.edge_source
+        order = np.argsort(-self.length_m, kind="stable")  # longest first: the shortest is added last
+        src, dst = self.edge_source[order], self.indices[order]
         g.add_weighted_edges_from(
-            zip(self.node_id[src].tolist(), self.node_id[self.indices].tolist(),
-                self.length_m.tolist(), strict=True),
+            zip(self.node_id[src].tolist(), self.node_id[dst].tolist(),
+                self.length_m[order].tolist(), strict=True),
             weight="length",
         )
         return g
