@@ -15,7 +15,7 @@ from shapely.geometry import LineString
 
 from schoolplan.network import network_from_lines
 from schoolplan.outputs.maps import overview_map
-from schoolplan.scenario import initial_state, prepare, run_actions, scenario_from_dict
+from schoolplan.scenario import initial_state, prepare, run_actions
 from schoolplan.scenario.spec import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def test_readme_python_example_runs(monkeypatch):
     assert block, "README.md has no Python example under '## Python'"
     monkeypatch.chdir(ROOT)
     names: dict = {}
-    exec(compile(block.group(1), "README.md", "exec"), names)  # noqa: S102 - our own README
+    exec(compile(block.group(1), "README.md", "exec"), names)  # our own README, run as a user would
     result, schools = names["result"], names["schools"]
     assert result.settings["class_size_primary"] == 40
     assert result.settings.origin("class_size_primary") == "call"
