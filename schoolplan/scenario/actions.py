@@ -144,6 +144,7 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
     result.actions = log
     if layouts is not None:
         layouts = _layouts.layout_table(layouts, result)
+        _layouts.count_layout(result, layouts)
     result.layouts = layouts
     if with_candidates:
         logger.info("consolidation candidates")
