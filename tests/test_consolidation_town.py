@@ -135,3 +135,16 @@ def test_central_school_flag_wins_over_the_name():
                       "level": ["primary", "primary", "junior"], "is_central": ["否", "是", "是"]})
     assert central_schools(s).tolist() == [False, True, False]
     assert central_schools(s.drop(columns="is_central")).tolist() == [True, False, False]
+
+
+def test_closing_the_candidate_matches_its_prediction(tmp_path):
+    base = prepare(load_scenario(_scenario(tmp_path)))
+    before = run_actions(base, initial_state(base), [])
+    row = before.candidates.set_index("school_id").loc["S2"]
+    after = run_actions(base, initial_state(base), [{"close": ["S2"]}], with_candidates=False)
+
+    def at_s1(res):
+        n = res.assignments[res.assignments["method"] == "nearest"]
+        return n.loc[n["school_id"] == "S1", "pupils"].sum()
+    assert at_s1(after) - at_s1(before) == pytest.approx(row["catchment_pupils"])  # "S1 100%"
+    assert row["receiving_split"] == "甲镇中心小学 100%"

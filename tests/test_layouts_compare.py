@@ -24,7 +24,7 @@ def base():
 
 @pytest.fixture(scope="module")
 def laid_out(base):
-    return run_actions(base, initial_state(base), [{"planet_satellite": {"towns": "all"}}])
+    return run_actions(base, initial_state(base), [{"planet_satellite": {"towns": "all", "planet_rule": "largest"}}])
 
 
 def test_every_town_gets_a_planet_and_grades_4_6_go_there(laid_out):
@@ -100,16 +100,20 @@ def test_candidates_reasons_and_rules(base):
     assert (c["added_distance_mean_m"].dropna() >= -1e-6).all()
 
 
-def test_closing_the_top_candidate_matches_its_prediction(base):
+def test_demo_receivers_stay_in_town_and_never_close(base):
+    """Issue 14, done when: every receiver lies in its candidate's town (or the row says why
+    not), no mutual pairs, no receiver recommended for closure."""
     r = run_actions(base, initial_state(base), [])
-    top = r.candidates[r.candidates["recommendation"] == "close"].iloc[0]
-    after = run_actions(base, initial_state(base), [{"close": [top["school_id"]]}])
-    near = after.assignments[after.assignments["method"] == "nearest"]
-    got = near[near["school_id"] == top["receiving_school_id"]]["pupils"].sum()
-    was = r.assignments[(r.assignments["method"] == "nearest")
-                        & (r.assignments["school_id"] == top["receiving_school_id"])]["pupils"].sum()
-    share = float(top["receiving_split"].split(";")[0].split()[-1].rstrip("%")) / 100
-    assert got - was == pytest.approx(top["catchment_pupils"] * share, rel=0.02)
+    c = r.candidates
+    cand = c[c["candidate"]]
+    assert len(cand) > 0
+    crossed = cand[cand["receiver_in_town"] == False]  # noqa: E712
+    assert crossed["reasons_en"].str.contains("another town").all()
+    assert (cand["receiver_in_town"] == True).sum() >= len(cand) - 1  # noqa: E712
+    closing = set(cand["school_id"])
+    assert not closing & set(cand["receiving_school_id"])
+    pairs = set(zip(cand["school_id"], cand["receiving_school_id"], strict=True))
+    assert not {(b, a) for a, b in pairs} & pairs
 
 
 def test_compare_cli_writes_three_files(tmp_path):
@@ -121,7 +125,10 @@ def test_compare_cli_writes_three_files(tmp_path):
     row = t.set_index("indicator")
     assert row.at["satellites", "demo-county"] == 0 and row.at["satellites", "demo-planet-satellite"] > 0
     assert row.at["g4_6_mean_distance_m", "demo-planet-satellite Δ"] > 0   # grades 4-6 travel further
-    assert row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] == 0  # satellites keep grades 1-3 home
+    # satellites keep grades 1-3 near home; only the pupils of the one school the layout closes
+    # (not needed for the walk limit) walk further
+    assert 0 <= row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] < 50
+    assert row.at["schools_closed", "demo-planet-satellite"] >= 1
     html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
     assert "http" not in html and "grades 4-6 mean distance" in html
     assert (tmp_path / "comparison.xlsx").stat().st_size > 0
