@@ -181,9 +181,10 @@ class _Lists:
         self.mine: dict[str, list] = {}
         for key, (ids, _, _) in self.lists.items():
             self.mine.setdefault(ids[0], []).append(key)
-        gr = base.groups
+        gr, assignments = base.groups, result.assignments
+        assert gr is not None and assignments is not None  # with costs come groups and assignments
         self.pupils = dict(zip(zip(gr["demand_id"], gr["group"], strict=True), gr["pupils"].astype(float), strict=True))
-        near = result.assignments[(result.assignments["method"] == "nearest") & result.assignments["school_id"].notna()]
+        near = assignments[(assignments["method"] == "nearest") & assignments["school_id"].notna()]
         by_part = near.groupby(["school_id", "level"])["pupils"].sum().to_dict()
         self.assigned = by_part
         board_m = settings["boarding_beyond_km"] * 1000
@@ -209,7 +210,7 @@ def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
     within = settings["consolidation_within_town"]
     prefer = settings["consolidation_prefer_central"]
     town = L.town.get(sid)
-    central = L.central.get(town) if prefer else None
+    central = L.central.get(town) if prefer and town is not None else None
     keys = L.mine.get(sid, [])
     n = len(keys)
     p = np.array([L.pupils.get(k, 0.0) for k in keys], float)
@@ -324,6 +325,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                 zh.append("模型中没有村庄以其为最近学校")
                 en.append("no village has it as its nearest school in the model")
             return False, False, 0.0
+        assert L is not None  # an evaluation exists only with travel costs
         p, d0, t0, d1, t1, groups = ev["p"], ev["d0"], ev["t0"], ev["d1"], ev["t1"], ev["groups"]
         lost = ~np.isfinite(d1)
         ok = ~lost
@@ -407,7 +409,8 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             near_id, minutes, _ = scattered[sid]
             reasons.append("scattered")
             zh.append(f"布点分散：本乡镇{names.get(near_id, near_id)}（同学段）步行 {minutes:.0f} 分钟可达")
-            en.append(f"scattered: {names.get(near_id, near_id)} (same grades, same town) is {minutes:.0f} min walk away")
+            en.append(f"scattered: {names.get(near_id, near_id)} (same grades, same town) is "
+                      f"{minutes:.0f} min walk away")
         if sid in weak:
             reasons.append("weak")
             zh.append(f"办学条件弱：优质均衡7项指标仅 {weak[sid]} 项达标")
@@ -426,13 +429,15 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             en.append("closing would leave its town without a school teaching grades 7-9 "
                       "(never a candidate for its junior part)")
         if L is not None:
-            rec["catchment_pupils"] = round(float(sum(L.assigned.get((sid, lv), 0.0) for lv in ("primary", "junior"))), 1)
+            rec["catchment_pupils"] = round(float(sum(L.assigned.get((sid, lv), 0.0)
+                                                      for lv in ("primary", "junior"))), 1)
         ev = _evaluate(sid, L, set(), settings) if L is not None else None
         tzh: list[str] = []
         ten: list[str] = []
         keep_remote, satellite, added_km = fill(rec, s, ev, tzh, ten)
         tier_pts = _TIER_POINTS.get(tier, 0)
-        score = tier_pts + ("scattered" in reasons) + ("weak" in reasons) + ("shrinking" in reasons) - max(added_km, 0.0)
+        score = (tier_pts + ("scattered" in reasons) + ("weak" in reasons) + ("shrinking" in reasons)
+                 - max(added_km, 0.0))
         eligible = bool({"small", "scattered"} & set(reasons))
         rec.update(reasons=",".join(reasons), breaks_rule=breaks, score=round(score, 2),
                    score_explained=f"tier {tier_pts} + scattered {int('scattered' in reasons)} + weak "
@@ -493,5 +498,5 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                    recommendation=recommendation, reasons_zh="；".join(zh), reasons_en="; ".join(en))
     out = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     out = out.sort_values(["candidate", "score"], ascending=[False, False], kind="stable").reset_index(drop=True)
-    out["rank"] = np.where(out["candidate"], np.arange(1, len(out) + 1), None)
+    out["rank"] = pd.Series(np.arange(1, len(out) + 1), dtype=object).where(out["candidate"].astype(bool), None)
     return out

@@ -143,6 +143,7 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
     limit_s = settings["walk_limit_g1_3_min"] * 60
     merges: dict[str, Any] = {}
     rows = []
+    assert base.groups is not None  # with costs come the grade groups
     g13 = base.groups[base.groups["group"] == "g1_3"]
     costs13 = base.costs[base.costs["group"] == "g1_3"]
     names = schools.set_index("school_id")["name"]
@@ -151,6 +152,7 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
         town = towns[towns["town_code"] == code].iloc[0]
         mine = schools[(schools["town_code"] == code) & (schools["status"] != "closed")
                        & schools["level"].isin(_PRIMARY_LEVELS)]
+        planet: str | None
         if code in planets:
             planet, used = planets[code], "user"
         else:
@@ -202,6 +204,8 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
 def layout_table(layouts: pd.DataFrame, result: Result) -> pd.DataFrame:
     """Fill the per-town figures of a layout from its diagnosis."""
     s = result.settings
+    if result.assignments is None or result.inputs.demand is None:
+        raise ScenarioError("planet_satellite needs demand points (villages) to lay out towns")
     near = result.assignments[result.assignments["method"] == "nearest"]
     seats = ca.seats_by_part(result.schools[result.schools["status"] != "closed"])
     demand_town = result.inputs.demand.set_index("demand_id")["town_code"]
@@ -258,7 +262,7 @@ def count_layout(result: Result, layouts: pd.DataFrame) -> None:
     level = open_s["level"].where(open_s["status"] != "satellite", "primary")
     result.counts["schools_by_level"] = {str(k): int(v) for k, v in level.value_counts().sort_index().items()}
     shortage = result.indicators.get("seat_shortage")
-    if shortage is None or result.shortage is None:
+    if shortage is None or result.shortage is None or result.inputs.demand is None:
         return
     towns = set(layouts.loc[layouts["planet_id"].notna(), "town_code"])
     demand_town = result.inputs.demand.set_index("demand_id")["town_code"]
