@@ -47,7 +47,6 @@ import pandas as pd
 from schoolplan import catchments as ca
 from schoolplan import rules as _rules
 from schoolplan import travel
-from schoolplan.diagnosis import open_costs
 from schoolplan.schema import LEVEL_GRADES, Base, Result, teaches_junior
 from schoolplan.settings import Settings
 
@@ -67,6 +66,20 @@ CANDIDATE_COLUMNS = [
 ]
 
 _TIER_POINTS = {"lt50": 3, "lt100": 2, "lt200": 1}
+
+
+def _open_costs(costs: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
+    """The cost rows of open schools teaching the row's grade group (as
+    :func:`schoolplan.diagnosis.open_costs`), vectorised: one mask per (level, group) pair, O(E)."""
+    level = costs["to_id"].map(schools[schools["status"] != "closed"].set_index("school_id")["level"])
+    keep = np.zeros(len(costs), bool)
+    group = costs["group"].to_numpy()
+    lv = level.to_numpy()
+    for name in LEVEL_GRADES:
+        for g in ca.GRADE_GROUPS:
+            if ca.serves(name, g):
+                keep |= (lv == name) & (group == g)
+    return costs[keep]
 
 
 def _ranked(costs: pd.DataFrame) -> pd.DataFrame:
@@ -158,6 +171,14 @@ def _shrinking(base: Base, settings: Settings) -> dict[str, tuple[int, float, in
     return out
 
 
+def _sum_by(keys, values) -> dict:
+    """Sum of ``values`` by ``keys``, largest first (plain dict: no pandas per call)."""
+    out: dict = {}
+    for k, v in zip(keys, values, strict=True):
+        out[k] = out.get(k, 0.0) + float(v)
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 class _Lists:
     """Everything :func:`candidates` looks up, built once (cost in brackets; n schools, V village
     grade groups, k candidate schools per village and group, E = V k cost rows):
@@ -171,7 +192,7 @@ class _Lists:
     """
 
     def __init__(self, base: Base, result: Result, open_s: pd.DataFrame, settings: Settings):
-        ranked = _ranked(open_costs(base.costs, result.schools))
+        ranked = _ranked(_open_costs(base.costs, result.schools))
         f, g = ranked["from_id"].to_numpy(), ranked["group"].to_numpy()
         to = ranked["to_id"].to_numpy()
         d, t = ranked["distance_m"].to_numpy(float), ranked["time_s"].to_numpy(float)
@@ -198,6 +219,8 @@ class _Lists:
                 self.left[(sid, part)] = (cap - by_part.get((sid, part), 0.0)) if np.isfinite(cap) else np.inf
         self.seats = seats
         self.town = dict(zip(open_s["school_id"], open_s["town_code"], strict=True))
+        self.services = {c: dict(zip(open_s["school_id"], pd.to_numeric(open_s[c], errors="coerce"), strict=True))
+                         for c in ("boarding_beds", "canteen_seats") if c in open_s}
         central = open_s[_rules.central_schools(open_s, settings).to_numpy(bool)]
         central = central.sort_values(["enrollment", "school_id"], ascending=[False, True],
                                       kind="stable").drop_duplicates("town_code")
@@ -259,22 +282,21 @@ def _services(ev: dict, L: _Lists, open_s: pd.DataFrame, settings: Settings) -> 
     board_m = settings["boarding_beyond_km"] * 1000
     ok = ev["recv"] != None  # noqa: E711
     lim = np.array([trip[g] for g in ev["groups"]], float)
-    bus = pd.Series(ev["p"][ok & (ev["d1"] > lim)], index=ev["recv"][ok & (ev["d1"] > lim)])
-    board = ev["p"][ok & (ev["groups"] != "g1_3") & (ev["d1"] > board_m)]
-    moved = pd.Series(ev["p"][ok], index=ev["recv"][ok]).groupby(level=0).sum()
+    rides = ok & (ev["d1"] > lim)
+    boards = ok & (ev["groups"] != "g1_3") & (ev["d1"] > board_m)
+    moved = _sum_by(ev["recv"][ok], ev["p"][ok])
     out: dict[str, Any] = {"bus_riders_by_receiver": "; ".join(
-        f"{k} {v:.0f}" for k, v in bus.groupby(level=0).sum().sort_values(ascending=False).items())}
-    if not len(moved):
+        f"{k} {v:.0f}" for k, v in _sum_by(ev["recv"][rides], ev["p"][rides]).items())}
+    if not moved:
         return out
-    top = moved.idxmax()
-    row = open_s[open_s["school_id"] == top].iloc[0]
-    new_board = float(board[ev["recv"][ok & (ev["groups"] != "g1_3") & (ev["d1"] > board_m)] == top].sum())
+    top = next(iter(moved))
+    new_board = float(ev["p"][boards & (ev["recv"] == top)].sum())
     out["boarding_needed_at_receiver"] = round(L.boarders.get(top, 0.0) + new_board, 0)
-    out["canteen_needed_at_receiver"] = round((L.load.get(top, 0.0) + float(moved[top]))
+    out["canteen_needed_at_receiver"] = round((L.load.get(top, 0.0) + moved[top])
                                               * settings["lunch_at_school_share"], 0)
     for col in ("boarding_beds", "canteen_seats"):
-        v = row[col] if col in row.index else np.nan
-        out[f"{col}_at_receiver"] = float(v) if v is not None and pd.notna(v) else None
+        v = L.services.get(col, {}).get(top, np.nan)
+        out[f"{col}_at_receiver"] = float(v) if pd.notna(v) else None
     return out
 
 
@@ -312,7 +334,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
     junior_count = open_s[open_s["level"].map(teaches_junior)].groupby("town_code").size()
     has_history = base.inputs.history is not None
 
-    def fill(rec: dict, s: pd.Series, ev: dict | None, zh: list, en: list) -> tuple[bool, bool, float]:
+    def fill(rec: dict, s: dict, ev: dict | None, zh: list, en: list) -> tuple[bool, bool, float]:
         """Travel figures of a closure into ``rec``; returns (keep_remote, satellite, added km)."""
         sid = s["school_id"]
         if ev is None or not len(ev["keys"]):
@@ -337,11 +359,14 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             rec["added_time_mean_min"] = round(float(np.sum((t1 - t0)[ok] * w) / w.sum()) / 60, 1)
             rec["added_time_max_min"] = round(float(np.max((t1 - t0)[ok])) / 60, 1)
             added_km = rec["added_distance_mean_m"] / 1000
-            recv = pd.Series(w, index=ev["recv"][ok]).groupby(level=0).sum().sort_values(ascending=False)
-            top = recv.index[0]
+            central = L.central.get(L.town.get(sid))
+            recv = dict(sorted(_sum_by(ev["recv"][ok], w).items(),  # ties: the central school, then id
+                               key=lambda kv: (-round(kv[1], 6), kv[0] != central, str(kv[0]))))
+            total = sum(recv.values())
+            top = next(iter(recv))
             rec["receiving_school_id"] = top
             rec["receiving_school"] = names.get(top, top)
-            rec["receiving_split"] = "; ".join(f"{names.get(k, k)} {v / recv.sum():.0%}" for k, v in recv.items())
+            rec["receiving_split"] = "; ".join(f"{names.get(k, k)} {v / total:.0%}" for k, v in recv.items())
             rec["receiver_in_town"] = L.town.get(top) == L.town.get(sid)
             if ev["crossed"].any():
                 rec["receiver_note"] = "crossed"
@@ -349,7 +374,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                 en.append(f"no other school of its town teaches the grades of {p[ev['crossed']].sum():.0f} "
                           "pupils: they go to another town's school")
             parts = [ca.PART_OF_GROUP[g] for g in groups[ok]]
-            moved = pd.Series(w, index=list(zip(ev["recv"][ok], parts, strict=True))).groupby(level=0).sum()
+            moved = _sum_by(list(zip(ev["recv"][ok], parts, strict=True)), w)
             left = 0.0
             for part in ("primary", "junior"):
                 cap = L.seats.at[top, f"seats_{part}"] if top in L.seats.index else np.nan
@@ -393,7 +418,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
     excluded: set = set()
     rows: list[dict] = []
     evidence: dict[str, tuple] = {}
-    for _, s in open_s.iterrows():
+    for s in pd.DataFrame(open_s.drop(columns="geometry", errors="ignore")).to_dict("records"):
         sid = s["school_id"]
         rec: dict[str, Any] = {c: None for c in CANDIDATE_COLUMNS}
         tier = s.get("small_tier") or ""

@@ -68,8 +68,10 @@ def test_receivers_stay_in_the_town_and_prefer_the_central_school(tmp_path):
     assert set(c.at["S2", "reasons"].split(",")) >= {"small", "scattered"}
     assert c.at["S2", "recommendation"] == "close" and c.at["S2", "receiving_school_id"] == "S1"
     # S3: V2 would walk 1.6 km x 1.3 to S4 (43 min > 30): a satellite; its grades 4-6 go to the
-    # central school S1 of its own town, not to 乙镇中心小学 S5 which is nearer
+    # central school S1 of its own town, not to 乙镇中心小学 S5 which is nearer; its grades 1-3
+    # to the nearest school of the town, S4 (30 pupils each: the central school is named first)
     assert c.at["S3", "recommendation"] == "to_satellite"
+    assert c.at["S3", "receiving_split"] == "甲镇中心小学 50%; 甲镇九年一贯制学校 50%"
     assert c.at["S3", "receiving_school_id"] == "S1" and bool(c.at["S3", "receiver_in_town"])
     cand = c[c["candidate"]]
     assert set(cand["receiving_school_id"]).isdisjoint(cand.index)  # no receiver closes
