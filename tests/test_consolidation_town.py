@@ -29,7 +29,8 @@ VILLAGES = [("V1", "371500100", 116.005), ("V2", "371500100", 116.040), ("V3", "
             ("V4", "371500100", 116.020), ("V5", "371500101", 116.058), ("V6", "371500101", 116.090)]
 
 
-def _scenario(tmp: Path, schools=SCHOOLS, settings: str = "", extra_cols: dict | None = None) -> Path:
+def _scenario(tmp: Path, schools=SCHOOLS, settings: str = "", extra_cols: dict | None = None,
+              villages=VILLAGES, history: pd.DataFrame | None = None) -> Path:
     s = pd.DataFrame(schools, columns=["学校代码", "学校名称", "学段", "乡镇代码", "在校生数", "学位数",
                                        "城乡类别", "经度"])
     s["纬度"] = 36.5
@@ -41,15 +42,19 @@ def _scenario(tmp: Path, schools=SCHOOLS, settings: str = "", extra_cols: dict |
                   "county": ["测试县", "测试县"], "town_type": ["镇", "镇"],
                   "lon": [116.01, 116.07], "lat": [36.5, 36.5]}).to_csv(tmp / "towns.csv", index=False)
     pd.DataFrame([{"demand_id": v, "name": v, "town_code": t, "pupils_primary": 60, "pupils_junior": 30,
-                   "area_type": "rural", "lon": x, "lat": 36.5} for v, t, x in VILLAGES]).to_csv(
+                   "area_type": "rural", "lon": x, "lat": 36.5} for v, t, x in villages]).to_csv(
         tmp / "villages.csv", index=False)
+    hist = ""
+    if history is not None:
+        history.to_csv(tmp / "history.csv", index=False)
+        hist = "\n" + " " * 10 + "history: {path: history.csv}"
     y = tmp / "s.yaml"
     y.write_text(textwrap.dedent(f"""\
         name: hand-made
         inputs:
           schools: {{path: schools.csv, coordinate_system: wgs84}}
           towns: {{path: towns.csv, coordinate_system: wgs84}}
-          demand: {{path: villages.csv, coordinate_system: wgs84}}
+          demand: {{path: villages.csv, coordinate_system: wgs84}}{hist}
         settings: {{{settings}}}
         actions: []
         """), encoding="utf-8")
@@ -150,3 +155,29 @@ def test_closing_the_candidate_matches_its_prediction(tmp_path):
         return n.loc[n["school_id"] == "S1", "pupils"].sum()
     assert at_s1(after) - at_s1(before) == pytest.approx(row["catchment_pupils"])  # "S1 100%"
     assert row["receiving_split"] == "甲镇中心小学 100%"
+
+
+def test_teaching_points_close_shrinking_fires_and_the_receiver_needs_are_counted(tmp_path):
+    schools = [*SCHOOLS, ("S8", "甲镇东村教学点", "教学点", "371500100", 40, 120, "乡村", 115.9985)]
+    villages = [*VILLAGES, ("V7", "371500100", 115.9983)]
+    grades = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"]
+    junior = ["七年级", "八年级", "九年级"]
+    history = pd.DataFrame(
+        [{"学年": y, "学校代码": sid, **dict.fromkeys(grades, 5 if sid == "S2" and y == 2024 else 10)}
+         for y in (2021, 2022, 2023, 2024) for sid in ("S1", "S2", "S3", "S5")]
+        + [{"学年": y, "学校代码": sid, **dict.fromkeys(junior, 10)}
+           for y in (2021, 2022, 2023, 2024) for sid in ("S4", "S6")])
+    c = _candidates(tmp_path, schools=schools, villages=villages, history=history,
+                    extra_cols={"寄宿床位": [0, 0, 0, 200, 0, 0, 0], "食堂座位": [300, 0, 0, 800, 0, 0, 0]})
+    # a teaching point is closed like any school: V7's grades 1-3 walk 200 m x 1.3 to S1
+    assert c.at["S8", "recommendation"] == "close" and c.at["S8", "receiving_school_id"] == "S1"
+    # shrinking from the history: S2 60 -> 30 pupils (-50 %, over 15 %); S3 flat
+    assert "shrinking" in c.at["S2", "reasons"].split(",") and "shrinking" not in c.at["S3", "reasons"]
+    assert "60 (2021) to 30 (2024)" in c.at["S2", "reasons_en"]
+    # S2 closes first (score 3 + scattered + shrinking); at S1 eat: V3's 60 primary pupils, V7's
+    # grades 4-6 (30; V7's grades 1-3 go to the teaching point) and V1's 60 from S2
+    row = c.loc["S2"]
+    assert c.at["S2", "rank"] < c.at["S8", "rank"]
+    assert row["canteen_seats_at_receiver"] == 300 and row["boarding_beds_at_receiver"] == 0
+    assert row["canteen_needed_at_receiver"] == 60 + 30 + 60
+    assert row["boarding_needed_at_receiver"] == 0  # everyone lives within 10 km

@@ -181,3 +181,29 @@ def test_receivers_within_their_seats(base):
         # every modelled pupil of the school is placed somewhere or counted as without a seat
         assert placed + row.pupils_without_seat_after == pytest.approx(
             row.catchment_pupils, abs=0.5 * len(parts) + 0.1)  # each share is shown rounded
+
+
+def test_default_layout_follows_the_liaocheng_text(base):
+    """Issue 14, done when: with the default rule the planet of every rural town that has a
+    中心小学 is that school, the layout closes at least one school, satellites' seats are reduced,
+    and the seat shortfall equals the planets' gaps."""
+    from schoolplan.rules import central_schools
+
+    r = run_actions(base, initial_state(base), [{"planet_satellite": None}], with_candidates=False)
+    lay = r.layouts
+    towns = base.inputs.towns.set_index("town_code")
+    assert set(towns.loc[lay["town_code"], "town_type"]) <= {"镇", "乡"}  # 街道 only when named
+    s0 = base.inputs.schools
+    for row in lay.itertuples():
+        t = s0[(s0["town_code"] == row.town_code) & (s0["level"] == "primary")]
+        central = set(t.loc[central_schools(t).to_numpy(bool), "school_id"])
+        if central:
+            assert row.planet_id in central and row.planet_rule_used == "central", row.town
+    s = r.schools.set_index("school_id")
+    assert (s["status"] == "closed").sum() >= 1
+    sat = s[s["status"] == "satellite"]
+    before = s0.set_index("school_id").loc[sat.index]
+    primary_before = before["level"] == "primary"
+    assert (sat.loc[primary_before, "seats"] == before.loc[primary_before, "seats"] / 2).all()
+    assert r.indicators["seat_shortage"]["primary"] == pytest.approx(lay["planet_seat_gap"].sum())
+    assert r.counts["schools_by_level"].get("teaching_point", 0) == 0
