@@ -207,3 +207,23 @@ def test_default_layout_follows_the_liaocheng_text(base):
     assert (sat.loc[primary_before, "seats"] == before.loc[primary_before, "seats"] / 2).all()
     assert r.indicators["seat_shortage"]["primary"] == pytest.approx(lay["planet_seat_gap"].sum())
     assert r.counts["schools_by_level"].get("teaching_point", 0) == 0
+
+
+def test_map_draws_planets_catchments_satellites_and_escapes_names(base):
+    import json
+
+    from schoolplan.outputs.maps import overview_map
+
+    r = run_actions(base, initial_state(base), [{"planet_satellite": None}], with_candidates=False)
+    sat = r.schools.index[r.schools["status"] == "satellite"][0]
+    r.schools.loc[sat, "name"] = "<script>alert(1)</script>卫星"
+    page = overview_map(r, lang="zh").get_root().render()
+
+    def has(text):
+        return text in page or json.dumps(text)[1:-1] in page
+    n_planets = int(r.layouts["planet_id"].notna().sum())
+    assert has(f"行星（中心校） ({n_planets})") and page.count("★") + page.count("\\u2605") == n_planets
+    n_sat = int((r.schools["status"] == "satellite").sum())
+    assert has(f"卫星校（保留1-3年级的附设校） ({n_sat})")
+    assert has("4-6年级到中心校的片区") and has("布局撤并校（虚线）")
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
