@@ -1,32 +1,52 @@
 """撤并 consolidation candidates: which schools may be closed or merged, why, and what closing
-each would do to its pupils, by road.
+each would do to its pupils, by road — inside the town and into its 中心校, as Shandong counties do
+it ("一镇一策", Liaocheng 2025: only once transport, meals and 午休 are secured).
 
 For every open school the module lists the reasons it may be a candidate, each with its evidence:
 
 * ``small``: rural (``small_school_area_types``) and under a tier (``small_school_tiers``);
-* ``scattered``: another school teaching the same grades within ``scattered_within_min`` on foot
-  (grades 4–9 speed) by road;
+* ``scattered``: another open school of the **same town** teaching all of its grades within
+  ``scattered_within_min`` on foot (grades 4–9 speed) by road;
 * ``weak``: below the 优质均衡 resource standards (fewer than ``balance_min_met`` of 7) where the
   ledger has them;
-* ``shrinking``: enrolment falling where the ledger has several years (not computed without).
+* ``shrinking``: the enrolment history (``inputs.history``) shows a fall of at least
+  ``shrinking_decline_share`` from its first to its last year (not computed without a history).
 
-and what closing it would do, from the catchment model (the villages whose nearest school it is
-move to their next nearest school teaching the same grades, found in the candidate costs
-already computed — no new shortest-path run): the receiving school(s) with their share of the
-pupils, the seats left there, the added road distance and time (pupil-weighted mean and worst),
-grade 1–3 pupils who would walk over ``walk_limit_g1_3_min``, pupils who would need a bus
-(beyond the 2.5 km / 5 km trip limits) or boarding, and whether closing breaks a rule (the
-last school teaching grades 7–9 of a town is never a candidate for its junior part).
+and what closing it would do, from the catchment model (no new shortest-path run): the villages
+whose nearest school it is move to a **receiver**:
+
+* with ``consolidation_within_town`` (default) a school of the closing school's town (or of the
+  village's own town, for pupils who come from another town's village); another town's school only
+  when none of the village's candidate schools is in those towns — the row then says so;
+* with ``consolidation_prefer_central`` (default) grades 4–6 go to the town's central school
+  (:func:`schoolplan.rules.central_schools`) when it is among their candidates; grades 1–3 and 7–9
+  to the nearest allowed school;
+* never a school that is itself closing: candidates are taken in order of score in **one pass**; a
+  school closes into schools not already closing, and once it closes its receivers may not close
+  (``keep: receiver``): no chains, no mutual pairs;
+* within their seats: each village group takes the seats left at its allowed schools, nearest
+  first; pupils left without a seat **block** the closure (``keep: seats``) and the row gives the
+  classes to add at the receiver that would unblock it.
+
+For each closure: the receiving school(s) with their share, the seats left there, the added road
+distance and time (pupil-weighted mean and worst), grade 1–3 pupils who would walk over
+``walk_limit_g1_3_min``, pupils who would need a bus (beyond the 2.5 km / 5 km trip limits) or
+boarding (beyond ``boarding_beyond_km``), the school-bus riders by receiving school, and at the main
+receiver the boarding places needed (all its pupils beyond the boarding distance after the closure)
+and canteen seats needed (its pupils after the closure × ``lunch_at_school_share``) against the
+ledger's 寄宿床位 and 食堂座位.
 
 ``recommendation``:
 
-* ``close``: its pupils all have an acceptable alternative (grades 1–3 stay within the walking
-  limit; older pupils may take a bus or board);
+* ``close``: its pupils all have an acceptable alternative with a seat (grades 1–3 stay within the
+  walking limit; older pupils may take a bus or board);
 * ``to_satellite``: closing it would put grade 1–3 pupils over the walking limit, but it can keep
-  grades 1–3 and send grades 4–6 to a larger school (the planet–satellite idea);
-* ``keep: remote`` (strategically important small school): a teaching point whose grade 1–3
-  pupils would walk over the limit, or a school whose pupils would be left with no school within
-  the cut-off;
+  grades 1–3 and send grades 4–6 to the central school (the planet–satellite idea);
+* ``keep: remote``: a teaching point whose grade 1–3 pupils would walk over the limit, or a school
+  whose pupils would be left with no school within the cut-off; a teaching point whose pupils have
+  an alternative is closed like any school;
+* ``keep: seats``: the receivers lack seats (classes to add in ``classes_to_add_at_receiver``);
+* ``keep: receiver``: it receives the pupils of a school recommended for closure;
 * ``keep: rule``: the last school teaching grades 7–9 of its town;
 * ``keep``: no reason to consider it.
 
@@ -34,6 +54,10 @@ Only ``small`` or ``scattered`` make a school a candidate; ``weak`` and ``shrink
 score. Score (transparent, in ``score_explained``): small tier lt50 = 3, lt100 = 2, lt200 = 1;
 +1 scattered; +1 weak; +1 shrinking; −1 per km of mean added distance. Candidates
 (``close`` or ``to_satellite``) are ranked by score.
+
+Cost (n schools, V villages, k candidates per village and grade group): O(V k log(V k)) to rank
+the candidates once, then O(k) per village group and O(n log n) for the order of the pass; see
+:func:`candidates`.
 """
 
 from __future__ import annotations
@@ -204,6 +228,7 @@ class _Lists:
             self.mine.setdefault(ids[0], []).append(key)
         gr, assignments = base.groups, result.assignments
         assert gr is not None and assignments is not None  # with costs come groups and assignments
+        self.vtown = dict(zip(gr["demand_id"], gr["town_code"], strict=False))
         self.pupils = dict(zip(zip(gr["demand_id"], gr["group"], strict=True), gr["pupils"].astype(float), strict=True))
         near = assignments[(assignments["method"] == "nearest") & assignments["school_id"].notna()]
         by_part = near.groupby(["school_id", "level"])["pupils"].sum().to_dict()
@@ -253,7 +278,7 @@ def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
             if key[1] == "g4_6" and o == central:
                 pick = j
                 break
-            if pick is None and (not within or L.town.get(o) == town):
+            if pick is None and (not within or L.town.get(o) in (town, L.vtown.get(key[0]))):
                 pick = j
                 if key[1] != "g4_6" or central is None or central not in set(ids):
                     break
@@ -266,7 +291,7 @@ def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
     def allowed(school, key):
         if school in excluded:
             return False
-        return not within or key in cross_keys or L.town.get(school) == town
+        return not within or key in cross_keys or L.town.get(school) in (town, L.vtown.get(key[0]))
 
     split, short, taken = _split_with_seats(sid, keys, p, L.lists, L.left, allowed)
     return {"keys": keys, "p": p, "d0": d0, "t0": t0, "d1": d1, "t1": t1, "recv": recv,
@@ -359,7 +384,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             rec["added_time_mean_min"] = round(float(np.sum((t1 - t0)[ok] * w) / w.sum()) / 60, 1)
             rec["added_time_max_min"] = round(float(np.max((t1 - t0)[ok])) / 60, 1)
             added_km = rec["added_distance_mean_m"] / 1000
-            central = L.central.get(L.town.get(sid))
+            central = L.central.get(str(L.town.get(sid)))
             recv = dict(sorted(_sum_by(ev["recv"][ok], w).items(),  # ties: the central school, then id
                                key=lambda kv: (-round(kv[1], 6), kv[0] != central, str(kv[0]))))
             total = sum(recv.values())
@@ -368,6 +393,14 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             rec["receiving_school"] = names.get(top, top)
             rec["receiving_split"] = "; ".join(f"{names.get(k, k)} {v / total:.0%}" for k, v in recv.items())
             rec["receiver_in_town"] = L.town.get(top) == L.town.get(sid)
+            home = np.array([L.town.get(r) != L.town.get(sid) and L.town.get(r) == L.vtown.get(k[0])
+                             for r, k in zip(ev["recv"], ev["keys"], strict=True)], bool)
+            if home.any():
+                zh.append(f"{p[home].sum():.0f} 名学生来自外乡镇村庄，回本乡镇学校就读")
+                en.append(f"{p[home].sum():.0f} pupils from villages of another town go to their own "
+                          "town's school")
+                if not rec["receiver_in_town"]:
+                    rec["receiver_note"] = "own town of the pupils"
             if ev["crossed"].any():
                 rec["receiver_note"] = "crossed"
                 zh.append(f"本乡镇内没有其他同学段学校可接收 {p[ev['crossed']].sum():.0f} 名学生，跨乡镇安置")

@@ -108,7 +108,7 @@ def test_demo_receivers_stay_in_town_and_never_close(base):
     cand = c[c["candidate"]]
     assert len(cand) > 0
     crossed = cand[cand["receiver_in_town"] == False]  # noqa: E712
-    assert crossed["reasons_en"].str.contains("another town").all()
+    assert crossed["reasons_en"].str.contains("another town").all()  # the row says why
     assert (cand["receiver_in_town"] == True).sum() >= len(cand) - 1  # noqa: E712
     closing = set(cand["school_id"])
     assert not closing & set(cand["receiving_school_id"])
