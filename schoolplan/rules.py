@@ -10,6 +10,7 @@ every town, and school and class sizes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "RULES",
     "VIOLATION_COLUMNS",
     "Rule",
+    "central_schools",
     "junior_middle_per_town",
     "size_checks",
     "small_tier",
@@ -70,6 +72,31 @@ def small_tier(schools: pd.DataFrame, settings: Settings | None = None) -> pd.Se
     for t in sorted(tiers, reverse=True):
         out[eligible & (schools["enrollment"] < t)] = f"lt{t}"
     return out
+
+
+_YES = {"是", "1", "1.0", "y", "yes", "true", "t", "中心校", "√", "✓"}
+_NO = {"否", "0", "0.0", "n", "no", "false", "f", ""}
+
+
+def central_schools(schools: pd.DataFrame, settings: Settings | None = None) -> pd.Series:
+    """Whether each school is its town's central school (中心校 / 中心小学), indexed like ``schools``.
+
+    The ledger's ``is_central`` column (中心校, 是否中心校: 是/否, 1/0, yes/no) decides where it has a
+    value; elsewhere the name must match ``central_school_pattern`` (default
+    ``中心小学|中心校|中心学校``). Junior-only and complete schools are never central primaries.
+    """
+    settings = settings or Settings()
+    pattern = re.compile(settings["central_school_pattern"])
+    by_name = schools["name"].astype(str).map(lambda n: bool(pattern.search(n)))
+    out = by_name.copy()
+    if "is_central" in schools:
+        flag = schools["is_central"].map(
+            lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+            else True if str(v).strip().lower() in _YES else False if str(v).strip().lower() in _NO
+            else None)
+        given = flag.notna()
+        out[given] = flag[given].astype(bool)
+    return out & schools["level"].isin(["primary", "nine_year"])
 
 
 def junior_middle_per_town(schools: pd.DataFrame, towns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -35,6 +35,7 @@ __all__ = [
     "NBS_URBAN_RURAL",
     "SCHOOL_ALIASES",
     "SCHOOL_COLUMNS",
+    "SERVICE_COLUMNS",
     "TOWN_ALIASES",
     "TOWN_COLUMNS",
     "Base",
@@ -150,12 +151,18 @@ SCHOOL_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "sports_area_m2": ("sports_area_m2", "体育运动场馆面积", "运动场馆面积", "体育运动场馆面积（平方米）"),
     "equipment_value_yuan": ("equipment_value_yuan", "教学仪器设备值", "教学仪器设备值（元）"),
     "multimedia_classrooms": ("multimedia_classrooms", "网络多媒体教室数", "多媒体教室数"),
+    # what a closure needs at the receiving school (交通、午餐、午休), optional
+    "boarding_beds": ("boarding_beds", "寄宿床位", "寄宿床位数", "床位数", "住宿床位"),
+    "canteen_seats": ("canteen_seats", "食堂座位", "食堂座位数", "就餐座位数", "食堂餐位"),
+    "is_central": ("is_central", "中心校", "是否中心校", "中心学校", "central school"),
     **_COMMON,
 }
 BALANCE_COLUMNS: Final[tuple[str, ...]] = (
     "teachers_qualified", "key_teachers", "pe_arts_teachers", "teaching_area_m2",
     "sports_area_m2", "equipment_value_yuan", "multimedia_classrooms",
 )
+#: Optional ledger counts of what a closure needs at the receiving school (beds, canteen seats).
+SERVICE_COLUMNS: Final[tuple[str, ...]] = ("boarding_beds", "canteen_seats")
 
 TOWN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "town_code": _COMMON["town_code"],

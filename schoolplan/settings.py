@@ -305,6 +305,34 @@ _ALL: list[Setting] = [
     _s("extent_tolerance_m", 5000.0, "float", "m", "schoolplan convention", "A",
        "How far outside the towns' extent a school or village may lie before it is reported.",
        "学校或村庄超出乡镇范围的容许距离"),
+    # --- consolidation and planet-satellite (issue 14) ------------------------------------------
+    _s("consolidation_within_town", True, "bool", "yes/no",
+       "聊城 2022/2025 与山东 2023：撤并“一镇一策”，在镇域内并入中心校", "V",
+       "Receivers of a closed school lie in its own town; another town's school only when the town "
+       "has no other school teaching those grades (the row says so).",
+       "撤并学校的学生只并入本乡镇学校（本乡镇无同学段学校时才跨乡镇，并注明）", minimum=None),
+    _s("consolidation_prefer_central", True, "bool", "yes/no",
+       "聊城 2022 报告：4-6年级在“行星”（中心校）就读", "V",
+       "Grades 4-6 of a closed school go to their town's central school (中心校) when it is within the "
+       "cut-off; grades 1-3 and 7-9 go to the nearest school of the town.",
+       "撤并后4-6年级学生并入本乡镇中心校（在距离上限内时）；1-3、7-9年级并入本乡镇最近学校",
+       minimum=None),
+    _s("central_school_pattern", "中心小学|中心校|中心学校", "str", "regular expression",
+       "聊城 2022 报告：行星（中心校）；山东乡镇中心小学的通行命名", "P",
+       "Name pattern of a town's central school (中心校) when the ledger has no 中心校 column.",
+       "台账无“中心校”列时，按校名识别乡镇中心校的正则表达式", minimum=None),
+    _s("shrinking_decline_share", 0.15, "float", "share of the first year's enrolment",
+       "schoolplan assumption; set for the county", "A",
+       "A school is 'shrinking' when its enrolment fell by at least this share over the enrolment history.",
+       "在校生历史数据中降幅达到该比例，视为生源萎缩"),
+    _s("lunch_at_school_share", 1.0, "float", "share of pupils",
+       "聊城 2025：撤并须保障午餐配备；assumption that every pupil eats at school", "A",
+       "Share of a receiving school's pupils who need a canteen seat (lunch at school).",
+       "在校就餐（需要食堂座位）的学生比例"),
+    _s("planet_satellite_town_types", "镇,乡", "str", "comma-separated town types",
+       "聊城 2022 报告：行星-卫星布局在镇域内（农村乡镇）", "V",
+       "Town types laid out by planet_satellite when towns are not named (街道 only when named).",
+       "行星-卫星布局默认适用的乡镇类型（街道须点名）", minimum=None),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

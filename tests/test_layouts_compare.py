@@ -24,7 +24,7 @@ def base():
 
 @pytest.fixture(scope="module")
 def laid_out(base):
-    return run_actions(base, initial_state(base), [{"planet_satellite": {"towns": "all"}}])
+    return run_actions(base, initial_state(base), [{"planet_satellite": {"towns": "all", "planet_rule": "largest"}}])
 
 
 def test_every_town_gets_a_planet_and_grades_4_6_go_there(laid_out):
@@ -100,16 +100,20 @@ def test_candidates_reasons_and_rules(base):
     assert (c["added_distance_mean_m"].dropna() >= -1e-6).all()
 
 
-def test_closing_the_top_candidate_matches_its_prediction(base):
+def test_demo_receivers_stay_in_town_and_never_close(base):
+    """Issue 14, done when: every receiver lies in its candidate's town (or the row says why
+    not), no mutual pairs, no receiver recommended for closure."""
     r = run_actions(base, initial_state(base), [])
-    top = r.candidates[r.candidates["recommendation"] == "close"].iloc[0]
-    after = run_actions(base, initial_state(base), [{"close": [top["school_id"]]}])
-    near = after.assignments[after.assignments["method"] == "nearest"]
-    got = near[near["school_id"] == top["receiving_school_id"]]["pupils"].sum()
-    was = r.assignments[(r.assignments["method"] == "nearest")
-                        & (r.assignments["school_id"] == top["receiving_school_id"])]["pupils"].sum()
-    share = float(top["receiving_split"].split(";")[0].split()[-1].rstrip("%")) / 100
-    assert got - was == pytest.approx(top["catchment_pupils"] * share, rel=0.02)
+    c = r.candidates
+    cand = c[c["candidate"]]
+    assert len(cand) > 0
+    crossed = cand[cand["receiver_in_town"] == False]  # noqa: E712
+    assert crossed["reasons_en"].str.contains("another town").all()  # the row says why
+    assert (cand["receiver_in_town"] == True).sum() >= len(cand) - 1  # noqa: E712
+    closing = set(cand["school_id"])
+    assert not closing & set(cand["receiving_school_id"])
+    pairs = set(zip(cand["school_id"], cand["receiving_school_id"], strict=True))
+    assert not {(b, a) for a, b in pairs} & pairs
 
 
 def test_compare_cli_writes_three_files(tmp_path):
@@ -121,7 +125,10 @@ def test_compare_cli_writes_three_files(tmp_path):
     row = t.set_index("indicator")
     assert row.at["satellites", "demo-county"] == 0 and row.at["satellites", "demo-planet-satellite"] > 0
     assert row.at["g4_6_mean_distance_m", "demo-planet-satellite Δ"] > 0   # grades 4-6 travel further
-    assert row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] == 0  # satellites keep grades 1-3 home
+    # satellites keep grades 1-3 near home; only the pupils of the one school the layout closes
+    # (not needed for the walk limit) walk further
+    assert 0 <= row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] < 50
+    assert row.at["schools_closed", "demo-planet-satellite"] >= 1
     html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
     assert "http" not in html and "grades 4-6 mean distance" in html
     assert (tmp_path / "comparison.xlsx").stat().st_size > 0
@@ -174,3 +181,49 @@ def test_receivers_within_their_seats(base):
         # every modelled pupil of the school is placed somewhere or counted as without a seat
         assert placed + row.pupils_without_seat_after == pytest.approx(
             row.catchment_pupils, abs=0.5 * len(parts) + 0.1)  # each share is shown rounded
+
+
+def test_default_layout_follows_the_liaocheng_text(base):
+    """Issue 14, done when: with the default rule the planet of every rural town that has a
+    中心小学 is that school, the layout closes at least one school, satellites' seats are reduced,
+    and the seat shortfall equals the planets' gaps."""
+    from schoolplan.rules import central_schools
+
+    r = run_actions(base, initial_state(base), [{"planet_satellite": None}], with_candidates=False)
+    lay = r.layouts
+    towns = base.inputs.towns.set_index("town_code")
+    assert set(towns.loc[lay["town_code"], "town_type"]) <= {"镇", "乡"}  # 街道 only when named
+    s0 = base.inputs.schools
+    for row in lay.itertuples():
+        t = s0[(s0["town_code"] == row.town_code) & (s0["level"] == "primary")]
+        central = set(t.loc[central_schools(t).to_numpy(bool), "school_id"])
+        if central:
+            assert row.planet_id in central and row.planet_rule_used == "central", row.town
+    s = r.schools.set_index("school_id")
+    assert (s["status"] == "closed").sum() >= 1
+    sat = s[s["status"] == "satellite"]
+    before = s0.set_index("school_id").loc[sat.index]
+    primary_before = before["level"] == "primary"
+    assert (sat.loc[primary_before, "seats"] == before.loc[primary_before, "seats"] / 2).all()
+    assert r.indicators["seat_shortage"]["primary"] == pytest.approx(lay["planet_seat_gap"].sum())
+    assert r.counts["schools_by_level"].get("teaching_point", 0) == 0
+
+
+def test_map_draws_planets_catchments_satellites_and_escapes_names(base):
+    import json
+
+    from schoolplan.outputs.maps import overview_map
+
+    r = run_actions(base, initial_state(base), [{"planet_satellite": None}], with_candidates=False)
+    sat = r.schools.index[r.schools["status"] == "satellite"][0]
+    r.schools.loc[sat, "name"] = "<script>alert(1)</script>卫星"
+    page = overview_map(r, lang="zh").get_root().render()
+
+    def has(text):
+        return text in page or json.dumps(text)[1:-1] in page
+    n_planets = int(r.layouts["planet_id"].notna().sum())
+    assert has(f"行星（中心校） ({n_planets})") and page.count("★") + page.count("\\u2605") == n_planets
+    n_sat = int((r.schools["status"] == "satellite").sum())
+    assert has(f"卫星校（保留1-3年级的附设校） ({n_sat})")
+    assert has("4-6年级到中心校的片区") and has("布局撤并校（虚线）")
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

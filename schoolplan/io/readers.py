@@ -44,6 +44,7 @@ from schoolplan.schema import (
     LEVEL_GRADES,
     LEVELS,
     SCHOOL_ALIASES,
+    SERVICE_COLUMNS,
     TOWN_ALIASES,
     parse_area_type,
     parse_level,
@@ -319,6 +320,7 @@ def read_schools(
     counts = ["enrollment", *GRADE_COLUMNS, "classes", "teachers", "seats"]
     parse_numbers(df, counts, colmap=colmap, file=file, problems=own, required=("enrollment",))
     parse_numbers(df, list(BALANCE_COLUMNS), colmap=colmap, file=file, problems=own, integer=False)
+    parse_numbers(df, list(SERVICE_COLUMNS), colmap=colmap, file=file, problems=own)
     if "area_type" in df:
         _parse_area_types(df, colmap, values.get("area_type"), file, own)
     else:

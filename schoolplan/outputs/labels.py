@@ -204,3 +204,52 @@ VALUE_LABELS.setdefault("recommendation", {}).update({
     "keep": ("保留", "keep"),
 })
 
+
+# --- consolidation and planet-satellite (issue 14) ----------------------------------------------
+COLUMN_LABELS.update({
+    "receiver_in_town": ("接收校在本乡镇", "receiver in its town"),
+    "receiver_note": ("接收说明", "receiver note"),
+    "classes_to_add_at_receiver": ("接收校需增加班数", "classes to add at the receiver"),
+    "boarding_needed_at_receiver": ("接收校所需寄宿床位", "boarding places needed at the receiver"),
+    "boarding_beds_at_receiver": ("接收校寄宿床位（台账）", "boarding beds at the receiver (ledger)"),
+    "canteen_needed_at_receiver": ("接收校所需食堂座位", "canteen seats needed at the receiver"),
+    "canteen_seats_at_receiver": ("接收校食堂座位（台账）", "canteen seats at the receiver (ledger)"),
+    "bus_riders_by_receiver": ("需校车人数（按接收校）", "school-bus riders by receiving school"),
+    "planet_rule_used": ("中心校确定方式", "how the planet was chosen"),
+    "planet_seat_gap": ("中心校学位缺口（人）", "planet seat gap (pupils)"),
+    "boarding_needed_at_planet": ("中心校所需寄宿床位", "boarding places needed at the planet"),
+    "boarding_beds_at_planet": ("中心校寄宿床位（台账）", "boarding beds at the planet (ledger)"),
+    "canteen_needed_at_planet": ("中心校所需食堂座位", "canteen seats needed at the planet"),
+    "canteen_seats_at_planet": ("中心校食堂座位（台账）", "canteen seats at the planet (ledger)"),
+    "boarding_beds": ("寄宿床位", "boarding beds"), "canteen_seats": ("食堂座位", "canteen seats"),
+    "is_central": ("中心校", "central school"),
+})
+VALUE_LABELS["recommendation"].update({
+    "to_satellite": ("改为卫星校（保留1-3年级的附设校）", "to satellite (village school kept for grades 1-3)"),
+    "keep: seats": ("暂缓（接收校学位不足）", "not yet: receivers lack seats"),
+    "keep: receiver": ("保留（接收校）", "keep: receives another school's pupils"),
+})
+VALUE_LABELS["planet_rule_used"] = {
+    "central": ("中心校（台账或校名）", "central school (ledger or name)"),
+    "largest (no 中心校)": ("规模最大（本乡镇无中心校）", "largest (the town has no central school)"),
+    "largest": ("规模最大", "largest"), "nearest_seat": ("距乡镇驻地最近", "nearest the town seat"),
+    "user": ("用户指定", "chosen by the user"),
+}
+
+#: Words of the planet-satellite map layers: key -> (Chinese, English).
+MAP_TEXT: dict[str, tuple[str, str]] = {
+    "planet_layer": ("行星（中心校）", "Planets (central schools)"),
+    "planet_label": ("行星（中心校）", "planet (central school)"),
+    "satellite_layer": ("卫星校（保留1-3年级的附设校）", "Satellites (village schools kept for grades 1-3)"),
+    "satellite_label": ("卫星校（保留1-3年级的附设校）", "satellite (village school kept for grades 1-3)"),
+    "layout_closed_layer": ("布局撤并校（虚线）", "Closed by the layout (dashed)"),
+    "closed_label": ("撤并", "closed"),
+    "planet_catchment_layer": ("4-6年级到中心校的片区", "Grade 4-6 catchments of the planets"),
+    "villages": ("村庄数", "villages"),
+}
+
+
+def text(key: str, lang: str) -> str:
+    """A map word in ``lang`` (``zh`` or ``en``)."""
+    zh, en = MAP_TEXT[key]
+    return zh if lang == "zh" else en

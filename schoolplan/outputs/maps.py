@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from schoolplan.errors import SchoolplanError
+from schoolplan.outputs import _layout_layers
 from schoolplan.outputs import offline as _offline
 from schoolplan.schema import AREA_TYPE_LABELS, LEVEL_LABELS
 
@@ -305,6 +306,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                                     color="#444", weight=1.5, opacity=0.8,
                                     dash_array="5 5" if dashed else None).add_to(lg)
         lg.add_to(m)
+    _layout_layers.add_layout_layers(m, result, lang)
     located = located[located["status"] != "closed"] if "status" in located else located
     # Schools by level
     for level, colour in LEVEL_COLOURS.items():

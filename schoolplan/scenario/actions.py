@@ -144,6 +144,7 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
     result.actions = log
     if layouts is not None:
         layouts = _layouts.layout_table(layouts, result)
+        _layouts.count_layout(result, layouts)
     result.layouts = layouts
     if with_candidates:
         logger.info("consolidation candidates")
@@ -157,6 +158,8 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
     if sid in set(schools["school_id"]):
         raise ScenarioError(f"{where}: id {sid} is already used by a school")
     level = parse_level(arg["level"])
+    if level is None:
+        raise ScenarioError(f"{where}: level {arg['level']!r} is not known")
     system = coords.parse_coordinate_system(arg.get("coordinate_system"))[0]
     if system not in coords.NAMED_SYSTEMS:
         raise ScenarioError(f"{where}: coordinate_system must be one of {coords.NAMED_SYSTEMS}")
@@ -232,10 +235,13 @@ def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
                     time_limit_s=float(options.get("time_limit_s", 60)))
     except (opt.InfeasibleError, opt.ModelInputError) as exc:
         raise ScenarioError(f"{where}: {exc}") from None
-    closed = sorted(set(open_now["school_id"]) - set(model.open_schools.index.astype(str)))
+    kept = model.open_schools
+    if kept is None:
+        raise ScenarioError(f"{where}: the optimiser returned no solution (status {model.status})")
+    closed = sorted(set(open_now["school_id"]) - set(kept.index.astype(str)))
     schools = schools.copy()
     schools.loc[schools["school_id"].isin(closed), "status"] = "closed"
-    detail = (f"{objective}: {len(model.open_schools)} open, {len(closed)} closed; status "
+    detail = (f"{objective}: {len(kept)} open, {len(closed)} closed; status "
               f"{model.status}, gap {model.gap:.2%}, {model.solve_time_s:.1f} s, "
               f"{model.n_variables:,} variables")
     return schools, detail, closed

@@ -38,7 +38,8 @@ def indicators(result: Result) -> list[tuple[str, str, str, Any]]:
     rows: list[tuple[str, str, str, Any]] = [
         ("schools_open", "开办学校数", "schools open", c["schools"]),
         ("schools_closed", "撤并学校数", "schools closed", c.get("schools_closed", 0)),
-        ("satellites", "卫星校（教学点）数", "satellites", c.get("schools_by_status", {}).get("satellite", 0)),
+        ("satellites", "卫星校（保留1-3年级的附设校）数",
+         "satellites (village schools kept for grades 1-3)", c.get("schools_by_status", {}).get("satellite", 0)),
     ]
     for level, lab in LEVEL_LABELS.items():
         rows.append((f"schools_{level}", f"{lab['zh']}数", f"{lab['en']} schools",
