@@ -181,6 +181,27 @@ def test_receivers_within_their_seats(base):
         # every modelled pupil of the school is placed somewhere or counted as without a seat
         assert placed + row.pupils_without_seat_after == pytest.approx(
             row.catchment_pupils, abs=0.5 * len(parts) + 0.1)  # each share is shown rounded
+    # and no receiver is sent more pupils than the seats it has free before any closure
+    # (seats of its part minus the children already nearest to it; unknown seats do not limit)
+    from schoolplan import catchments as ca
+
+    open_s = r.schools[r.schools["status"] != "closed"]
+    seats = ca.seats_by_part(open_s)
+    near = r.assignments[(r.assignments["method"] == "nearest") & r.assignments["school_id"].notna()]
+    taken = near.groupby(["school_id", "level"])["pupils"].sum()
+    name_to_id = dict(zip(open_s["name"], open_s["school_id"], strict=True))
+    assert len(name_to_id) == len(open_s)  # demo names are unique
+    checked = 0
+    for row in c.itertuples():
+        for name, n in (p.rsplit(" ", 1) for p in row.receiving_split_with_seats.split("; ") if p):
+            sid = name_to_id[name]
+            free = 0.0
+            for part in ("primary", "junior"):
+                cap = seats.at[sid, f"seats_{part}"]
+                free += np.inf if not np.isfinite(cap) else max(cap - taken.get((sid, part), 0.0), 0.0)
+            assert float(n) <= free + 0.5, (row.school_id, name, n, free)
+            checked += np.isfinite(free)
+    assert checked > 0
 
 
 def test_default_layout_follows_the_liaocheng_text(base):
