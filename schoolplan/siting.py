@@ -84,15 +84,23 @@ LEVEL_COLUMNS = [
     "estate_id", "name", "level", "county", "town", "households", "residents", "residents_source",
     "delivery_year", "rate_per_1000", "pupils", "radius_m", "distance_from", "schools_within_radius",
     "within_radius", "serving_schools", "nearest_distance_m", "seats_left_before", "seats_left_after",
-    "verdict", "short_by", "class_size", "classes_needed", "classes_planned", "schools_needed",
-    "max_classes", "nine_year_classes", "site_id", "site_distance_m", "site_within_radius",
-    "site_seats", "site_covers_shortfall", "households_covered", "estimate", "message",
+    "beyond_school_id", "beyond_distance_m", "seats_beyond", "verdict", "short_by", "public_required",
+    "class_size", "classes_needed", "classes_planned", "schools_needed", "min_classes", "max_classes",
+    "advice", "expand_school_id", "joint_estates", "joint_seats", "joint_classes", "nine_year_classes",
+    "peak_year", "peak_pupils", "peak_short_by", "first_short_year", "open_by_phase", "open_by_year",
+    "site_id", "site_distance_m", "site_within_radius", "site_seats", "site_covers_shortfall",
+    "households_covered", "estimate", "message",
 ]
 #: The settings every review depends on (shown with value and source on each page).
 LIMIT_SETTINGS = ("pupils_primary_per_1000_residents", "pupils_junior_per_1000_residents",
                   "persons_per_household", "radius_primary_m", "radius_junior_m",
                   "class_size_primary", "class_size_junior", "estate_school_max_classes",
-                  "estate_school_max_classes_nine_year", "circuity_factor")
+                  "estate_school_max_classes_nine_year", "circuity_factor",
+                  "pupils_kindergarten_per_1000_residents", "radius_kindergarten_m", "class_size_kindergarten",
+                  "estate_kindergarten_min_classes", "estate_kindergarten_max_classes",
+                  "estate_school_min_classes_primary", "estate_school_min_classes_junior",
+                  "estate_fallback_radius_factor", "estate_joint_distance_factor", "estate_profile_kindergarten",
+                  "estate_profile_primary", "estate_profile_junior", "estate_kindergarten_public_counties")
 
 VERDICT_LABELS = {"served": ("可满足", "served"), "short": ("学位不足", "short"),
                   "beyond_radius": ("超出服务半径（不达标）", "beyond the radius (not compliant)"),
@@ -190,6 +198,7 @@ def _costs(network, origins: pd.DataFrame, dests: gpd.GeoDataFrame, id_col: str,
     c = travel.travel_costs(network, o, d, mode=mode, origin_id="origin_id", destination_id=id_col,
                             cutoff_m=settings["catchment_cutoff_m"], settings=settings)
     c = c.merge(origins[["origin_id", "estate_id"]], left_on="from_id", right_on="origin_id")
+    c["distance_m"] = c["distance_m"].round(1)  # a radius of 1000 m includes 1000.0000001 m
     c = c.sort_values("distance_m").drop_duplicates(["estate_id", "to_id"])
     return c.rename(columns={"to_id": id_col})[cols].sort_values(["estate_id", "distance_m"])
 

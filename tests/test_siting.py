@@ -110,10 +110,57 @@ def test_estate_near_a_full_school_is_short_by_the_exact_number(hand):
     p = _row(review, "B")
     assert p["serving_schools"] == "P2" and p["seats_left_before"] == 0.0
     assert p["verdict"] == "short" and p["short_by"] == 90  # 2250 x 40 / 1000, no seat left
-    assert (p["classes_needed"], p["classes_planned"], p["schools_needed"]) == (2, 6, 1)
-    assert p["max_classes"] == 36
-    j = _row(review, "B", "junior")  # no junior school within 1000 m: the nearest by road serves
-    assert not j["within_radius"] and j["nearest_distance_m"] == 6200.0 and j["verdict"] == "served"
+    # 90 seats are 2 classes of 45: below the 6-class smallest primary (建标109-2008), so the
+    # advice is to expand the school within the radius, not to build a 6-class school
+    assert (p["classes_needed"], p["advice"], p["expand_school_id"]) == (2, "expand", "P2")
+    assert "须扩建二小（P2）90 个学位（2 班）" in p["message_zh"]
+    assert "expand 二小 (P2) by 90 seats (2 classes)" in p["message_en"]
+    j = _row(review, "B", "junior")  # J1 is 6,200 m away: beyond 2 x 1000 m, so not counted
+    assert not j["within_radius"] and j["nearest_distance_m"] == 6200.0
+    assert (j["verdict"], j["short_by"], j["advice"], j["classes_planned"]) == ("short", 45, "build_min", 12)
+    assert "服务半径 1000 米内无初中（最近的步行 6,200 米）" in j["message_zh"]
+    assert "须配建最小规模初中 12 班" in j["message_zh"]
+    assert "a junior middle school of the smallest size, 12 classes" in j["message_en"]
+
+
+def test_seats_only_beyond_the_radius_are_not_compliant(hand):
+    """P1 (150 seats left) is 1,000 m away by road: beyond the 500 m radius, within 2 x 500 m."""
+    result, net = hand
+    review = siting.review_estates(_estates(("F", Point(1000, 0), 1400, None)), result, network=net)
+    p = _row(review, "F")
+    assert (p["verdict"], p["short_by"], p["beyond_school_id"], p["beyond_distance_m"]) == \
+        ("beyond_radius", 56, "P1", 1000.0)
+    assert p["seats_left_before"] == 0.0 and p["seats_beyond"] == 150.0
+    assert "缺 56 个学位；一小 步行 1,000 米（超出服务半径 500 米）尚有 150 个学位：不符合服务半径要求" in p["message_zh"]
+    assert ("56 seats short within the radius; 一小 is 1,000 m away by road (beyond the 500 m radius) with "
+            "150 seats left: not compliant with the service radius") in p["message_en"]
+    assert "可满足" not in p["message_zh"] and "served" not in p["message_en"].split("By phase")[0]
+    assert siting.VERDICT_LABELS["beyond_radius"] == ("超出服务半径（不达标）", "beyond the radius (not compliant)")
+
+
+def test_small_junior_gap_expands_the_named_school(hand):
+    """15 junior seats short: expand 一中 by 15 seats (1 class), not a 3-class junior school."""
+    result, net = hand
+    review = siting.review_estates(_estates(("G", Point(300, 0), 20750, None)), result, network=net)
+    j = _row(review, "G", "junior")
+    assert (j["pupils"], j["seats_left_before"], j["short_by"]) == (415.0, 400.0, 15)
+    assert (j["advice"], j["classes_needed"], j["expand_school_id"]) == ("expand", 1, "J1")
+    assert "缺口不足一所初中的最小规模（12 班，建标109-2008）：须扩建一中（J1）15 个学位（1 班）" in j["message_zh"]
+    assert "expand 一中 (J1) by 15 seats (1 class)" in j["message_en"]
+    assert "3 班" not in j["message_zh"]
+
+
+def test_two_small_gaps_without_a_school_are_provided_jointly(hand):
+    """No primary within 500 m of x=3400 or 3600: 160 + 160 seats short, 8 classes together."""
+    result, net = hand
+    review = siting.review_estates(_estates(("H1", Point(3400, 0), 4000, None), ("H2", Point(3600, 0), 4000, None)),
+                                   result, network=net)
+    h1, h2 = _row(review, "H1"), _row(review, "H2")
+    assert (h1["short_by"], h1["classes_needed"], h1["advice"], h1["joint_estates"]) == (160, 4, "joint", "H2")
+    assert (h2["advice"], h2["joint_estates"], h2["joint_seats"], h2["joint_classes"]) == ("joint", "H1", 320, 8)
+    assert "须与相邻小区 H2 联合配建小学（合计缺 320 个学位，8 班）" in h1["message_zh"]
+    assert ("provide a primary school jointly with the neighbouring estate(s) H2 (320 seats short together, "
+            "8 classes)") in h1["message_en"]
 
 
 def test_two_estates_compete_for_the_same_seats_in_order(hand):
