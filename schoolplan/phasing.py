@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,11 +158,12 @@ def _by_phase(by_year: pd.DataFrame, plans) -> pd.DataFrame:
     return pd.DataFrame(out, columns=PHASE_VERDICT_COLUMNS)
 
 
-def phase_summary(levels: pd.DataFrame, by_year: pd.DataFrame, by_phase: pd.DataFrame, note) -> pd.DataFrame:
+def phase_summary(levels: pd.DataFrame, by_year: pd.DataFrame, by_phase: pd.DataFrame,
+                  note: tuple[str, str]) -> pd.DataFrame:
     """Add to the level table (``estate_id``, ``level``) of a review: the peak, the first year
     short, the phase the school must open with, and the phase sentence (``phase_zh``/``phase_en``);
     ``note`` says (zh, en) how seats by year were found."""
-    cols = {c: [] for c in ("peak_year", "peak_pupils", "peak_short_by", "first_short_year", "open_by_phase",
+    cols: dict[str, list[Any]] = {c: [] for c in ("peak_year", "peak_pupils", "peak_short_by", "first_short_year", "open_by_phase",
                             "open_by_year", "phase_zh", "phase_en")}
     for _, r in levels.iterrows():
         y = by_year[(by_year["estate_id"] == r["estate_id"]) & (by_year["level"] == r["level"])]
@@ -206,8 +208,8 @@ def phase_summary(levels: pd.DataFrame, by_year: pd.DataFrame, by_phase: pd.Data
                                int(first["year"]) if first is not None else None, open_phase, open_year,
                                zh, en), strict=True):
             cols[c].append(v)
-    for c, v in cols.items():
-        levels[c] = v
+    for c, values in cols.items():
+        levels[c] = values
     for c in ("peak_year", "peak_short_by", "first_short_year", "open_by_phase", "open_by_year"):
         levels[c] = pd.array(pd.to_numeric(levels[c]), dtype="Int64")
     return levels

@@ -76,7 +76,7 @@ Level = Literal["kindergarten", "primary", "junior"]
 #: Levels an estate is reviewed for (kindergartens when the ledger lists any, or a site is one).
 LEVELS: tuple[str, ...] = ("kindergarten", "primary", "junior")
 _GROUP = {"primary": "g4_6", "junior": "g7_9"}  # a school serving the level teaches this group
-_MODE = {"kindergarten": "walk_g1_3", "primary": "walk_g1_3", "junior": "walk_g4_9"}  # walking speed
+_MODE: dict[str, travel.TravelMode] = {"kindergarten": "walk_g1_3", "primary": "walk_g1_3", "junior": "walk_g4_9"}  # walking speed
 _GRADES = {"kindergarten": 3, "primary": 6, "junior": 3}  # classes per stream (轨): one per year
 
 #: Columns of :attr:`Review.levels` (one row per estate and level), the CSV and the sheet.
@@ -185,7 +185,7 @@ def _origins(est_m: gpd.GeoDataFrame, entrances, metric: CRS) -> pd.DataFrame:
 
 
 def _costs(network, origins: pd.DataFrame, dests: gpd.GeoDataFrame, id_col: str, metric: CRS,
-           mode: str, settings: Settings) -> pd.DataFrame:
+           mode: travel.TravelMode, settings: Settings) -> pd.DataFrame:
     """Walking distance from every estate (its nearest origin) to every destination."""
     cols = ["estate_id", id_col, "distance_m", "time_s", "estimate"]
     if origins.empty or dests.empty:
@@ -387,7 +387,10 @@ def review_estates(
     public = {c.strip() for c in str(s["estate_kindergarten_public_counties"]).replace("，", ",").split(",")}
     est["public_required_kindergarten"] = ["*" in public or str(c) in public for c in est["county"]]
     private = set(usable.loc[usable["ownership"] == "private", "school_id"]) if "ownership" in usable else set()
-    level_rows, school_rows, site_rows, area_rows = [], [], [], []
+    level_rows: list[dict[str, Any]] = []
+    school_rows: list[dict[str, Any]] = []
+    site_rows: list[dict[str, Any]] = []
+    area_rows: list[dict[str, Any]] = []
     names = schools.set_index("school_id")["name"]
     for level in reviewed:
         eligible = usable[usable["level"].map(lambda lv, g=level: school_serves(lv, g))]

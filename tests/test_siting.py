@@ -135,7 +135,8 @@ def test_seats_only_beyond_the_radius_are_not_compliant(hand):
     assert (p["verdict"], p["short_by"], p["beyond_school_id"], p["beyond_distance_m"]) == \
         ("beyond_radius", 56, "P1", 1000.0)
     assert p["seats_left_before"] == 0.0 and p["seats_beyond"] == 150.0
-    assert "缺 56 个学位；一小 步行 1,000 米（超出服务半径 500 米）尚有 150 个学位：不符合服务半径要求" in p["message_zh"]
+    assert ("缺 56 个学位；一小 步行 1,000 米（超出服务半径 500 米）尚有 150 个学位：不符合服务半径要求"
+            in p["message_zh"])
     assert ("56 seats short within the radius; 一小 is 1,000 m away by road (beyond the 500 m radius) with "
             "150 seats left: not compliant with the service radius") in p["message_en"]
     assert "可满足" not in p["message_zh"] and "served" not in p["message_en"].split("By phase")[0]
@@ -404,7 +405,8 @@ def test_kindergarten_seats_radius_and_the_public_rule(hand):
     k = _row(ruled, "K", "kindergarten")
     assert (k["serving_schools"], k["seats_left_before"], k["short_by"], k["public_required"]) == ("K1", 10.0, 50, True)
     assert (k["classes_needed"], k["advice"]) == (2, "expand")  # 50 / 30, below the 3-class smallest
-    assert "仅计公办园学位" in k["message_zh"] and "须扩建K1园（K1）50 个学位（2 班），须举办为公办园" in k["message_zh"]
+    assert "仅计公办园学位" in k["message_zh"]
+    assert "须扩建K1园（K1）50 个学位（2 班），须举办为公办园" in k["message_zh"]
     assert "only public seats count" in k["message_en"] and "run as a public kindergarten" in k["message_en"]
 
 

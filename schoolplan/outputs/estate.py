@@ -232,7 +232,8 @@ COLUMN_LABELS_SITING: dict[str, tuple[str, str]] = {
     "beyond_distance_m": ("半径外学校步行距离（米）", "school beyond the radius, walk (m)"),
     "seats_beyond": ("半径外剩余学位", "seats left beyond the radius"),
     "public_required": ("须为公办园", "must be public"), "advice": ("建议", "advice"),
-    "expand_school_id": ("可扩建学校", "school to expand"), "min_classes": ("最小办学规模（班）", "smallest size (classes)"),
+    "expand_school_id": ("可扩建学校", "school to expand"),
+    "min_classes": ("最小办学规模（班）", "smallest size (classes)"),
     "joint_estates": ("可联合配建小区", "estates to provide jointly with"),
     "joint_seats": ("联合缺口（学位）", "joint gap (seats)"), "joint_classes": ("联合班数", "joint classes"),
     "peak_year": ("高峰年份", "peak year"), "peak_pupils": ("高峰人数", "peak children"),
@@ -256,7 +257,8 @@ def _register_labels() -> None:
     _excel.VALUE_LABELS["level"].setdefault("kindergarten", ("幼儿园", "kindergarten"))
     _excel.VALUE_LABELS.setdefault("advice", {
         "build": ("配建学校", "build a school"), "expand": ("扩建就近学校", "expand a named school"),
-        "joint": ("与相邻小区联合配建", "provide jointly"), "build_min": ("配建最小规模学校", "build the smallest school")})
+        "joint": ("与相邻小区联合配建", "provide jointly"),
+        "build_min": ("配建最小规模学校", "build the smallest school")})
     _excel.VALUE_LABELS.setdefault("unit", {}).update({
         "persons per household": ("人/户", "persons per household"), "classes": ("班", "classes")})
 
