@@ -135,7 +135,7 @@ def phase_review(
                          "phase": sum(y <= year for y, _ in phases),
                          "residents": round(sum(r for y, r in phases if y <= year), 1),
                          "pupils": round(pupils, 1), "seats_left": round(free, 1), "verdict": verdict,
-                         "short_by": math.ceil(short - 1e-9) if verdict != "served" else 0})
+                         "short_by": math.ceil(round(short, 1) - 1e-9) if verdict != "served" else 0})
     by_year = pd.DataFrame(rows, columns=PHASE_YEAR_COLUMNS)
     return by_year, _by_phase(by_year, plans)
 

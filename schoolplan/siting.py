@@ -278,6 +278,11 @@ def _town_of(points: gpd.GeoSeries, towns: gpd.GeoDataFrame) -> pd.DataFrame:
     return out
 
 
+def _whole(seats: float) -> int:
+    """Seats short as a whole number: rounded to a tenth of a child first (75.04 -> 75, 75.2 -> 76)."""
+    return math.ceil(round(seats, 1) - 1e-9)
+
+
 def _size_limits(level: str, s: Settings) -> tuple[int, int]:
     """(smallest, largest) school worth building for the level, in classes."""
     if level == "kindergarten":
@@ -558,7 +563,7 @@ def _review_one(e, level, costs, left, names, s, radius, school_rows) -> dict[st
            "beyond_school_id": fallback["school_id"].iloc[0] if len(fallback) else None,
            "beyond_distance_m": round(float(fallback["distance_m"].iloc[0]), 0) if len(fallback) else np.nan,
            "seats_beyond": round(beyond_pool, 1),
-           "verdict": verdict, "short_by": math.ceil(short - 1e-9) if verdict != "served" else 0,
+           "verdict": verdict, "short_by": _whole(short) if verdict != "served" else 0,
            "public_required": bool(e.get(f"public_required_{level}", False)),
            "expand_school_id": within["school_id"].iloc[0] if len(within) else None}
     if verdict != "served":
@@ -655,7 +660,7 @@ def _advice_text(r: pd.Series) -> tuple[str, str]:
     size, planned, need = r["class_size"], int(r["classes_planned"]), int(r["classes_needed"])
     std = "建标175-2016" if lv == "kindergarten" else "建标109-2008"
     joint_zh = joint_en = ""
-    if r["joint_estates"] is not None and r["joint_classes"] >= r["min_classes"]:
+    if pd.notna(r["joint_estates"]) and r["joint_classes"] >= r["min_classes"]:
         mates = r["joint_estates"].replace(";", "、")
         joint_zh = (f"与相邻小区 {mates} 联合配建{zh_lv}（合计缺 {r['joint_seats']:.0f} 个学位，"
                     f"{r['joint_classes']:.0f} 班）")
@@ -685,6 +690,11 @@ def _advice_text(r: pd.Series) -> tuple[str, str]:
               f"{planned * size:,.0f} 个，多于缺口）")
         en = (f"no {en_lv} school within the radius to expand: the estate must provide a {en_lv} school "
               f"of the smallest size, {planned} classes ({std}; {planned * size:,.0f} seats, more than the gap)")
+        if pd.notna(r["joint_estates"]):
+            zh += (f"；可与相邻小区 {r['joint_estates'].replace(';', '、')} 统筹"
+                   f"（合计缺 {r['joint_seats']:.0f} 个学位）")
+            en += (f"; or plan it with the neighbouring estate(s) {r['joint_estates'].replace(';', ', ')} "
+                   f"({r['joint_seats']:.0f} seats short together)")
     if r["public_required"]:
         zh += "，须举办为公办园"
         en += ", run as a public kindergarten"
