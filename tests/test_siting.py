@@ -499,3 +499,27 @@ def test_sites_marked_in_an_estates_file_are_read(tmp_path):
     sites = read_sites(tmp_path / "both.geojson", marked_only=True)
     assert sites[["level", "classes"]].values.tolist() == [["kindergarten", 6.0]]
     assert read_estates(tmp_path / "both.geojson")["name"].tolist() == ["甲小区"]
+
+
+def test_phases_take_the_seats_of_each_year_from_the_projection():
+    """The demo county projected to 2030 (enrolment history 2016-2025): in the scenario year the
+    phased seats of the first estate equal the review's seats left; in its delivery year (2026)
+    they follow the projection of that year, not 2030's."""
+    from schoolplan import projection as pj
+    from schoolplan.scenario import load_scenario
+
+    result = evaluate(load_scenario(ROOT / "scenarios" / "demo-2030.yaml"))
+    review = siting.review_estates(read_estates(DEMO_ESTATES), result, proposed_sites=read_sites(DEMO_ESTATES))
+    assert "seats by year from the enrolment projection" in review.notes
+    e1 = _row(review, "DEMO-E1")
+    py = review.phase_years.set_index(["estate_id", "level", "year"])
+    assert py.at[("DEMO-E1", "primary", 2030), "seats_left"] == e1["seats_left_before"]
+    sid = e1["serving_schools"]
+    school = result.schools.set_index("school_id").loc[sid]
+    proj = pj.cohort_projection(result.inputs.history, births=result.inputs.births, schools=result.inputs.schools,
+                                horizon=15, settings=result.settings)
+    part = proj[(proj["school_id"] == sid) & (proj["grade"] <= 6)].groupby("year")["pupils"].sum()
+    seats = school["seats"] if school["level"] == "primary" else np.nan
+    expected = seats - school["assigned_primary"] * part[2026] / part[2030]
+    assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] == pytest.approx(expected, abs=0.1)
+    assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] != e1["seats_left_before"]
