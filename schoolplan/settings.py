@@ -358,11 +358,11 @@ _ALL: list[Setting] = [
        "cohorts move up", "A",
        "Junior middle pupils of a delivered phase by year since handover, as a multiple of the rate per "
        "1,000 residents; the last value holds.", "交付后各年初中生数相对千人指标的倍数（末值保持）"),
-    _s("estate_kindergarten_public_counties", "", "str", "comma-separated county names, or *",
+    _s("estate_kindergarten_public_counties", "", "str", "comma-separated county names, or all",
        "Jining 2024: 新建居住区配套幼儿园…全部举办为公办园 (V); set the counties whose rule says so", "V",
        "Counties whose new estates' kindergartens must be public (公办): only public kindergartens' seats "
-       "count, and the kindergarten to provide must be public. '*' = every county.",
-       "新建居住区配套幼儿园须为公办园的县（逗号分隔，* 表示全部）", minimum=None),
+       "count, and the kindergarten to provide must be public. 'all' (or 全部) = every county.",
+       "新建居住区配套幼儿园须为公办园的县（逗号分隔，all 或“全部”表示所有县）", minimum=None),
     # --- county checks (schoolplan.counties) ------------------------------------------------------
     _s("county_public_high_schools_min", 1, "int", "schools",
        "Shandong 2023; Liaocheng 2025: 支持每个县至少办好一所公办普通高中", "V",

@@ -390,7 +390,8 @@ def review_estates(
     reviewed = [lv for lv in LEVELS if lv != "kindergarten" or (usable["level"] == "kindergarten").any()
                 or (sites is not None and (sites["level"] == "kindergarten").any())]
     public = {c.strip() for c in str(s["estate_kindergarten_public_counties"]).replace("，", ",").split(",")}
-    est["public_required_kindergarten"] = ["*" in public or str(c) in public for c in est["county"]]
+    every = bool(public & {"*", "all", "全部"})
+    est["public_required_kindergarten"] = [every or str(c) in public for c in est["county"]]
     private = set(usable.loc[usable["ownership"] == "private", "school_id"]) if "ownership" in usable else set()
     level_rows: list[dict[str, Any]] = []
     school_rows: list[dict[str, Any]] = []

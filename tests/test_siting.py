@@ -523,3 +523,15 @@ def test_phases_take_the_seats_of_each_year_from_the_projection():
     expected = seats - school["assigned_primary"] * part[2026] / part[2030]
     assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] == pytest.approx(expected, abs=0.1)
     assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] != e1["seats_left_before"]
+
+
+def test_hostile_names_are_escaped_on_the_page(hand, tmp_path):
+    result, net = hand
+    estates = _estates(("X1", Point(6200, 0), 2250, None))
+    estates["name"] = ['<img src=x onerror="alert(1)">&小区']
+    review = siting.review_estates(estates, result, network=net)
+    paths = write_review(review, tmp_path / "out", lang="en")
+    page = paths["review-X1"].read_text(encoding="utf-8")
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;小区" in page
+    assert "expand 二小 (P2) by 90 seats" in page
