@@ -163,8 +163,9 @@ def phase_summary(levels: pd.DataFrame, by_year: pd.DataFrame, by_phase: pd.Data
     """Add to the level table (``estate_id``, ``level``) of a review: the peak, the first year
     short, the phase the school must open with, and the phase sentence (``phase_zh``/``phase_en``);
     ``note`` says (zh, en) how seats by year were found."""
-    cols: dict[str, list[Any]] = {c: [] for c in ("peak_year", "peak_pupils", "peak_short_by", "first_short_year", "open_by_phase",
-                            "open_by_year", "phase_zh", "phase_en")}
+    names = ("peak_year", "peak_pupils", "peak_short_by", "first_short_year", "open_by_phase", "open_by_year",
+             "phase_zh", "phase_en")
+    cols: dict[str, list[Any]] = {c: [] for c in names}
     for _, r in levels.iterrows():
         y = by_year[(by_year["estate_id"] == r["estate_id"]) & (by_year["level"] == r["level"])]
         p = by_phase[(by_phase["estate_id"] == r["estate_id"]) & (by_phase["level"] == r["level"])]

@@ -76,7 +76,8 @@ Level = Literal["kindergarten", "primary", "junior"]
 #: Levels an estate is reviewed for (kindergartens when the ledger lists any, or a site is one).
 LEVELS: tuple[str, ...] = ("kindergarten", "primary", "junior")
 _GROUP = {"primary": "g4_6", "junior": "g7_9"}  # a school serving the level teaches this group
-_MODE: dict[str, travel.TravelMode] = {"kindergarten": "walk_g1_3", "primary": "walk_g1_3", "junior": "walk_g4_9"}  # walking speed
+#: walking speed of the times shown
+_MODE: dict[str, travel.TravelMode] = {"kindergarten": "walk_g1_3", "primary": "walk_g1_3", "junior": "walk_g4_9"}
 _GRADES = {"kindergarten": 3, "primary": 6, "junior": 3}  # classes per stream (轨): one per year
 
 #: Columns of :attr:`Review.levels` (one row per estate and level), the CSV and the sheet.
