@@ -284,7 +284,9 @@ def site_review(
         sc = load_scenario(scenario)
         settings = _settings_for(sc, _parse_sets(set_))
         est = read_estates(estates, coordinate_system=coordinate_system)
-        site_gdf = read_sites(sites or estates, coordinate_system=coordinate_system)
+        # sites come from --sites, or from rows of the estates file marked as sites (类型 = 学校用地)
+        site_gdf = (read_sites(sites, coordinate_system=coordinate_system) if sites is not None
+                    else read_sites(estates, coordinate_system=coordinate_system, marked_only=True))
         review = siting.review_estates(est, evaluate(sc, settings=settings), proposed_sites=site_gdf,
                                        settings=settings)
         paths = write_review(review, out, lang=lang)

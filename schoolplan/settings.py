@@ -333,6 +333,84 @@ _ALL: list[Setting] = [
        "聊城 2022 报告：行星-卫星布局在镇域内（农村乡镇）", "V",
        "Town types laid out by planet_satellite when towns are not named (街道 only when named).",
        "行星-卫星布局默认适用的乡镇类型（街道须点名）", minimum=None),
+    # --- estate review: kindergartens, viable sizes, phases (issue 18) --------------------------
+    _s("pupils_kindergarten_per_1000_residents", 30.0, "float", "children per 1,000 residents",
+       "assumption: three cohorts (ages 3-5) of about 10 births per 1,000 residents of a new estate; "
+       "no Shandong value found", "A",
+       "Kindergarten children (ages 3-5) generated per 1,000 residents of a new estate: set it for your county.",
+       "每千居民幼儿园幼儿数（3-5岁，假设值，请按本地设置）"),
+    _s("class_size_kindergarten", 30, "int", "children per class",
+       "幼儿园工作规程 (教育部令第39号, 2016) 第十一条: 小班25人、中班30人、大班35人、混合班30人", "M",
+       "Standard class size of a kindergarten (the middle class); seats = classes x class size when a "
+       "kindergarten has no seat count.", "幼儿园标准班额（中班）；无学位数时，学位 = 班数 × 班额"),
+    _s("estate_kindergarten_max_classes", 12, "int", "classes", SHANDONG_2018, "V",
+       "Largest kindergarten an estate provides (classes).", "居住区配套幼儿园办学规模上限（班）"),
+    _s("estate_kindergarten_min_classes", 3, "int", "classes",
+       "建标175-2016 幼儿园建设标准: kindergartens of 3, 6, 9 and 12 classes", "M",
+       "Smallest kindergarten worth building (classes): one class per age.",
+       "幼儿园最小办园规模（班，每个年龄段一个班）", minimum=1),
+    _s("estate_school_min_classes_primary", 6, "int", "classes",
+       "建标109-2008 §8: complete primary school 6-24 classes", "V",
+       "Smallest primary school worth building (classes); a smaller gap is met by expanding a named "
+       "school or jointly with neighbouring estates.",
+       "小学最小办学规模（班）；缺口更小时，扩建就近学校或与相邻小区联合配建", minimum=1),
+    _s("estate_school_min_classes_junior", 12, "int", "classes",
+       "建标109-2008 §8: junior middle school 12-24 classes", "V",
+       "Smallest junior middle school worth building (classes).", "初中最小办学规模（班）", minimum=1),
+    _s("estate_fallback_radius_factor", 2.0, "float", "x service radius",
+       "schoolplan assumption: seats a little beyond the radius are reported, not counted as compliant", "A",
+       "When the schools within the radius lack seats, the nearest school up to this multiple of the "
+       "radius is checked: seats there are reported as 'beyond the radius' (not compliant).",
+       "半径内学位不足时，检查该倍数半径内的最近学校（其学位记为“超出服务半径”，不视为达标）", minimum=1),
+    _s("estate_joint_distance_factor", 2.0, "float", "x service radius",
+       "schoolplan assumption: estates whose centres are this close can share one school", "A",
+       "Short estates whose starting points lie within this multiple of the radius of each other are "
+       "named as partners to provide one school jointly.",
+       "起点相距在该倍数半径内的缺学位小区，可联合配建一所学校"),
+    _s("estate_profile_kindergarten", [1.2, 1.4, 1.4, 1.2, 1.1, 1.0], "list[float]",
+       "x steady rate, by year since handover",
+       "schoolplan assumption (no Shandong source found): young families move in first; set it from a "
+       "comparable estate's registry", "A",
+       "Kindergarten children of a delivered phase by year since handover (year 0 = delivery year), as a "
+       "multiple of the rate per 1,000 residents; the last value holds.",
+       "交付后各年幼儿数相对千人指标的倍数（第0年为交付当年，末值保持）"),
+    _s("estate_profile_primary", [0.7, 0.9, 1.1, 1.3, 1.4, 1.4, 1.3, 1.2, 1.1, 1.0], "list[float]",
+       "x steady rate, by year since handover",
+       "schoolplan assumption (no Shandong source found): an estate's primary pupils peak 4-5 years after "
+       "handover and settle at the rate per 1,000 residents", "A",
+       "Primary pupils of a delivered phase by year since handover, as a multiple of the rate per 1,000 "
+       "residents; the last value holds.", "交付后各年小学生数相对千人指标的倍数（末值保持）"),
+    _s("estate_profile_junior", [0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.3, 1.4, 1.3, 1.2, 1.1, 1.0],
+       "list[float]", "x steady rate, by year since handover",
+       "schoolplan assumption (no Shandong source found): junior pupils peak when the first primary "
+       "cohorts move up", "A",
+       "Junior middle pupils of a delivered phase by year since handover, as a multiple of the rate per "
+       "1,000 residents; the last value holds.", "交付后各年初中生数相对千人指标的倍数（末值保持）"),
+    _s("estate_kindergarten_public_counties", "", "str", "comma-separated county names, or all",
+       "Jining 2024: 新建居住区配套幼儿园…全部举办为公办园 (V); set the counties whose rule says so", "V",
+       "Counties whose new estates' kindergartens must be public (公办): only public kindergartens' seats "
+       "count, and the kindergarten to provide must be public. 'all' (or 全部) = every county.",
+       "新建居住区配套幼儿园须为公办园的县（逗号分隔，all 或“全部”表示所有县）", minimum=None),
+    # --- county checks (schoolplan.counties) ------------------------------------------------------
+    _s("county_public_high_schools_min", 1, "int", "schools",
+       "Shandong 2023; Liaocheng 2025: 支持每个县至少办好一所公办普通高中", "V",
+       "Public general high schools every county runs at least.", "每县至少举办的公办普通高中数"),
+    _s("county_senior_seat_supply_min", 1.0, "float", "entry seats per junior graduate",
+       "Liaocheng 2025: 高中阶段学校学位供给率 ≥ 100 % by 2026", "V",
+       "Senior-secondary entry seats (grade 10) per junior graduate (grade 9 pupils), at least.",
+       "高中阶段学位供给率下限（高一学位/初三学生）"),
+    _s("county_special_school_population", 200000.0, "float", "persons",
+       "Jining 2024: 20万人口以上的县（市、区）办好一所特殊教育学校 by 2025", "V",
+       "Counties above this population must have a special-education school.",
+       "人口超过该值的县须设特殊教育学校"),
+    _s("county_population", {}, "dict[str,float]", "persons by county name",
+       "user input (统计年鉴)", "A",
+       "Population of each county (for the special-education rule) when no population input is given.",
+       "各县常住人口（用于特殊教育学校规则）"),
+    _s("kindergarten_public_share_min", 0.6, "float", "share of kindergarten children",
+       "Shandong 2023; Liaocheng 2025: 公办园在园幼儿占比 ≥ 60 % by 2027 (Jining 2024: 80 %)", "V",
+       "Share of a county's kindergarten children in public kindergartens, at least.",
+       "公办幼儿园在园幼儿占比下限"),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

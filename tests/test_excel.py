@@ -20,10 +20,10 @@ from schoolplan.scenario import evaluate, load_scenario, scenario_from_dict
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo-county.yaml"
 
-SHEETS_ZH = ["说明", "学校", "乡镇", "学位预警", "规则检查", "分配", "撤并候选", "均衡指标", "设置",
-             "数据检查"]
+SHEETS_ZH = ["说明", "学校", "乡镇", "学位预警", "规则检查", "分配", "撤并候选", "均衡指标", "县级规则",
+             "设置", "数据检查"]
 SHEETS_EN = ["About", "Schools", "Towns", "Seat warnings", "Violations", "Assignments",
-             "Consolidation candidates", "Balance indicators", "Settings", "Input checks"]
+             "Consolidation candidates", "Balance indicators", "County rules", "Settings", "Input checks"]
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_sheet_names_in_both_languages(book_zh, book_en):
 
 def test_every_shown_column_has_both_labels():
     specs = [v for k, v in vars(_excel).items() if k.endswith("_SHEET_COLUMNS")]
-    assert len(specs) == 10
+    assert len(specs) == 11
     for spec in specs:
         for col in spec:
             name = col if isinstance(col, str) else col.name
@@ -292,7 +292,7 @@ def test_run_without_demand_leaves_out_assignment_sheets(tmp_path):
     book = openpyxl.load_workbook(path)
     # no travel: no seat warnings or assignments; candidates (size only) and balance remain
     assert book.sheetnames == ["About", "Schools", "Towns", "Violations",
-                               "Consolidation candidates", "Balance indicators", "Settings",
+                               "Consolidation candidates", "Balance indicators", "County rules", "Settings",
                                "Input checks"]
     heads = [c.value for c in book["Schools"][1]]
     assert "demand / seats" not in heads and "pupils" in heads

@@ -52,10 +52,8 @@ def shift(g):
     return affinity.translate(g, X0, Y0)
 
 
-@pytest.fixture(scope="module")
-def hand(tmp_path_factory):
-    """Result and walking network of the hand-made layout."""
-    d = tmp_path_factory.mktemp("hand")
+def _hand_files(d: Path) -> dict:
+    """Write the hand-made layout's inputs into ``d``; return its scenario (as a dict)."""
     town = gpd.GeoDataFrame({"town_code": ["T1"], "town": ["示例镇"], "county": ["示例县"]},
                             geometry=_wgs([box(-2000, -3000, 8000, 3000)]))
     town.to_file(d / "towns.geojson")
@@ -67,9 +65,15 @@ def hand(tmp_path_factory):
     gpd.GeoDataFrame({"demand_id": ["V1", "V2"], "town_code": ["T1", "T1"],
                       "pupils_primary": [300, 90], "pupils_junior": [100, 0]},
                      geometry=_wgs([Point(2500, 0), Point(6500, 0)])).to_file(d / "demand.geojson")
-    sc = scenario_from_dict({"name": "hand", "inputs": {
-        "schools": {"path": "schools.csv"}, "towns": {"path": "towns.geojson"},
-        "demand": {"path": "demand.geojson"}}}, base=d)
+    return {"name": "hand", "inputs": {"schools": {"path": "schools.csv"}, "towns": {"path": "towns.geojson"},
+                                       "demand": {"path": "demand.geojson"}}}
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory):
+    """Result and walking network of the hand-made layout."""
+    d = tmp_path_factory.mktemp("hand")
+    sc = scenario_from_dict(_hand_files(d), base=d)
     result = run_actions(prepare(sc), initial_state(prepare(sc)), [])
     xs = [-1000, 0, 100, 200, 1000, 1100, 2500, 6000, 6200, 6500, 7000]
     road = gpd.GeoDataFrame(geometry=[LineString([(x, 0) for x in xs])], crs=METRIC)
@@ -110,10 +114,58 @@ def test_estate_near_a_full_school_is_short_by_the_exact_number(hand):
     p = _row(review, "B")
     assert p["serving_schools"] == "P2" and p["seats_left_before"] == 0.0
     assert p["verdict"] == "short" and p["short_by"] == 90  # 2250 x 40 / 1000, no seat left
-    assert (p["classes_needed"], p["classes_planned"], p["schools_needed"]) == (2, 6, 1)
-    assert p["max_classes"] == 36
-    j = _row(review, "B", "junior")  # no junior school within 1000 m: the nearest by road serves
-    assert not j["within_radius"] and j["nearest_distance_m"] == 6200.0 and j["verdict"] == "served"
+    # 90 seats are 2 classes of 45: below the 6-class smallest primary (建标109-2008), so the
+    # advice is to expand the school within the radius, not to build a 6-class school
+    assert (p["classes_needed"], p["advice"], p["expand_school_id"]) == (2, "expand", "P2")
+    assert "须扩建二小（P2）90 个学位（2 班）" in p["message_zh"]
+    assert "expand 二小 (P2) by 90 seats (2 classes)" in p["message_en"]
+    j = _row(review, "B", "junior")  # J1 is 6,200 m away: beyond 2 x 1000 m, so not counted
+    assert not j["within_radius"] and j["nearest_distance_m"] == 6200.0
+    assert (j["verdict"], j["short_by"], j["advice"], j["classes_planned"]) == ("short", 45, "build_min", 12)
+    assert "服务半径 1000 米内无初中（最近的步行 6,200 米）" in j["message_zh"]
+    assert "须配建最小规模初中 12 班" in j["message_zh"]
+    assert "a junior middle school of the smallest size, 12 classes" in j["message_en"]
+
+
+def test_seats_only_beyond_the_radius_are_not_compliant(hand):
+    """P1 (150 seats left) is 1,000 m away by road: beyond the 500 m radius, within 2 x 500 m."""
+    result, net = hand
+    review = siting.review_estates(_estates(("F", Point(1000, 0), 1400, None)), result, network=net)
+    p = _row(review, "F")
+    assert (p["verdict"], p["short_by"], p["beyond_school_id"], p["beyond_distance_m"]) == \
+        ("beyond_radius", 56, "P1", 1000.0)
+    assert p["seats_left_before"] == 0.0 and p["seats_beyond"] == 150.0
+    assert ("缺 56 个学位；一小 步行 1,000 米（超出服务半径 500 米）尚有 150 个学位：不符合服务半径要求"
+            in p["message_zh"])
+    assert ("56 seats short within the radius; 一小 is 1,000 m away by road (beyond the 500 m radius) with "
+            "150 seats left: not compliant with the service radius") in p["message_en"]
+    assert "可满足" not in p["message_zh"] and "served" not in p["message_en"].split("By phase")[0]
+    assert siting.VERDICT_LABELS["beyond_radius"] == ("超出服务半径（不达标）", "beyond the radius (not compliant)")
+
+
+def test_small_junior_gap_expands_the_named_school(hand):
+    """15 junior seats short: expand 一中 by 15 seats (1 class), not a 3-class junior school."""
+    result, net = hand
+    review = siting.review_estates(_estates(("G", Point(300, 0), 20750, None)), result, network=net)
+    j = _row(review, "G", "junior")
+    assert (j["pupils"], j["seats_left_before"], j["short_by"]) == (415.0, 400.0, 15)
+    assert (j["advice"], j["classes_needed"], j["expand_school_id"]) == ("expand", 1, "J1")
+    assert "缺口不足一所初中的最小规模（12 班，建标109-2008）：须扩建一中（J1）15 个学位（1 班）" in j["message_zh"]
+    assert "expand 一中 (J1) by 15 seats (1 class)" in j["message_en"]
+    assert "3 班" not in j["message_zh"]
+
+
+def test_two_small_gaps_without_a_school_are_provided_jointly(hand):
+    """No primary within 500 m of x=3400 or 3600: 160 + 160 seats short, 8 classes together."""
+    result, net = hand
+    review = siting.review_estates(_estates(("H1", Point(3400, 0), 4000, None), ("H2", Point(3600, 0), 4000, None)),
+                                   result, network=net)
+    h1, h2 = _row(review, "H1"), _row(review, "H2")
+    assert (h1["short_by"], h1["classes_needed"], h1["advice"], h1["joint_estates"]) == (160, 4, "joint", "H2")
+    assert (h2["advice"], h2["joint_estates"], h2["joint_seats"], h2["joint_classes"]) == ("joint", "H1", 320, 8)
+    assert "须与相邻小区 H2 联合配建小学（合计缺 320 个学位，8 班）" in h1["message_zh"]
+    assert ("provide a primary school jointly with the neighbouring estate(s) H2 (320 seats short together, "
+            "8 classes)") in h1["message_en"]
 
 
 def test_two_estates_compete_for_the_same_seats_in_order(hand):
@@ -315,3 +367,171 @@ def test_review_page_in_a_real_browser(tmp_path):
     assert "学位不足" in text and "合成示范数据" in text and "radius_primary_m" in text
     # estate polygon, 2 radius circles, 2 walking areas, 2 serving schools, site + its 1 area, centroid
     assert n_paths >= 8
+
+
+# --- kindergartens (level ``kindergarten``, optional ``ownership`` public/private) -------------
+
+
+def _with_kindergartens(result, rows):
+    """The hand result plus kindergartens (school_id, x, seats, classes, enrollment, ownership)."""
+    from dataclasses import replace
+
+    pts = _wgs([Point(r[1], 0) for r in rows])
+    kg = gpd.GeoDataFrame({
+        "school_id": [r[0] for r in rows], "name": [f"{r[0]}园" for r in rows], "level": "kindergarten",
+        "town_code": "T1", "town": "示例镇", "county": "示例县", "status": "open",
+        "seats": [r[2] for r in rows], "classes": [r[3] for r in rows], "enrollment": [r[4] for r in rows],
+        "ownership": [r[5] for r in rows], "lon": pts.x.values, "lat": pts.y.values}, geometry=pts.values, crs=4326)
+    schools = pd.concat([result.schools.assign(ownership="public"), kg], ignore_index=True)
+    return replace(result, schools=gpd.GeoDataFrame(schools, geometry="geometry", crs=4326))
+
+
+def test_kindergarten_seats_radius_and_the_public_rule(hand):
+    """K1 public, 3 classes x 30 = 90 seats, 80 children: 10 left; K2 private, 120 seats, 60
+    children: 60 left; both within 300 m of the estate at x=110. 2,000 residents x 30 / 1000 = 60."""
+    result, net = hand
+    result = _with_kindergartens(result, [("K1", 100, np.nan, 3, 80, "public"),
+                                          ("K2", 200, 120, np.nan, 60, "private")])
+    estate = _estates(("K", Point(110, 0), 2000, None))
+    review = siting.review_estates(estate, result, network=net)
+    k = _row(review, "K", "kindergarten")
+    assert (k["pupils"], k["radius_m"], k["serving_schools"]) == (60.0, 300, "K1;K2")
+    assert (k["seats_left_before"], k["verdict"], k["public_required"]) == (70.0, "served", False)
+    assert k["message_zh"].startswith("幼儿园：新增幼儿 60 人；服务半径 300 米（步行）内有 2 所幼儿园")
+    assert k["message_en"].startswith("Kindergarten: 60 new children; 2 kindergarten school(s) within the 300 m")
+    # the county's rule (Jining 2024): new estates' kindergartens public; only K1's 10 seats count
+    ruled = siting.review_estates(estate, result, network=net,
+                                  settings=result.settings.replace(estate_kindergarten_public_counties="示例县"))
+    k = _row(ruled, "K", "kindergarten")
+    assert (k["serving_schools"], k["seats_left_before"], k["short_by"], k["public_required"]) == ("K1", 10.0, 50, True)
+    assert (k["classes_needed"], k["advice"]) == (2, "expand")  # 50 / 30, below the 3-class smallest
+    assert "仅计公办园学位" in k["message_zh"]
+    assert "须扩建K1园（K1）50 个学位（2 班），须举办为公办园" in k["message_zh"]
+    assert "only public seats count" in k["message_en"] and "run as a public kindergarten" in k["message_en"]
+
+
+def test_without_kindergartens_in_the_ledger_they_are_not_reviewed(hand):
+    result, net = hand
+    review = siting.review_estates(_estates(("A", Point(200, 0), 1400, None)), result, network=net)
+    assert set(review.levels["level"]) == {"primary", "junior"}
+    assert any("no kindergarten" in n for n in review.notes)
+
+
+# --- phases: children by year after handover, seats of that year --------------------------------
+
+
+def test_children_age_after_handover():
+    from schoolplan.phasing import pupils_by_year
+
+    years = np.arange(2025, 2031)
+    got = pupils_by_year([(2026, 1000)], 40, [0.5, 1.0, 1.5, 1.0], years)
+    assert got.tolist() == [0.0, 20.0, 40.0, 60.0, 40.0, 40.0]  # 1000 x 40 / 1000 x profile
+    two = pupils_by_year([(2026, 1000), (2028, 500)], 40, [1.0], years)
+    assert two.tolist() == [0.0, 40.0, 40.0, 60.0, 60.0, 60.0]
+
+
+def test_seats_are_taken_in_the_delivery_year_from_the_projection():
+    """500 seats; 450 children today (2030 scenario) scaled by the projection: 2026 x 0.9 = 405
+    (95 free), 2027 x 1.1 = 495 (5 free). 80 pupils a year from 2026: served, then short by 75."""
+    from schoolplan.phasing import phase_review
+
+    ratios = pd.DataFrame({"school_id": "S", "level": "primary", "year": [2026, 2027], "ratio": [0.9, 1.1]})
+    plans = {("E", "primary"): ([(2026, 2000.0)], 40.0, [1.0, 1.0])}
+    by_year, by_phase = phase_review(plans, {("E", "primary"): ["S"]}, {("S", "primary"): 500.0},
+                                     {("S", "primary"): 450.0}, ratios)
+    assert by_year[["year", "pupils", "seats_left", "verdict", "short_by"]].values.tolist() == [
+        [2026, 80.0, 95.0, "served", 0], [2027, 80.0, 5.0, "short", 75]]
+    assert by_phase[["phase", "delivery_year", "worst_year", "verdict", "short_by"]].values.tolist() == [
+        [1, 2026, 2027, "short", 75]]
+    held, _ = phase_review(plans, {("E", "primary"): ["S"]}, {("S", "primary"): 500.0},
+                           {("S", "primary"): 450.0}, None)
+    assert held["seats_left"].tolist() == [50.0, 50.0]  # no history: the scenario year's 450 held
+
+
+def test_phased_estate_gets_a_verdict_per_phase_and_the_phase_to_open_with(hand):
+    """P1 has 150 seats left. Phase 1 (2026) 2,000 residents: 80 pupils; phase 2 (2028) 2,500 more:
+    180 in all. With a flat profile the school is short from 2028 by 30: it opens with phase 2."""
+    result, net = hand
+    estate = _estates(("PH", Point(200, 0), 4500, None))
+    estate["phases"] = ["2026:2000;2028:2500"]
+    s = result.settings.replace(estate_profile_primary=[1.0, 1.0, 1.0], estate_profile_junior=[1.0])
+    review = siting.review_estates(estate, result, network=net, settings=s)
+    pv = review.phase_verdicts[review.phase_verdicts["level"] == "primary"]
+    assert pv[["phase", "delivery_year", "until_year", "pupils_max", "verdict", "short_by"]].values.tolist() == [
+        [1, 2026, 2027, 80.0, "served", 0], [2, 2028, 2030, 180.0, "short", 30]]
+    p = _row(review, "PH")
+    assert (p["first_short_year"], p["open_by_phase"], p["open_by_year"]) == (2028, 2, 2028)
+    assert "第1期（2026年交付）可满足；第2期（2028年交付）最多缺 30 个学位（2028年）" in p["message_zh"]
+    assert "配套小学须随第2期于 2028 年同步交付" in p["message_zh"]
+    assert ("phase 1 (handed over 2026) served; phase 2 (handed over 2028) short by up to 30 seats (2028)"
+            in p["message_en"])
+    assert "the primary places must open with phase 2 in 2028" in p["message_en"]
+    assert "seats of every year held" in p["message_en"]  # the hand layout has no history
+
+
+def test_plain_estates_file_without_kind_or_sites_through_the_cli(tmp_path):
+    """Polygons with a name and households only: no row is read as a school site."""
+    import yaml
+
+    (tmp_path / "hand.yaml").write_text(yaml.safe_dump(_hand_files(tmp_path), allow_unicode=True),
+                                        encoding="utf-8")
+    plain = gpd.GeoDataFrame({"小区名称": ["甲小区", "乙小区"], "户数": [500, 800]},
+                             geometry=_wgs([box(100, -50, 300, 50), box(5900, -50, 6300, 50)]))
+    plain.to_file(tmp_path / "estates.geojson")
+    assert read_sites(tmp_path / "estates.geojson", marked_only=True).empty
+    out = tmp_path / "review"
+    res = runner.invoke(app, ["site-review", str(tmp_path / "estates.geojson"), "--scenario",
+                              str(tmp_path / "hand.yaml"), "--out", str(out), "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    assert "学段" not in res.output
+    table = pd.read_csv(out / "estates.csv")
+    assert len(table) == 4 and table["site_id"].isna().all()  # 2 estates x (primary, junior)
+    # 500 households x 2.8 x 40 / 1000 = 56 primary pupils; P1 has 150 seats left
+    first = table[(table["name"] == "甲小区") & (table["level"] == "primary")].iloc[0]
+    assert (first["pupils"], first["verdict"]) == (56.0, "served")
+
+
+def test_sites_marked_in_an_estates_file_are_read(tmp_path):
+    both = gpd.GeoDataFrame({"类型": ["小区", "学校用地"], "名称": ["甲小区", "拟建幼儿园"], "户数": [500, None],
+                             "学段": [None, "幼儿园"], "班级数": [None, 6]},
+                            geometry=_wgs([box(100, -50, 300, 50), Point(400, 0)]))
+    both.to_file(tmp_path / "both.geojson")
+    sites = read_sites(tmp_path / "both.geojson", marked_only=True)
+    assert sites[["level", "classes"]].values.tolist() == [["kindergarten", 6.0]]
+    assert read_estates(tmp_path / "both.geojson")["name"].tolist() == ["甲小区"]
+
+
+def test_phases_take_the_seats_of_each_year_from_the_projection():
+    """The demo county projected to 2030 (enrolment history 2016-2025): in the scenario year the
+    phased seats of the first estate equal the review's seats left; in its delivery year (2026)
+    they follow the projection of that year, not 2030's."""
+    from schoolplan import projection as pj
+    from schoolplan.scenario import load_scenario
+
+    result = evaluate(load_scenario(ROOT / "scenarios" / "demo-2030.yaml"))
+    review = siting.review_estates(read_estates(DEMO_ESTATES), result, proposed_sites=read_sites(DEMO_ESTATES))
+    assert "seats by year from the enrolment projection" in review.notes
+    e1 = _row(review, "DEMO-E1")
+    py = review.phase_years.set_index(["estate_id", "level", "year"])
+    assert py.at[("DEMO-E1", "primary", 2030), "seats_left"] == e1["seats_left_before"]
+    sid = e1["serving_schools"]
+    school = result.schools.set_index("school_id").loc[sid]
+    proj = pj.cohort_projection(result.inputs.history, births=result.inputs.births, schools=result.inputs.schools,
+                                horizon=15, settings=result.settings)
+    part = proj[(proj["school_id"] == sid) & (proj["grade"] <= 6)].groupby("year")["pupils"].sum()
+    seats = school["seats"] if school["level"] == "primary" else np.nan
+    expected = seats - school["assigned_primary"] * part[2026] / part[2030]
+    assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] == pytest.approx(expected, abs=0.1)
+    assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] != e1["seats_left_before"]
+
+
+def test_hostile_names_are_escaped_on_the_page(hand, tmp_path):
+    result, net = hand
+    estates = _estates(("X1", Point(6200, 0), 2250, None))
+    estates["name"] = ['<img src=x onerror="alert(1)">&小区']
+    review = siting.review_estates(estates, result, network=net)
+    paths = write_review(review, tmp_path / "out", lang="en")
+    page = paths["review-X1"].read_text(encoding="utf-8")
+    assert '<img src=x onerror="alert(1)">' not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;&amp;小区" in page
+    assert "expand 二小 (P2) by 90 seats" in page

@@ -42,13 +42,18 @@ SITE_ALIASES: dict[str, tuple[str, ...]] = {
     "lat": ("lat", "latitude", "纬度"),
 }
 
+SITE_COLUMNS = ["site_id", "name", "estate_id", "level", "classes", "seats"]
+#: Site levels the ledger schema may not know yet (issue 16 adds them there).
+_SITE_LEVELS = {"幼儿园": "kindergarten", "kindergarten": "kindergarten", "十二年一贯制": "twelve_year",
+                "twelve_year": "twelve_year"}
+
 #: Values of a ``kind`` column (one file holding estates and sites) -> what the row is.
 KINDS = {"estate": "estate", "小区": "estate", "住宅小区": "estate", "site": "site",
          "school_site": "site", "学校用地": "site", "拟建校址": "site"}
 
 
 def _read(path, aliases, *, required, id_column, prefix, coordinate_system, columns, layer,
-          sheet, encoding, what_en, what_zh, problems, kind):
+          sheet, encoding, what_en, what_zh, problems, kind, marked_only=False):
     df, colmap, file, system, crs, geometry = _load(
         path, aliases, coordinate_system=coordinate_system, columns=columns,
         required=required if kind == "estate" else [], sheet=sheet, header_row=None,
@@ -57,6 +62,11 @@ def _read(path, aliases, *, required, id_column, prefix, coordinate_system, colu
         keep = df["kind"].map(lambda v: KINDS.get(str(v).strip().lower(), "estate")) == kind
         df = df[keep]
         geometry = geometry[keep] if geometry is not None else None
+    elif marked_only:  # a plain estates file: no row is marked as a school site
+        df = df.iloc[0:0]
+        geometry = geometry.iloc[0:0] if geometry is not None else None
+    if kind == "site" and marked_only and df.empty:
+        return None, colmap, file
     if kind == "site" and "level" not in df:
         problems.error("missing_column", file, column="level",
                        en="the school sites have no level column (学段)",
@@ -189,32 +199,42 @@ def read_sites(
     layer: str | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    marked_only: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read proposed school sites: parcels (polygons) or points.
 
-    Columns: ``site_id`` (``S<row>`` when absent), ``name``, ``level`` (小学, 初中, 九年一贯制 …),
-    ``classes`` (班级数) or ``seats``, optional ``estate_id`` (the estate the site belongs to;
-    blank = a site for every estate of the review). Returns WGS-84.
+    Columns: ``site_id`` (``S<row>`` when absent), ``name``, ``level`` (小学, 初中, 九年一贯制,
+    幼儿园 …), ``classes`` (班级数) or ``seats``, optional ``estate_id`` (the estate the site
+    belongs to; blank = a site for every estate of the review). Returns WGS-84.
+
+    ``marked_only=True`` reads only rows whose ``kind`` (类型) marks them as sites (``site``,
+    学校用地, 拟建校址) and returns an empty frame for a plain estates file (no ``kind`` column,
+    or no row marked): use it to look for sites inside an estates file.
     """
     problems = Problems()
     gdf, colmap, file = _read(path, SITE_ALIASES, required=["level"], id_column="site_id",
                               prefix="S", coordinate_system=coordinate_system, columns=columns,
                               layer=layer, sheet=sheet, encoding=encoding,
                               what_en="school site", what_zh="学校用地", problems=problems,
-                              kind="site")
+                              kind="site", marked_only=marked_only)
+    if gdf is None:
+        problems.raise_if_errors()
+        return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in SITE_COLUMNS},
+                                geometry=gpd.GeoSeries([], crs=4326), crs=4326)
     parse_numbers(gdf, ["classes", "seats"], colmap=colmap, file=file, problems=problems)
     for col in ("classes", "seats", "estate_id"):
         if col not in gdf:
             gdf[col] = np.nan if col != "estate_id" else None
     levels = []
     for row, v in gdf.get("level", pd.Series(None, index=gdf.index)).items():
-        lv = parse_level(v)
-        if lv not in ("primary", "junior", "nine_year", "complete"):
+        lv = parse_level(v) or _SITE_LEVELS.get(str(v).strip().lower())
+        if lv not in ("primary", "junior", "nine_year", "complete", "kindergarten", "twelve_year"):
             problems.error("unknown_level", file, row=int(row), column=colmap.get("level", "level"),
-                           value=v, en=f"level '{v}' is not primary, junior middle or nine-year",
-                           zh=f"学段“{v}”不是小学、初中或九年一贯制", fix_en="use 小学, 初中 or 九年一贯制",
-                           fix_zh="请填写小学、初中或九年一贯制")
+                           value=v, en=f"level '{v}' is not kindergarten, primary, junior middle or nine-year",
+                           zh=f"学段“{v}”不是幼儿园、小学、初中或九年一贯制",
+                           fix_en="use 幼儿园, 小学, 初中 or 九年一贯制",
+                           fix_zh="请填写幼儿园、小学、初中或九年一贯制")
         levels.append(lv)
     gdf["level"] = levels
     problems.raise_if_errors()
-    return gdf[["site_id", "name", "estate_id", "level", "classes", "seats", "geometry"]]
+    return gdf[[*SITE_COLUMNS, "geometry"]]

@@ -33,7 +33,9 @@ _PAGE = {
     "figures": ("主要数据", "Figures"),
     "schools": ("服务学校（步行距离）", "Serving schools (walking distance)"),
     "sites": ("拟建校址", "Proposed sites"),
-    "phases": ("分期交付与学生数（累计）", "Delivery by year and pupils (cumulative)"),
+    "phases": ("分期交付与学生数（累计，按千人指标）", "Delivery by year and pupils (cumulative, at the rate)"),
+    "phase_verdicts": ("分期结论（交付后逐年核算）", "Verdict by delivery phase (year by year after handover)"),
+    "phase_years": ("逐年学生数与学位", "Children and seats by year"),
     "limits": ("采用的限值及依据", "Limits used and their sources"),
     "method": ("距离计算方法", "Distance method"),
     "from": ("距离起点", "Distances from"),
@@ -57,13 +59,13 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
     lat, lon = float(e["origin_lat"]), float(e["origin_lon"])
     m = folium.Map(location=[lat, lon], zoom_start=15, tiles=None, control_scale=True, maxZoom=19,
                    height=520)
-    colours = {"primary": "#1f77b4", "junior": "#2ca02c"}
+    colours = {"kindergarten": "#9467bd", "primary": "#1f77b4", "junior": "#2ca02c"}
     folium.GeoJson(e.geometry.__geo_interface__, name=_p("estate", lang),
                    style_function=lambda _: {"color": "#d62728", "weight": 2, "fillOpacity": 0.25},
                    tooltip=html.escape(str(e["name"]))).add_to(m)
     folium.CircleMarker([lat, lon], radius=4, color="#d62728", fill=True,
                         tooltip=f"{_p('from', lang)}: {e['distance_from']}").add_to(m)
-    for level in LEVELS:
+    for level in [lv for lv in LEVELS if lv in set(review.levels["level"])]:
         name = f"{LEVEL_ZH[level] if lang == 'zh' else LEVEL_EN[level]}"
         group = folium.FeatureGroup(name=name)
         radius = review.settings[f"radius_{level}_m"]
@@ -146,7 +148,9 @@ def _page_html(review: Review, estate_id: str, lang: str) -> str:
     parts.append(_table_html(lv, ["level", "county", "town", "households", "residents", "residents_source",
                                   "rate_per_1000", "pupils", "radius_m", "schools_within_radius",
                                   "seats_left_before", "seats_left_after", "verdict", "short_by",
-                                  "classes_needed", "classes_planned", "nine_year_classes"], lang))
+                                  "classes_needed", "classes_planned", "advice", "expand_school_id",
+                                  "joint_estates", "nine_year_classes", "peak_year", "peak_pupils",
+                                  "open_by_phase", "open_by_year"], lang))
     method = review.distance_method
     start = str(e["distance_from"])
     if lang == "zh":
@@ -169,7 +173,17 @@ def _page_html(review: Review, estate_id: str, lang: str) -> str:
     ph = review.phases[review.phases["estate_id"] == estate_id]
     if len(ph):
         parts.append(f"<h2>{_p('phases', lang)}</h2>")
-        parts.append(_table_html(ph, ["delivery_year", "residents", "pupils_primary", "pupils_junior"], lang))
+        parts.append(_table_html(ph, [c for c in ph.columns if c != "estate_id"], lang))
+    pv = review.phase_verdicts
+    pv = pv[pv["estate_id"] == estate_id] if len(pv) else pv
+    if len(pv):
+        parts.append(f"<h2>{_p('phase_verdicts', lang)}</h2>")
+        parts.append(_table_html(pv, ["level", "phase", "delivery_year", "until_year", "worst_year",
+                                      "pupils_max", "verdict", "short_by"], lang))
+        py = review.phase_years[review.phase_years["estate_id"] == estate_id]
+        parts.append(f"<h2>{_p('phase_years', lang)}</h2>")
+        parts.append(_table_html(py, ["level", "year", "phase", "residents", "pupils", "seats_left", "verdict",
+                                      "short_by"], lang))
     parts.append(f"<h2>{_p('limits', lang)}</h2>")
     lim = review.limits.rename(columns={"name": "setting"}).assign(
         description=review.limits["description_zh" if lang == "zh" else "description_en"])
@@ -214,6 +228,20 @@ COLUMN_LABELS_SITING: dict[str, tuple[str, str]] = {
     "area_share_covered": ("校址覆盖面积比例", "share of the estate area covered"),
     "taken": ("本小区占用学位", "seats taken by the estate"),
     "estimate": ("直线估算", "straight-line estimate"),
+    "beyond_school_id": ("半径外最近学校", "nearest school beyond the radius"),
+    "beyond_distance_m": ("半径外学校步行距离（米）", "school beyond the radius, walk (m)"),
+    "seats_beyond": ("半径外剩余学位", "seats left beyond the radius"),
+    "public_required": ("须为公办园", "must be public"), "advice": ("建议", "advice"),
+    "expand_school_id": ("可扩建学校", "school to expand"),
+    "min_classes": ("最小办学规模（班）", "smallest size (classes)"),
+    "joint_estates": ("可联合配建小区", "estates to provide jointly with"),
+    "joint_seats": ("联合缺口（学位）", "joint gap (seats)"), "joint_classes": ("联合班数", "joint classes"),
+    "peak_year": ("高峰年份", "peak year"), "peak_pupils": ("高峰人数", "peak children"),
+    "peak_short_by": ("高峰缺口（学位）", "peak gap (seats)"), "first_short_year": ("首个缺位年份", "first year short"),
+    "open_by_phase": ("须随第几期交付", "must open with phase"), "open_by_year": ("须交付年份", "must open by"),
+    "phase": ("期次", "phase"), "until_year": ("至年份", "until"), "worst_year": ("最紧张年份", "tightest year"),
+    "pupils_max": ("最多人数", "most children"), "seats_left": ("剩余学位", "seats left"),
+    "year": ("年份", "year"), "pupils_kindergarten": ("幼儿（人）", "kindergarten children"),
 }
 
 
@@ -226,6 +254,11 @@ def _register_labels() -> None:
         "given": ("小区提供", "given"),
         "households x persons_per_household": ("户数×户均人口", "households x persons per household")})
     _excel.VALUE_LABELS.setdefault("site_level", _excel.VALUE_LABELS["level"])
+    _excel.VALUE_LABELS["level"].setdefault("kindergarten", ("幼儿园", "kindergarten"))
+    _excel.VALUE_LABELS.setdefault("advice", {
+        "build": ("配建学校", "build a school"), "expand": ("扩建就近学校", "expand a named school"),
+        "joint": ("与相邻小区联合配建", "provide jointly"),
+        "build_min": ("配建最小规模学校", "build the smallest school")})
     _excel.VALUE_LABELS.setdefault("unit", {}).update({
         "persons per household": ("人/户", "persons per household"), "classes": ("班", "classes")})
 

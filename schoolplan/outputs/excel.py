@@ -41,6 +41,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolplan import __version__
+from schoolplan.counties import county_checks
 from schoolplan.outputs.files import atomic_write, xlsx_bytes
 from schoolplan.rules import RULES
 from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS
@@ -158,6 +159,7 @@ ASSIGNMENT_SHEET_COLUMNS: list[str | Col] = [
     "method", "group", "level", "demand_id", "demand_name", "pupils", "school_id", "school_name",
     "distance_m", "time_min", "mode", "estimate", "status",
 ]
+COUNTY_SHEET_COLUMNS = ["county", "rule", "value", "limit", "verdict_text", "message", "setting", "source"]
 SETTING_SHEET_COLUMNS: list[str | Col] = [
     "setting", "value", "default", "unit", "origin", "source", "confidence", "description",
 ]
@@ -623,6 +625,9 @@ def _build(result, lang: str) -> Workbook:
         add_table_sheet(wb, "layouts", result.layouts, LAYOUT_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     if result.balance is not None:
         add_table_sheet(wb, "balance", result.balance, BALANCE_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+    add_table_sheet(wb, "counties", _in_language(county_checks(result.schools, settings=result.settings), lang,
+                    rule=("rule_zh", "rule_en"), verdict_text=("verdict_zh", "verdict_en"), message=(
+                        "message_zh", "message_en")), COUNTY_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     add_table_sheet(wb, "settings", _settings_table(result, lang), SETTING_SHEET_COLUMNS,
                      lang=lang, freeze_columns=1)
     problems = _in_language(result.inputs.problems.to_frame(), lang,

@@ -23,6 +23,7 @@ SHEET_TITLES: dict[str, tuple[str, str]] = {
     "layouts": ("行星卫星", "Planet-satellite layouts"),
     "balance": ("均衡指标", "Balance indicators"),
     "comparison": ("方案对比", "Scenario comparison"),
+    "counties": ("县级规则", "County rules"),
 }
 
 _GRADE_ZH = "一二三四五六七八九"
@@ -36,6 +37,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "town_code": ("乡镇代码", "town code"),
     "town": ("乡镇", "town"),
     "county": ("县（区）", "county"),
+    "rule": ("规则", "rule"), "verdict_text": ("结论", "verdict"),
     "enrollment": ("在校生（人）", "pupils"),
     **{g: (f"{_GRADE_ZH[i]}年级（人）", f"grade {i + 1} (pupils)")
        for i, g in enumerate(GRADE_COLUMNS)},

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from schoolplan import __version__
+from schoolplan.counties import county_checks
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import maps
 from schoolplan.outputs.excel import write_report_xlsx
@@ -92,7 +93,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         names += ["layouts.csv"]
     if result.actions is not None and len(result.actions):
         names += ["actions.csv"]
-    names.append("report.xlsx")
+    names += ["counties.csv", "report.xlsx"]
     _guard_inputs(out_dir, result.inputs.files, names)
     logger.info("writing %d files to %s", len(names), out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,6 +106,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
     paths["towns"] = write_csv(pd.DataFrame(towns[tcols]), out_dir / "towns.csv")
     paths["violations"] = write_csv(result.violations, out_dir / "violations.csv")
     paths["validation"] = write_csv(result.inputs.problems.to_frame(), out_dir / "validation.csv")
+    paths["counties"] = write_csv(county_checks(result.schools, settings=result.settings), out_dir / "counties.csv")
     if result.assignments is not None:
         a = result.assignments.copy()
         for col in ("distance_m", "time_s"):

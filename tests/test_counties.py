@@ -1,0 +1,132 @@
+"""County-level rules (schoolplan.counties) on hand-made ledgers whose answers a planner can
+check by hand. The frames already carry the levels ``senior_high``, ``complete``, ``special``,
+``kindergarten`` and an ``ownership`` column (public/private)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from schoolplan.counties import COUNTY_COLUMNS, county_checks
+from schoolplan.settings import Settings
+
+
+def _ledger() -> pd.DataFrame:
+    """County 甲县:
+    * 甲一中 public senior_high, 1,500 seats -> 500 grade-10 seats;
+    * 甲完中 private complete, 600 seats, 600 pupils of whom 300 in grades 7-9 -> 300 senior
+      seats (100 a year); its grade 9 is 100 pupils;
+    * 甲初中 junior, 1,800 pupils, no grade columns -> 600 in grade 9;
+    * kindergartens: public 300 children, private 300, one of unknown ownership (50).
+    Grade-10 seats 600 for 700 graduates: 86 %.
+    County 乙县: one public senior_high (seats 900 = 300 a year), a junior with grade 9 = 250
+    pupils, a special school; kindergartens all public."""
+    rows = [
+        ("甲县", "甲一中", "senior_high", "public", 1500, 1400, {}),
+        ("甲县", "甲完中", "complete", "private", 600, 600, {"enrollment_g7": 100, "enrollment_g8": 100,
+                                                          "enrollment_g9": 100}),
+        ("甲县", "甲初中", "junior", "public", 1900, 1800, {}),
+        ("甲县", "甲公办园", "kindergarten", "public", 330, 300, {}),
+        ("甲县", "甲民办园", "kindergarten", "private", 360, 300, {}),
+        ("甲县", "甲某园", "kindergarten", None, 60, 50, {}),
+        ("乙县", "乙一中", "senior_high", None, 900, 850, {}),
+        ("乙县", "乙初中", "junior", "public", 800, 750, {"enrollment_g9": 250}),
+        ("乙县", "乙特教", "special", "public", 100, 60, {}),
+        ("乙县", "乙园", "kindergarten", "public", 200, 180, {}),
+    ]
+    out = pd.DataFrame([{"county": c, "name": n, "level": lv, "ownership": o, "seats": s, "enrollment": e,
+                         "status": "open", **g} for c, n, lv, o, s, e, g in rows])
+    out["school_id"] = [f"S{i}" for i in range(len(out))]
+    return out
+
+
+def _rule(table: pd.DataFrame, county: str, rule: str) -> pd.Series:
+    return table[(table["county"] == county) & (table["rule_id"] == rule)].iloc[0]
+
+
+def test_each_county_gets_every_rule_with_its_source():
+    table = county_checks(_ledger(), population={"甲县": 250000, "乙县": 150000})
+    assert list(table.columns) == COUNTY_COLUMNS
+    assert len(table) == 8  # 2 counties x 4 rules
+    assert table["source"].str.len().gt(0).all()
+    assert "Liaocheng 2025" in _rule(table, "甲县", "senior_seat_supply")["source"]
+    assert "Jining 2024" in _rule(table, "甲县", "special_school")["source"]
+
+
+def test_public_high_school_counts_only_public_ones():
+    table = county_checks(_ledger())
+    a = _rule(table, "甲县", "public_high_school")
+    assert (a["value"], a["limit"], a["verdict"]) == (1.0, 1.0, "ok")  # the private 完中 does not count
+    assert "甲一中" in a["message_zh"]
+    b = _rule(table, "乙县", "public_high_school")  # no ownership given: taken as public
+    assert b["verdict"] == "ok"
+    no_public = _ledger()
+    no_public.loc[no_public["name"] == "甲一中", "ownership"] = "private"
+    c = _rule(county_checks(no_public), "甲县", "public_high_school")
+    assert (c["value"], c["verdict"], c["verdict_zh"], c["verdict_en"]) == (0.0, "fail", "未达标", "not met")
+
+
+def test_senior_seats_against_junior_graduates():
+    table = county_checks(_ledger())
+    a = _rule(table, "甲县", "senior_seat_supply")
+    assert a["value"] == pytest.approx(600 / 700, abs=1e-3) and a["verdict"] == "fail"
+    assert "高一学位约 600 个，初三学生 700 人，供给率 86%" in a["message_zh"]
+    assert "about 600 grade-10 seats for 700 grade-9 pupils: 86%" in a["message_en"]
+    b = _rule(table, "乙县", "senior_seat_supply")  # 300 seats a year for 250 graduates
+    assert (b["value"], b["verdict"]) == (1.2, "ok")
+    looser = county_checks(_ledger(), settings=Settings().replace(county_senior_seat_supply_min=0.8))
+    assert _rule(looser, "甲县", "senior_seat_supply")["verdict"] == "ok"
+
+
+def test_special_school_by_population():
+    table = county_checks(_ledger(), population={"甲县": 250000, "乙县": 150000})
+    a, b = _rule(table, "甲县", "special_school"), _rule(table, "乙县", "special_school")
+    assert (a["value"], a["verdict"]) == (0.0, "fail")
+    assert "县人口 250,000 人，超过 200,000 人，特殊教育学校 0 所" in a["message_zh"]
+    assert b["verdict"] == "not_applicable"
+    unknown = _rule(county_checks(_ledger()), "甲县", "special_school")
+    assert unknown["verdict"] == "unknown" and "county_population" in unknown["message_en"]
+    from_setting = county_checks(_ledger(), settings=Settings().replace(county_population={"甲县": 300000}))
+    assert _rule(from_setting, "甲县", "special_school")["verdict"] == "fail"
+
+
+def test_public_share_of_kindergarten_children():
+    table = county_checks(_ledger())
+    a = _rule(table, "甲县", "kindergarten_public_share")
+    assert (a["value"], a["limit"], a["verdict"]) == (0.5, 0.6, "fail")  # 300 / 600; the unknown 50 left out
+    assert a["message_zh"] == "公办园在园幼儿 300 人 / 600 人 = 50%（不低于 60%）；1 所未注明办学性质，未计入"
+    assert _rule(table, "乙县", "kindergarten_public_share")["verdict"] == "ok"
+    no_kg = _ledger()
+    no_kg = no_kg[no_kg["level"] != "kindergarten"]
+    assert _rule(county_checks(no_kg), "甲县", "kindergarten_public_share")["verdict"] == "unknown"
+
+
+def test_closed_schools_and_missing_seats():
+    led = _ledger()
+    led.loc[led["name"] == "乙一中", "status"] = "closed"
+    table = county_checks(led)
+    assert _rule(table, "乙县", "public_high_school")["verdict"] == "fail"
+    led = _ledger()
+    led.loc[led["name"] == "甲一中", "seats"] = np.nan
+    assert _rule(county_checks(led), "甲县", "senior_seat_supply")["verdict"] == "unknown"
+
+
+def test_counties_csv_and_sheet_are_written(tmp_path):
+    from openpyxl import load_workbook
+    from test_siting import _hand_files
+
+    from schoolplan.outputs import write_outputs
+    from schoolplan.scenario import evaluate, scenario_from_dict
+
+    result = evaluate(scenario_from_dict(_hand_files(tmp_path), base=tmp_path))
+    paths = write_outputs(result, tmp_path / "out", lang="zh")
+    table = pd.read_csv(paths["counties"])
+    assert set(table["rule_id"]) == {"public_high_school", "senior_seat_supply", "special_school",
+                                     "kindergarten_public_share"}
+    hs = table[table["rule_id"] == "public_high_school"].iloc[0]
+    assert (hs["county"], hs["value"], hs["verdict"]) == ("示例县", 0.0, "fail")  # the hand county has none
+    ws = load_workbook(paths["report"])["县级规则"]
+    header = [c.value for c in ws[1]]
+    assert header[:2] == ["县（区）", "规则"] and "依据" in header
+    assert ws.cell(2, 2).value == "公办普通高中数" and ws.cell(2, header.index("结论") + 1).value == "未达标"
