@@ -123,7 +123,7 @@ def test_compare_cli_writes_three_files(tmp_path):
     assert row.at["g4_6_mean_distance_m", "demo-planet-satellite Δ"] > 0   # grades 4-6 travel further
     assert row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] == 0  # satellites keep grades 1-3 home
     html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
-    assert "http" not in html and "grades 4-6 mean distance" in html
+    assert "http:" not in html and "https:" not in html and "grades 4-6 mean distance" in html
     assert (tmp_path / "comparison.xlsx").stat().st_size > 0
 
 
