@@ -9,7 +9,6 @@ import urllib.request
 import pytest
 from pytest_socket import SocketConnectBlockedError
 
-
 BLOCKED = "tried to use socket.socket.connect"  # pytest-socket's warning (an error in this suite)
 
 

@@ -24,7 +24,8 @@ import hashlib
 import html
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import folium
@@ -34,6 +35,7 @@ from jinja2 import Template
 
 __all__ = [
     "GeoJsonTooltip",
+    "Markup",
     "Popup",
     "Tooltip",
     "add_csp",
@@ -41,6 +43,7 @@ __all__ = [
     "csv_cell",
     "csv_safe",
     "html_text",
+    "jinja_safe_json",
     "js_literal",
     "stable_ids",
 ]
@@ -48,13 +51,42 @@ __all__ = [
 _JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
                "\u2029": "\\u2029"}
 _JS_UNSAFE = re.compile("[<>&\u2028\u2029]")
+# branca compiles the script folium renders once more as a Jinja template: a ``{{``, ``{%`` or
+# ``{#`` from data would run there (in Python). Structural JSON never has them (an object opens
+# with ``{"`` or ``{}``), so they are inside strings, where ``\u007b`` is the same text.
+_JINJA_OPEN = re.compile(r"\{(?=[{%#])")
+
+
+def _no_jinja(text: str) -> str:
+    return _JINJA_OPEN.sub(lambda _: "\\u007b", text)
 
 
 def js_literal(value: Any) -> str:
     """``value`` as a JavaScript literal safe anywhere inside ``<script>``: JSON with ``<``,
-    ``>``, ``&``, U+2028 and U+2029 as ``\\uXXXX`` escapes (so no ``</script>`` or ``<!--``)."""
+    ``>``, ``&``, U+2028 and U+2029 as ``\\uXXXX`` escapes (so no ``</script>`` or ``<!--``),
+    and the ``{`` of ``{{``, ``{%``, ``{#`` too (folium's pages pass through Jinja twice)."""
     text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    return _JS_UNSAFE.sub(lambda m: _JS_ESCAPES[m.group(0)], text)
+    return _no_jinja(_JS_UNSAFE.sub(lambda m: _JS_ESCAPES[m.group(0)], text))
+
+
+def _template_safe_dumps(obj: Any, **kwargs: Any) -> str:
+    return _no_jinja(json.dumps(obj, **kwargs))
+
+
+@contextmanager
+def jinja_safe_json() -> Iterator[None]:
+    """While rendering a folium map, make Jinja's ``tojson`` (folium's GeoJSON data, layer
+    names, feature ids) escape ``{{``, ``{%``, ``{#`` inside strings as :func:`js_literal` does,
+    so that data cannot become a template when branca compiles the rendered script again."""
+    envs = {id(e): e for e in (folium.GeoJson._template.environment, Template("").environment)}
+    saved = {key: env.policies.get("json.dumps_function") for key, env in envs.items()}
+    for env in envs.values():
+        env.policies["json.dumps_function"] = _template_safe_dumps
+    try:
+        yield
+    finally:
+        for key, env in envs.items():
+            env.policies["json.dumps_function"] = saved[key]
 
 
 def html_text(value: Any) -> str:
@@ -63,6 +95,21 @@ def html_text(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- folium elements
+
+
+class Markup(Element):
+    """Finished HTML (built with :func:`html_text`) placed in a page as it is.
+
+    ``folium.Element(text)`` compiles ``text`` as a Jinja template: a name containing ``{{ ... }}``
+    would be evaluated in Python while the page is rendered. This element never is a template.
+    """
+
+    _template = Template("{{ this.markup }}")
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self._name = "Markup"
+        self.markup = str(markup)
 
 
 class Tooltip(folium.Tooltip):

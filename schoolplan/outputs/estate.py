@@ -15,7 +15,7 @@ import pandas as pd
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import excel as _excel
 from schoolplan.outputs import offline as _offline
-from schoolplan.outputs.escape import Popup, Tooltip, csv_safe, html_text
+from schoolplan.outputs.escape import Markup, Popup, Tooltip, csv_safe, html_text
 from schoolplan.outputs.excel import COLUMN_LABELS, label_value
 from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.folder import OutputFolder, moved
@@ -254,11 +254,10 @@ def _write_all(review: Review, out: Path, lang: str) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     table = review.table(lang)
     paths["csv"] = atomic_write(out / "estates.csv", csv_safe(table).to_csv(index=False).encode("utf-8-sig"))
-    import folium
 
     for eid in review.estates["estate_id"]:
         m = review_map(review, eid, lang=lang)
-        m.get_root().html.add_child(folium.Element(_page_html(review, eid, lang)))
+        m.get_root().html.add_child(Markup(_page_html(review, eid, lang)))
         m.get_root().title = html_text(f"{_p('title', lang)} {eid}")
         paths[f"review-{eid}"] = _offline.save_offline(m, out / f"review-{_file_id(eid)}.html")
     wb = Workbook()

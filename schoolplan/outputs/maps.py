@@ -17,7 +17,7 @@ from branca.element import Template
 
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import offline as _offline
-from schoolplan.outputs.escape import GeoJsonTooltip, Popup, Tooltip, html_text
+from schoolplan.outputs.escape import GeoJsonTooltip, Markup, Popup, Tooltip, html_text
 from schoolplan.outputs.files import output_time
 from schoolplan.schema import AREA_TYPE_LABELS, LEVEL_LABELS
 
@@ -333,8 +333,8 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     if catchment_layers:
         # a child of the map, so that it is rendered after the layers it refers to
         m.add_child(_CatchmentHighlight(catchment_layers))
-    m.get_root().html.add_child(folium.Element(_title_block(result, lang)))
-    m.get_root().html.add_child(folium.Element(_legend(result, lang)))
+    m.get_root().html.add_child(Markup(_title_block(result, lang)))
+    m.get_root().html.add_child(Markup(_legend(result, lang)))
     # keep the county clear of the title block (top left) and the layer control and legend (right)
     m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=[10, _TITLE_H + 10],
                  padding_bottom_right=[_RIGHT_W, 10])

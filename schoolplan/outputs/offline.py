@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from schoolplan.errors import SchoolplanError
-from schoolplan.outputs.escape import add_csp, stable_ids
+from schoolplan.outputs.escape import add_csp, jinja_safe_json, stable_ids
 
 __all__ = [
     "AssetsMissingError",
@@ -371,13 +371,15 @@ def _render(m: Any) -> str:
         raise TypeError(f"expected a folium Map or a branca Figure/Element, got {type(m).__name__}")
     root = m.get_root()
     if isinstance(root, Figure):
-        return stable_ids(root.render(), root)
+        with jinja_safe_json():
+            return stable_ids(root.render(), root)
     # A detached element: render it inside a temporary Figure, as folium's _repr_html_ does.
     parent = root._parent
     try:
         Figure().add_child(root)
         figure = root.get_root()
-        return stable_ids(figure.render(), figure)
+        with jinja_safe_json():
+            return stable_ids(figure.render(), figure)
     finally:
         root._parent = parent
 
