@@ -114,7 +114,7 @@ class Markup(Element):
 
 class Tooltip(folium.Tooltip):
     """A tooltip whose content is ``markup`` (HTML built with :func:`html_text`), handed to
-    Leaflet as a JSON string. Use :meth:`text` for a plain string."""
+    Leaflet as a JSON string. Use :meth:`plain` for a plain string."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
@@ -129,7 +129,7 @@ class Tooltip(folium.Tooltip):
         self.options_js = js_literal(self.options)
 
     @classmethod
-    def text(cls, value: Any, **options: Any) -> Tooltip:
+    def plain(cls, value: Any, **options: Any) -> Tooltip:
         """A tooltip showing ``value`` as plain text."""
         return cls(html_text(value), **options)
 
@@ -151,9 +151,10 @@ class Popup(folium.Popup):
         self.content_js = js_literal(self.markup)
         self.options_js = js_literal(self.options)
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         """Render as a plain MacroElement (folium's Popup renders its ``html`` children)."""
         folium.MacroElement.render(self, **kwargs)
+        return ""
 
 
 class GeoJsonTooltip(folium.GeoJsonTooltip):

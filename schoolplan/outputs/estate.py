@@ -62,22 +62,22 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
     colours = {"primary": "#1f77b4", "junior": "#2ca02c"}
     folium.GeoJson(e.geometry.__geo_interface__, name=_p("estate", lang),
                    style_function=lambda _: {"color": "#d62728", "weight": 2, "fillOpacity": 0.25},
-                   tooltip=Tooltip.text(e["name"])).add_to(m)
+                   tooltip=Tooltip.plain(e["name"])).add_to(m)
     folium.CircleMarker([lat, lon], radius=4, color="#d62728", fill=True,
-                        tooltip=Tooltip.text(f"{_p('from', lang)}: {e['distance_from']}")).add_to(m)
+                        tooltip=Tooltip.plain(f"{_p('from', lang)}: {e['distance_from']}")).add_to(m)
     for level in LEVELS:
         name = f"{LEVEL_ZH[level] if lang == 'zh' else LEVEL_EN[level]}"
         group = folium.FeatureGroup(name=name)
         radius = review.settings[f"radius_{level}_m"]
         folium.Circle([lat, lon], radius=radius, color=colours[level], weight=1, dash_array="6",
                       fill=False,
-                      tooltip=Tooltip.text(f"{name} {_p('radius_circle', lang)} {radius:g} m")).add_to(group)
+                      tooltip=Tooltip.plain(f"{name} {_p('radius_circle', lang)} {radius:g} m")).add_to(group)
         area = review.areas[(review.areas["kind"] == "estate") & (review.areas["estate_id"] == e.name)
                             & (review.areas["level"] == level)]
         if len(area) and not area.geometry.iloc[0].is_empty:
             folium.GeoJson(area.geometry.iloc[0].__geo_interface__,
                            style_function=lambda _, c=colours[level]: {"color": c, "weight": 0, "fillOpacity": 0.08},
-                           tooltip=Tooltip.text(f"{name} {_p('walk_area', lang)} {radius:g} m")).add_to(group)
+                           tooltip=Tooltip.plain(f"{name} {_p('walk_area', lang)} {radius:g} m")).add_to(group)
         rows = review.schools[(review.schools["estate_id"] == e.name) & (review.schools["level"] == level)] \
             if len(review.schools) else review.schools
         for _, r in rows.iterrows():
@@ -95,7 +95,7 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
         g = folium.FeatureGroup(name="其他学校" if lang == "zh" else "other schools", show=True)
         for _, r in near.iterrows():
             folium.CircleMarker([r["lat"], r["lon"]], radius=4, color="#777", fill=True, weight=1,
-                                tooltip=Tooltip.text(f"{r['name']} ({r['level']})")).add_to(g)
+                                tooltip=Tooltip.plain(f"{r['name']} ({r['level']})")).add_to(g)
         g.add_to(m)
     if review.proposed is not None:
         mine = review.proposed[review.proposed["estate_id"].isna()

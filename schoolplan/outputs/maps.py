@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import cast
 
 import folium
 import numpy as np
 import pandas as pd
-from branca.element import Template
+from branca.element import Figure, Template
 
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import offline as _offline
@@ -137,6 +138,18 @@ def _school_popup(s: pd.Series, lang: str) -> str:
             f"<table>{body}</table>{flag_html}</div>")
 
 
+class _OverviewMap(folium.Map):
+    """The overview map, with what :func:`save_map` needs to know about its base layer."""
+
+    attrs_remote: str = ""    # the tile server's origin, if the base layer is online
+    attrs_local: bool = False  # a tile folder next to the page (CSP: 'self')
+
+
+def _figure(m: folium.Map) -> Figure:
+    """The page (branca Figure) a map is drawn in."""
+    return cast(Figure, m.get_root())
+
+
 def base_layer(tiles: str | None, *, out_dir: str | Path | None = None) -> tuple[str, str, str] | None:
     """The base layer for ``tiles``: ``None``/``"none"`` (no base map: works offline), a local tile
     folder (``local:<folder>`` holding ``{z}/{x}/{y}.png``, linked relative to the map so both
@@ -187,15 +200,15 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     # marker sizes shrink for a prefecture so that 2,000 schools do not merge into blobs
     scale = float(np.clip(math.sqrt(120.0 / max(len(located), 1)), 0.35, 1.0))
     # maxZoom must be given when there is no tile layer (Leaflet plugins need it)
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
-                   control_scale=True, maxZoom=18)
-    m.get_root().header.add_child(folium.Element(
+    m = _OverviewMap(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
+                     control_scale=True, maxZoom=18)
+    _figure(m).header.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea}</style>"))
     if tiles is not None:
         folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="base map / 底图", max_zoom=18,
                          overlay=False, control=True).add_to(m)
         m.attrs_remote = tiles[2]
-        m.attrs_local = not tiles[2]  # a tile folder next to the page (CSP: 'self')
+        m.attrs_local = not tiles[2]
     # Towns
     tg = folium.FeatureGroup(name=_t("towns", lang), show=True)
     if towns.attrs.get("geometry_kind") == "polygon":
@@ -220,7 +233,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     else:
         for _, t in towns[np.isfinite(towns["lon"])].iterrows():
             folium.CircleMarker([t["lat"], t["lon"]], radius=4, color="#444", fill=True,
-                                tooltip=Tooltip.text(t["town"])).add_to(tg)
+                                tooltip=Tooltip.plain(t["town"])).add_to(tg)
     tg.add_to(m)
     # Villages
     demand = result.inputs.demand
@@ -267,7 +280,8 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                                           "fillColor": f["properties"]["colour"], "fillOpacity": 0.35},
                 tooltip=GeoJsonTooltip(fields=["school", "villages"],
                                               aliases=[_t("school", lang), _t("villages_n", lang)]),
-            ).add_to(m)
+            )
+            gj.add_to(m)
             catchment_layers.append(gj)
     if "seat_warning" in located:
         sg = folium.FeatureGroup(name=_t("seat_layer", lang), show=True)
@@ -288,7 +302,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
         for _, s in closed.iterrows():
             folium.CircleMarker([round(s["lat"], 6), round(s["lon"], 6)], radius=5, color="#555",
                                 weight=1.5, dash_array="2 2", fill=True, fill_color="#bbb",
-                                fill_opacity=0.6, tooltip=Tooltip.text(s["name"]),
+                                fill_opacity=0.6, tooltip=Tooltip.plain(s["name"]),
                                 popup=Popup(_school_popup(s, lang), max_width=320,
                                                    autoPanPaddingTopLeft=[60, _TITLE_H + 20])).add_to(cg)
         cg.add_to(m)
@@ -324,7 +338,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 radius=(3 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3) * scale,
                 color=TIER_COLOURS.get(tier, colour), weight=3 if tier else 1.5,
                 fill=True, fill_color=colour, fill_opacity=0.75,
-                tooltip=Tooltip.text(s["name"]),
+                tooltip=Tooltip.plain(s["name"]),
                 popup=Popup(_school_popup(s, lang), max_width=320,
                                    autoPanPaddingTopLeft=[60, _TITLE_H + 20]),
             ).add_to(g)
@@ -333,8 +347,8 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     if catchment_layers:
         # a child of the map, so that it is rendered after the layers it refers to
         m.add_child(_CatchmentHighlight(catchment_layers))
-    m.get_root().html.add_child(Markup(_title_block(result, lang)))
-    m.get_root().html.add_child(Markup(_legend(result, lang)))
+    _figure(m).html.add_child(Markup(_title_block(result, lang)))
+    _figure(m).html.add_child(Markup(_legend(result, lang)))
     # keep the county clear of the title block (top left) and the layer control and legend (right)
     m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=[10, _TITLE_H + 10],
                  padding_bottom_right=[_RIGHT_W, 10])
@@ -423,6 +437,6 @@ def _legend(result, lang: str) -> str:
 def save_map(m: folium.Map, path: str | Path) -> Path:
     """Write ``m`` as one self-contained HTML file, atomically. Only a base layer asked for with
     an online or intranet URL (:func:`base_layer`) is left remote."""
-    remote = getattr(m, "attrs_remote", "")
-    local = ("'self'", "file:") if getattr(m, "attrs_local", False) else ()
+    remote = m.attrs_remote if isinstance(m, _OverviewMap) else ""
+    local = ("'self'", "file:") if isinstance(m, _OverviewMap) and m.attrs_local else ()
     return _offline.save_offline(m, path, allow_remote=(remote,) if remote else (), images=local)

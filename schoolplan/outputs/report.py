@@ -154,5 +154,5 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
     layer = maps.base_layer(tiles, out_dir=final_dir)
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
 
-    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)
+    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang="zh" if lang == "zh" else "en")
     return paths
