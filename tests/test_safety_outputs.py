@@ -266,17 +266,29 @@ def test_a_folder_with_other_files_is_not_replaced(county, tmp_path: Path) -> No
 
 
 def test_an_unwritable_folder_is_refused(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("running as root: every folder is writable (the read-only disk case is "
-                    "test_a_full_disk_leaves_the_previous_output)")
+    """A folder without write permission (as a user), or on a read-only disk (as root, who may
+    write anywhere else): refused before any work, with the reason."""
     folder = tmp_path / "ro"
     folder.mkdir()
-    folder.chmod(0o500)
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            with pytest.raises(InputValidationError, match="cannot be written"):
+                check_out_dir(folder / "out")
+        finally:
+            folder.chmod(0o700)
+        return
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,ro", "tmpfs", str(folder)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"root, and no read-only tmpfs can be mounted here: {done.stderr.strip()}")
     try:
         with pytest.raises(InputValidationError, match="cannot be written"):
-            check_out_dir(folder / "out")
+            check_out_dir(folder / "out", lang="en")
+        with pytest.raises(InputValidationError, match="无法写入输出文件夹"):
+            check_out_dir(folder / "out", lang="zh")
     finally:
-        folder.chmod(0o700)
+        subprocess.run(["umount", str(folder)], check=False)
 
 
 # --------------------------------------------------------------------------- whole or absent
