@@ -11,7 +11,6 @@ Exit codes: 0 success, 1 input problems (the report lists every one), 2 usage er
 from __future__ import annotations
 
 import logging
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -114,6 +113,19 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
+def _scenario_inputs(sc) -> list[Path]:
+    """The files a scenario reads (itself included): an --out must hold none of them."""
+    files = [spec.path for spec in sc.inputs.values()]
+    return [*files, sc.path] if sc.path else files
+
+
+def _check_out(out: Path, inputs: list[Path], lang: str) -> None:
+    """Refuse a bad --out before any work is done (every problem at once, exit 1)."""
+    from schoolplan.outputs.folder import check_out_dir
+
+    check_out_dir(out, inputs=inputs, lang=lang)
+
+
 def _settings_for(scenario, sets: dict):
     from schoolplan.settings import Settings
 
@@ -131,15 +143,18 @@ def run(
                         "template with {z}/{x}/{y}, osm, tianditu:<key>, amap (GCJ-02)")] = None,
 ) -> None:
     """Run a scenario and write its tables, map.html and report.xlsx."""
+    from schoolplan.outputs.folder import safe_folder_name
     from schoolplan.outputs.report import write_outputs
     from schoolplan.scenario import evaluate, load_scenario
 
     lang = _check_lang(lang)
     with _reported(lang):
         sc = load_scenario(scenario)
+        out_dir = out or Path("out") / safe_folder_name(sc.name)
+        tile_dir = [Path(tiles[6:])] if tiles and tiles.startswith("local:") else []
+        _check_out(out_dir, [*_scenario_inputs(sc), *tile_dir], lang)
         settings = _settings_for(sc, _parse_sets(set_))
         result = evaluate(sc, settings=settings)
-        out_dir = out or Path("out") / sc.name
         paths = write_outputs(result, out_dir, lang=lang, tiles=tiles)
     c = result.counts
     tiers = ", ".join(f"<{k[2:]}: {v}" for k, v in c["small_schools_by_tier"].items())
@@ -211,6 +226,7 @@ def compare(
     """Compare scenarios side by side (or one scenario across years): comparison.csv, .xlsx, .html."""
     from schoolplan.outputs import write_comparison
     from schoolplan.scenario import compare as cmp  # the module
+    from schoolplan.scenario import load_scenario
 
     lang = _check_lang(lang)
     year_list = [int(y) for y in years.replace(" ", "").split(",") if y] if years else None
@@ -218,10 +234,16 @@ def compare(
         raise typer.BadParameter("give a base scenario and at least one more to compare, "
                                  "or one scenario with --years")
     with _reported(lang):
-        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_), years=year_list)
+        inputs = [*scenarios]
+        for path in dict.fromkeys(scenarios):
+            if path.is_file():
+                inputs += _scenario_inputs(load_scenario(path))
+        _check_out(out, inputs, lang)
+        files: list[str | Path] = list(scenarios)
+        results = cmp.compare_files(files, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
-        paths = write_comparison(table, out, lang=lang,
-                                     titles=[r.scenario.title for r in results])
+        paths = write_comparison(table, out, lang=lang, inputs=inputs,
+                                 titles=[r.scenario.title for r in results])
     if any(r.scenario.synthetic for r in results):
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     typer.echo(_msg(lang, f"方案对比已写入 {out}/：", f"Comparison written to {out}/:"))
@@ -241,23 +263,30 @@ def settings_cmd(lang: Lang = "zh") -> None:
 def demo(
     directory: Annotated[Path, typer.Option(
         "--dir", help="folder for the demo's data, scenario and outputs")] = Path("schoolplan-demo"),
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="output folder of the demo run (default <dir>/out/demo-county)")] = None,
     seed: int = 20231,
     lang: Lang = "zh",
     run_it: Annotated[bool, typer.Option("--run/--no-run", help="run the demo scenario after writing it")] = True,
 ) -> None:
     """Write the synthetic demo county (data and scenario) into a folder and run it."""
     from schoolplan.demo import DEMO_SCENARIO_YAML, write_demo
+    from schoolplan.outputs.folder import check_out_dir
 
     lang = _check_lang(lang)
+    out_dir = out or directory / "out" / "demo-county"
+    scenario = directory / "scenarios" / "demo-county.yaml"
     with _reported(lang):
+        check_out_dir(directory, lang=lang, replaced=False)
+        if run_it:
+            _check_out(out_dir, [directory / "data", scenario], lang)
         write_demo(directory / "data", seed=seed)
-        scenario = directory / "scenarios" / "demo-county.yaml"
         scenario.parent.mkdir(parents=True, exist_ok=True)
         scenario.write_text(DEMO_SCENARIO_YAML, encoding="utf-8")
     typer.echo(_msg(lang, f"合成示范县已写入 {directory}/（数据和方案文件）",
                     f"Synthetic demo county written to {directory}/ (data and scenario)"))
     if run_it:
-        run(scenario, out=directory / "out" / "demo-county", lang=lang, set_=None, tiles=None)
+        run(scenario, out=out_dir, lang=lang, set_=None, tiles=None)
 
 
 @app.command("site-review")
@@ -282,6 +311,8 @@ def site_review(
     lang = _check_lang(lang)
     with _reported(lang):
         sc = load_scenario(scenario)
+        inputs = [estates, *([sites] if sites else []), *_scenario_inputs(sc)]
+        _check_out(out, inputs, lang)
         settings = _settings_for(sc, _parse_sets(set_))
         est = read_estates(estates, coordinate_system=coordinate_system)
         # sites come from --sites, or from rows of the estates file marked as sites (类型 = 学校用地)
@@ -289,7 +320,7 @@ def site_review(
                     else read_sites(estates, coordinate_system=coordinate_system, marked_only=True))
         review = siting.review_estates(est, evaluate(sc, settings=settings), proposed_sites=site_gdf,
                                        settings=settings)
-        paths = write_review(review, out, lang=lang)
+        paths = write_review(review, out, lang=lang, inputs=inputs)
     if review.synthetic:
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     for _, r in review.levels.iterrows():
@@ -305,4 +336,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

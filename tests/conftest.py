@@ -24,12 +24,22 @@ def root() -> Path:
     return ROOT
 
 
+#: Where a test may connect: this machine only (Jupyter kernels of the notebook tests, the
+#: browser driver). Any other host fails the test at once (pytest-socket).
+LOCAL_HOSTS = "127.0.0.1,::1"
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-socket reads its options
 def pytest_configure(config):
-    """Keep the network cache of the test run out of the user's home folder."""
+    """Keep the network cache of the test run out of the user's home folder, and make every
+    network connection fail (pytest-socket; ``--force-enable-socket`` lifts it for a debug run)."""
     import os
     import tempfile
 
     os.environ.setdefault("SCHOOLPLAN_CACHE_DIR", tempfile.mkdtemp(prefix="schoolplan-test-cache-"))
+    if not config.getoption("--allow-hosts", default=None):
+        config.option.allow_hosts = LOCAL_HOSTS
+        config.option.allow_unix_socket = True
 
 
 @pytest.fixture(autouse=True)

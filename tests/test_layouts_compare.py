@@ -130,7 +130,7 @@ def test_compare_cli_writes_three_files(tmp_path):
     assert 0 <= row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] < 50
     assert row.at["schools_closed", "demo-planet-satellite"] >= 1
     html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
-    assert "http" not in html and "grades 4-6 mean distance" in html
+    assert "http:" not in html and "https:" not in html and "grades 4-6 mean distance" in html
     assert (tmp_path / "comparison.xlsx").stat().st_size > 0
 
 

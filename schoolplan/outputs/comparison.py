@@ -3,8 +3,7 @@ self-contained ``comparison.html`` (the table comes from :func:`schoolplan.scena
 
 from __future__ import annotations
 
-import html
-import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -12,23 +11,33 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from schoolplan.outputs.files import atomic_write
+from schoolplan.outputs.escape import add_csp, html_text
+from schoolplan.outputs.excel import _cell, _to_bytes
+from schoolplan.outputs.files import atomic_write, output_time
+from schoolplan.outputs.folder import OutputFolder, moved
 from schoolplan.outputs.report import write_csv
 
 __all__ = ["write_comparison"]
 
 
 def write_comparison(table: pd.DataFrame, out_dir: str | Path, *, lang: str = "zh",
-                     titles: list[str] | None = None) -> dict[str, Path]:
-    """Write ``comparison.csv``, ``comparison.xlsx`` and ``comparison.html`` into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+                     titles: list[str] | None = None,
+                     inputs: Iterable[str | Path] = ()) -> dict[str, Path]:
+    """Write ``comparison.csv``, ``comparison.xlsx`` and ``comparison.html`` into ``out_dir``,
+    as a whole (:class:`~schoolplan.outputs.folder.OutputFolder`); ``inputs`` (the scenario files
+    and their data) are never overwritten: a folder holding one is refused."""
+    with OutputFolder(out_dir, inputs=inputs, lang=lang) as tmp:
+        paths = _write_all(table, tmp, lang, titles or [])
+    return moved(paths, tmp, out_dir)
+
+
+def _write_all(table: pd.DataFrame, out_dir: Path, lang: str, titles: list[str]) -> dict[str, Path]:
     label = "label_zh" if lang == "zh" else "label_en"
     shown = table.drop(columns=["label_zh" if lang != "zh" else "label_en"]).rename(
         columns={label: "指标" if lang == "zh" else "indicator label"})
     paths = {"csv": write_csv(table, out_dir / "comparison.csv")}
     paths["xlsx"] = _write_xlsx(shown, out_dir / "comparison.xlsx", lang)
-    paths["html"] = atomic_write(out_dir / "comparison.html", _html(shown, lang, titles or []))
+    paths["html"] = atomic_write(out_dir / "comparison.html", _html(shown, lang, titles))
     return paths
 
 
@@ -36,25 +45,23 @@ def _write_xlsx(df: pd.DataFrame, path: Path, lang: str) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "方案对比" if lang == "zh" else "Comparison"
-    ws.append([str(c) for c in df.columns])
+    ws.append([_cell(ws, str(c)) for c in df.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     better_lower = lambda key: not key.startswith(("schools_", "satellites", "utilisation"))  # noqa: E731
     for _, r in df.iterrows():
-        ws.append([None if (isinstance(v, float) and np.isnan(v)) else v for v in r.tolist()])
+        ws.append([_cell(ws, None if (isinstance(v, float) and np.isnan(v)) else v) for v in r.tolist()])
         for j, col in enumerate(df.columns, 1):
             if str(col).endswith("Δ") and isinstance(r[col], (int, float)) and np.isfinite(r[col]) and r[col] != 0:
                 worse = (r[col] > 0) == better_lower(r["indicator"])
                 ws.cell(ws.max_row, j).fill = PatternFill("solid", fgColor="FFC7CE" if worse else "C6EFCE")
     ws.freeze_panes = "C2"
     ws.column_dimensions["B"].width = 34
-    buf = io.BytesIO()
-    wb.save(buf)
-    return atomic_write(path, buf.getvalue())
+    return atomic_write(path, _to_bytes(wb, output_time()))
 
 
 def _html(df: pd.DataFrame, lang: str, titles: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{html_text(str(c))}</th>" for c in df.columns)
     body = []
     for _, r in df.iterrows():
         cells = []
@@ -66,11 +73,11 @@ def _html(df: pd.DataFrame, lang: str, titles: list[str]) -> str:
             cls = ""
             if str(c).endswith("Δ") and isinstance(v, (int, float)) and np.isfinite(v) and v != 0:
                 cls = " class='up'" if v > 0 else " class='down'"
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            cells.append(f"<td{cls}>{html_text(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     title = "方案对比" if lang == "zh" else "Scenario comparison"
-    sub = "<br>".join(html.escape(t) for t in titles)
-    return (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title>"
+    sub = "<br>".join(html_text(t) for t in titles)
+    return add_csp(f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title>"
             "<style>body{font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC',"
             "'WenQuanYi Micro Hei',sans-serif;margin:20px}"
             "table{border-collapse:collapse;font-size:13px}"

@@ -4,9 +4,9 @@ and ``report.xlsx``. Computes nothing: the figures come from :func:`schoolplan.s
 
 from __future__ import annotations
 
-import html
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +15,10 @@ import pandas as pd
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import excel as _excel
 from schoolplan.outputs import offline as _offline
+from schoolplan.outputs.escape import Markup, Popup, Tooltip, csv_safe, html_text
 from schoolplan.outputs.excel import COLUMN_LABELS, label_value
 from schoolplan.outputs.files import atomic_write
+from schoolplan.outputs.folder import OutputFolder, moved
 from schoolplan.siting import (
     LEVEL_COLUMNS,
     LEVEL_EN,
@@ -62,30 +64,32 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
     colours = {"kindergarten": "#9467bd", "primary": "#1f77b4", "junior": "#2ca02c"}
     folium.GeoJson(e.geometry.__geo_interface__, name=_p("estate", lang),
                    style_function=lambda _: {"color": "#d62728", "weight": 2, "fillOpacity": 0.25},
-                   tooltip=html.escape(str(e["name"]))).add_to(m)
+                   tooltip=Tooltip.plain(e["name"])).add_to(m)
     folium.CircleMarker([lat, lon], radius=4, color="#d62728", fill=True,
-                        tooltip=f"{_p('from', lang)}: {e['distance_from']}").add_to(m)
+                        tooltip=Tooltip.plain(f"{_p('from', lang)}: {e['distance_from']}")).add_to(m)
     for level in [lv for lv in LEVELS if lv in set(review.levels["level"])]:
         name = f"{LEVEL_ZH[level] if lang == 'zh' else LEVEL_EN[level]}"
         group = folium.FeatureGroup(name=name)
         radius = review.settings[f"radius_{level}_m"]
         folium.Circle([lat, lon], radius=radius, color=colours[level], weight=1, dash_array="6",
-                      fill=False, tooltip=f"{name} {_p('radius_circle', lang)} {radius:g} m").add_to(group)
+                      fill=False,
+                      tooltip=Tooltip.plain(f"{name} {_p('radius_circle', lang)} {radius:g} m")).add_to(group)
         area = review.areas[(review.areas["kind"] == "estate") & (review.areas["estate_id"] == e.name)
                             & (review.areas["level"] == level)]
         if len(area) and not area.geometry.iloc[0].is_empty:
             folium.GeoJson(area.geometry.iloc[0].__geo_interface__,
                            style_function=lambda _, c=colours[level]: {"color": c, "weight": 0, "fillOpacity": 0.08},
-                           tooltip=f"{name} {_p('walk_area', lang)} {radius:g} m").add_to(group)
+                           tooltip=Tooltip.plain(f"{name} {_p('walk_area', lang)} {radius:g} m")).add_to(group)
         rows = review.schools[(review.schools["estate_id"] == e.name) & (review.schools["level"] == level)] \
             if len(review.schools) else review.schools
         for _, r in rows.iterrows():
             pt = review.school_points.set_index("school_id").loc[r["school_id"]]
-            tip = (f"<b>{html.escape(str(r['school_name']))}</b><br>{number_text(r['distance_m'])} m, "
+            tip = (f"<b>{html_text(str(r['school_name']))}</b><br>{number_text(r['distance_m'])} m, "
                    f"{'剩余学位' if lang == 'zh' else 'seats left'} {number_text(r['seats_left_before'])} → "
                    f"{number_text(r['seats_left_after'])}")
             folium.CircleMarker([pt["lat"], pt["lon"]], radius=8, color=colours[level], fill=True,
-                                fill_opacity=0.9, popup=folium.Popup(tip, max_width=260), tooltip=tip).add_to(group)
+                                fill_opacity=0.9, popup=Popup(tip, max_width=260),
+                                tooltip=Tooltip(tip)).add_to(group)
         group.add_to(m)
     others = review.school_points
     near = others[((others["lat"] - lat).abs() < 0.03) & ((others["lon"] - lon).abs() < 0.03)]
@@ -93,22 +97,23 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
         g = folium.FeatureGroup(name="其他学校" if lang == "zh" else "other schools", show=True)
         for _, r in near.iterrows():
             folium.CircleMarker([r["lat"], r["lon"]], radius=4, color="#777", fill=True, weight=1,
-                                tooltip=html.escape(f"{r['name']} ({r['level']})")).add_to(g)
+                                tooltip=Tooltip.plain(f"{r['name']} ({r['level']})")).add_to(g)
         g.add_to(m)
     if review.proposed is not None:
         mine = review.proposed[review.proposed["estate_id"].isna()
                                | (review.proposed["estate_id"].astype(str) == e.name)]
         g = folium.FeatureGroup(name=_p("sites", lang))
         for _, site in mine.iterrows():
-            tip = html.escape(f"{site['site_id']} {site['name']} ({site['level']})")
-            folium.GeoJson(site.geometry.__geo_interface__, tooltip=tip,
+            tip = html_text(f"{site['site_id']} {site['name']} ({site['level']})")
+            folium.GeoJson(site.geometry.__geo_interface__, tooltip=Tooltip(tip),
                            marker=folium.CircleMarker(radius=7, color="#ff7f0e", fill=True),
                            style_function=lambda _: {"color": "#ff7f0e", "weight": 2,
                                                      "fillOpacity": 0.4}).add_to(g)
             site_areas = review.areas[(review.areas["kind"] == "site") & (review.areas["id"] == site["site_id"])
                                       & ~review.areas.geometry.is_empty]
             for _, a in site_areas.iterrows():
-                folium.GeoJson(a.geometry.__geo_interface__, tooltip=f"{tip}: {_p('site_area', lang)}",
+                area_tip = Tooltip(f"{tip}: {html_text(_p('site_area', lang))}")
+                folium.GeoJson(a.geometry.__geo_interface__, tooltip=area_tip,
                                style_function=lambda _: {"color": "#ff7f0e", "weight": 1, "dashArray": "4",
                                                          "fillOpacity": 0.05}).add_to(g)
         g.add_to(m)
@@ -120,7 +125,7 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
 
 
 def _table_html(df: pd.DataFrame, cols: list[str], lang: str) -> str:
-    head = "".join(f"<th>{html.escape(str((COLUMN_LABELS.get(c) or (c, c))[0 if lang == 'zh' else 1]))}</th>"
+    head = "".join(f"<th>{html_text(str((COLUMN_LABELS.get(c) or (c, c))[0 if lang == 'zh' else 1]))}</th>"
                    for c in cols)
     body = ""
     for _, r in df.iterrows():
@@ -128,7 +133,7 @@ def _table_html(df: pd.DataFrame, cols: list[str], lang: str) -> str:
         for c in cols:
             v = label_value(c, r[c], lang)
             v = "–" if v is None else (f"{v:,.1f}".removesuffix(".0") if isinstance(v, float) else v)
-            cells.append(f"<td>{html.escape(str(v))}</td>")
+            cells.append(f"<td>{html_text(str(v))}</td>")
         body += "<tr>" + "".join(cells) + "</tr>"
     return f"<table><tr>{head}</tr>{body}</table>"
 
@@ -136,14 +141,14 @@ def _table_html(df: pd.DataFrame, cols: list[str], lang: str) -> str:
 def _page_html(review: Review, estate_id: str, lang: str) -> str:
     e = review.estates.set_index("estate_id").loc[estate_id]
     lv = review.levels[review.levels["estate_id"] == estate_id]
-    parts = [f"<h1>{_p('title', lang)}：{html.escape(str(e['name']))} ({html.escape(estate_id)})</h1>"]
+    parts = [f"<h1>{_p('title', lang)}：{html_text(str(e['name']))} ({html_text(estate_id)})</h1>"]
     if review.synthetic:
         parts.append(f"<p class='synthetic'>{_p('synthetic', lang)}</p>")
     for _, r in lv.iterrows():
         cls = "served" if r["verdict"] == "served" else "short"
         label = VERDICT_LABELS[r["verdict"]][0 if lang == "zh" else 1]
         text = r["message_zh" if lang == "zh" else "message_en"]
-        parts.append(f"<p class='verdict {cls}'><b>{html.escape(label)}</b> {html.escape(text)}</p>")
+        parts.append(f"<p class='verdict {cls}'><b>{html_text(label)}</b> {html_text(text)}</p>")
     parts.append(f"<h2>{_p('figures', lang)}</h2>")
     parts.append(_table_html(lv, ["level", "county", "town", "households", "residents", "residents_source",
                                   "rate_per_1000", "pupils", "radius_m", "schools_within_radius",
@@ -157,8 +162,8 @@ def _page_html(review: Review, estate_id: str, lang: str) -> str:
         method = ("路网步行距离" if method.startswith("walking") else
                   f"直线距离 × 绕行系数 {review.settings['circuity_factor']}（估算）")
         start = start.replace("centroid", "小区中心点").replace("entrances", "小区出入口")
-    parts.append(f"<p>{_p('method', lang)}: {html.escape(method)}; "
-                 f"{_p('from', lang)}: {html.escape(start)}</p>")
+    parts.append(f"<p>{_p('method', lang)}: {html_text(method)}; "
+                 f"{_p('from', lang)}: {html_text(start)}</p>")
     sch = review.schools[review.schools["estate_id"] == estate_id] if len(review.schools) else review.schools
     if len(sch):
         parts.append(f"<h2>{_p('schools', lang)}</h2>")
@@ -263,24 +268,30 @@ def _register_labels() -> None:
         "persons per household": ("人/户", "persons per household"), "classes": ("班", "classes")})
 
 
-def write_review(review: Review, out_dir: str | os.PathLike, *, lang: str = "zh") -> dict[str, Path]:
-    """Write ``estates.csv``, ``review-<id>.html`` per estate (offline) and ``report.xlsx``."""
-    from openpyxl import Workbook
-
+def write_review(review: Review, out_dir: str | os.PathLike, *, lang: str = "zh",
+                 inputs: Iterable[str | os.PathLike] = ()) -> dict[str, Path]:
+    """Write ``estates.csv``, ``review-<id>.html`` per estate (offline) and ``report.xlsx`` into
+    ``out_dir`` as a whole (:class:`~schoolplan.outputs.folder.OutputFolder`); a folder holding one
+    of ``inputs`` (the estates, sites, scenario and its data) is refused."""
 
     if lang not in ("zh", "en"):
         raise SchoolplanError(f"`lang` was {lang!r} but is expected to be 'zh' or 'en'")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with OutputFolder(out_dir, inputs=inputs, lang=lang) as tmp:
+        paths = _write_all(review, tmp, lang)
+    return moved(paths, tmp, out_dir)
+
+
+def _write_all(review: Review, out: Path, lang: str) -> dict[str, Path]:
+    from openpyxl import Workbook
+
     paths: dict[str, Path] = {}
     table = review.table(lang)
-    paths["csv"] = atomic_write(out / "estates.csv", table.to_csv(index=False).encode("utf-8-sig"))
-    import folium
+    paths["csv"] = atomic_write(out / "estates.csv", csv_safe(table).to_csv(index=False).encode("utf-8-sig"))
 
     for eid in review.estates["estate_id"]:
         m = review_map(review, eid, lang=lang)
-        m.get_root().html.add_child(folium.Element(_page_html(review, eid, lang)))
-        m.get_root().title = f"{_p('title', lang)} {eid}"
+        m.get_root().html.add_child(Markup(_page_html(review, eid, lang)))
+        m.get_root().title = html_text(f"{_p('title', lang)} {eid}")
         paths[f"review-{eid}"] = _offline.save_offline(m, out / f"review-{_file_id(eid)}.html")
     wb = Workbook()
     wb.remove(wb.active)

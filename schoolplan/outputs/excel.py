@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolplan import __version__
 from schoolplan.counties import county_checks
-from schoolplan.outputs.files import atomic_write, xlsx_bytes
+from schoolplan.outputs.files import atomic_write, output_time, xlsx_bytes
 from schoolplan.rules import RULES
 from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS
 
@@ -98,7 +98,7 @@ RowFill = Callable[[Mapping[str, Any]], "str | None"]
 
 
 def _band(row: Mapping[str, Any]) -> str | None:
-    return _BANDS.get(row.get("seat_warning"))
+    return _BANDS.get(str(row.get("seat_warning")))
 
 
 def _when(column: str, flag: bool, colour: str = RED) -> RowFill:
@@ -519,7 +519,7 @@ def _add_about_sheet(wb: Workbook, result, lang: str, sheets: list[str]) -> Work
         put([t("data"), t("synthetic")], font=Font(bold=True, color="C00000"))
     put([t("scenario"), scenario.name])
     put([t("scenario_file"), str(scenario.path) if scenario.path else None])
-    put([t("created"), str(result.created).replace("T", " ")])
+    put([t("created"), _created(result).strftime("%Y-%m-%d")])
     put([t("version"), f"schoolplan {__version__}"])
     put([t("distance_method"), _method_label(str(result.distance_method), lang)])
     row += 1
@@ -642,14 +642,8 @@ def _build(result, lang: str) -> Workbook:
 
 
 def _created(result) -> _dt.datetime:
-    """The run's time as naive UTC (what the workbook properties expect)."""
-    try:
-        when = _dt.datetime.fromisoformat(str(result.created))
-    except ValueError:
-        return _dt.datetime(2000, 1, 1)
-    if when.tzinfo is not None:
-        when = when.astimezone(_dt.UTC).replace(tzinfo=None)
-    return when
+    """The time stamped into the workbook (naive UTC): see :func:`~schoolplan.outputs.files.output_time`."""
+    return output_time(str(result.created) if result.created else None)
 
 
 def _to_bytes(wb: Workbook, when: _dt.datetime) -> bytes:

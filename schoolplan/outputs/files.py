@@ -13,7 +13,35 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "xlsx_bytes"]
+from schoolplan.errors import SchoolplanError
+
+__all__ = ["atomic_write", "output_time", "xlsx_bytes"]
+
+
+def output_time(created: str | None = None) -> _dt.datetime:
+    """The time stamped into the files of a run (workbook properties, zip entries, the date on
+    the map and in the report), as naive UTC: ``SOURCE_DATE_EPOCH`` (seconds since 1970, the
+    reproducible-builds convention) when set, else midnight UTC of the run's day (``created``, an
+    ISO time; today when absent). So the same inputs and settings give the same bytes; the full
+    time of the run is in ``summary.json``.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError, OSError):
+            raise SchoolplanError(
+                f"SOURCE_DATE_EPOCH was {epoch!r} but is expected to be whole seconds since "
+                f"1970-01-01 (e.g. 1700000000); unset it to stamp the run's date / "
+                f"环境变量 SOURCE_DATE_EPOCH 应为自1970-01-01起的整秒数（如 1700000000），"
+                f"或删除该变量以使用运行日期") from None
+    try:
+        when = _dt.datetime.fromisoformat(str(created)) if created else _dt.datetime.now(_dt.UTC)
+    except ValueError:
+        when = _dt.datetime.now(_dt.UTC)
+    if when.tzinfo is not None:
+        when = when.astimezone(_dt.UTC).replace(tzinfo=None)
+    return _dt.datetime(when.year, when.month, when.day)
 
 
 def _umask() -> int:

@@ -7,17 +7,20 @@ PC with no internet (every script, style sheet, font and icon inlined).
 
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
+from typing import cast
 
 import folium
 import numpy as np
 import pandas as pd
+from branca.element import Figure, Template
 
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import _layout_layers
 from schoolplan.outputs import offline as _offline
+from schoolplan.outputs.escape import GeoJsonTooltip, Markup, Popup, Tooltip, html_text
+from schoolplan.outputs.files import output_time
 from schoolplan.schema import AREA_TYPE_LABELS, LEVEL_LABELS
 
 __all__ = ["LEVEL_COLOURS", "TIER_COLOURS", "base_layer", "overview_map", "save_map"]
@@ -97,7 +100,7 @@ def _fmt(v) -> str:
         return "–"
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return f"{int(v)}"
-    return html.escape(str(v))
+    return html_text(str(v))
 
 
 def _school_popup(s: pd.Series, lang: str) -> str:
@@ -127,13 +130,25 @@ def _school_popup(s: pd.Series, lang: str) -> str:
         flags.append(_t("over_cap", lang))
     if bool(s.get("over_class_size")) is True:
         flags.append(f"{_t('over_class', lang)} ({_fmt(s.get('avg_class_size'))})")
-    body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{html.escape(k)}</th>"
+    body = "".join(f"<tr><th style='text-align:left;padding-right:6px'>{html_text(k)}</th>"
                    f"<td>{_fmt(v)}</td></tr>" for k, v in rows)
-    flag_html = "".join(f"<div style='color:#b00'>⚑ {html.escape(f)}</div>" for f in flags)
-    return (f"<div class='school-popup' data-school-id='{html.escape(str(s['school_id']))}' "
+    flag_html = "".join(f"<div style='color:#b00'>⚑ {html_text(f)}</div>" for f in flags)
+    return (f"<div class='school-popup' data-school-id='{html_text(str(s['school_id']))}' "
             f"style='font-family:{_FONT};min-width:180px'>"
-            f"<b>{html.escape(str(s['name']))}</b> <small>({html.escape(str(s['school_id']))})</small>"
+            f"<b>{html_text(str(s['name']))}</b> <small>({html_text(str(s['school_id']))})</small>"
             f"<table>{body}</table>{flag_html}</div>")
+
+
+class _OverviewMap(folium.Map):
+    """The overview map, with what :func:`save_map` needs to know about its base layer."""
+
+    attrs_remote: str = ""    # the tile server's origin, if the base layer is online
+    attrs_local: bool = False  # a tile folder next to the page (CSP: 'self')
+
+
+def _figure(m: folium.Map) -> Figure:
+    """The page (branca Figure) a map is drawn in."""
+    return cast(Figure, m.get_root())
 
 
 def base_layer(tiles: str | None, *, out_dir: str | Path | None = None) -> tuple[str, str, str] | None:
@@ -186,14 +201,15 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     # marker sizes shrink for a prefecture so that 2,000 schools do not merge into blobs
     scale = float(np.clip(math.sqrt(120.0 / max(len(located), 1)), 0.35, 1.0))
     # maxZoom must be given when there is no tile layer (Leaflet plugins need it)
-    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
-                   control_scale=True, maxZoom=18)
-    m.get_root().header.add_child(folium.Element(
+    m = _OverviewMap(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
+                     control_scale=True, maxZoom=18)
+    _figure(m).header.add_child(folium.Element(
         "<style>.leaflet-container{background:#f4f1ea}</style>"))
     if tiles is not None:
         folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="base map / 底图", max_zoom=18,
                          overlay=False, control=True).add_to(m)
         m.attrs_remote = tiles[2]
+        m.attrs_local = not tiles[2]
     # Towns
     tg = folium.FeatureGroup(name=_t("towns", lang), show=True)
     if towns.attrs.get("geometry_kind") == "polygon":
@@ -212,13 +228,13 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 "fillColor": "#ffffff" if f["properties"]["junior_middle_rule_ok"] else "#f7c6c6",
                 "fillOpacity": 0.25,
             },
-            tooltip=folium.GeoJsonTooltip(fields=["town", "junior_middle_schools"],
+            tooltip=GeoJsonTooltip(fields=["town", "junior_middle_schools"],
                                           aliases=[_t("town", lang), _t("junior_ok", lang)]),
         ).add_to(tg)
     else:
         for _, t in towns[np.isfinite(towns["lon"])].iterrows():
             folium.CircleMarker([t["lat"], t["lon"]], radius=4, color="#444", fill=True,
-                                tooltip=html.escape(str(t["town"]))).add_to(tg)
+                                tooltip=Tooltip.plain(t["town"])).add_to(tg)
     tg.add_to(m)
     # Villages
     demand = result.inputs.demand
@@ -239,13 +255,13 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                                               fill_opacity=0.5),
             style_function=lambda f: {"radius": f["properties"]["r"], "color": "#777",
                                       "weight": 0.5, "fillOpacity": 0.5},
-            tooltip=folium.GeoJsonTooltip(fields=["name", "p", "j"],
+            tooltip=GeoJsonTooltip(fields=["name", "p", "j"],
                                           aliases=[_t("villages_n", lang).rstrip("数") if lang == "zh" else "Village",
                                                    _t("pupils_primary", lang), _t("pupils_junior", lang)]),
         ).add_to(vg)
         vg.add_to(m)
     # Catchment areas
-    catchment_layers: list[str] = []
+    catchment_layers: list[folium.GeoJson] = []
     areas = getattr(result, "catchments", None)
     if areas is not None and len(areas):
         names = result.schools.set_index("school_id")["name"]
@@ -263,10 +279,11 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 name=_t(f"catch_{group}", lang), show=group == "g1_3",
                 style_function=lambda f: {"color": "#555", "weight": 0.8,
                                           "fillColor": f["properties"]["colour"], "fillOpacity": 0.35},
-                tooltip=folium.GeoJsonTooltip(fields=["school", "villages"],
+                tooltip=GeoJsonTooltip(fields=["school", "villages"],
                                               aliases=[_t("school", lang), _t("villages_n", lang)]),
-            ).add_to(m)
-            catchment_layers.append(gj.get_name())
+            )
+            gj.add_to(m)
+            catchment_layers.append(gj)
     if "seat_warning" in located:
         sg = folium.FeatureGroup(name=_t("seat_layer", lang), show=True)
         for _, s in located[located["seat_warning"].isin(list(SEAT_COLOURS))].iterrows():
@@ -274,7 +291,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 [round(s["lat"], 6), round(s["lon"], 6)],
                 radius=(8 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3) * scale,
                 color=SEAT_COLOURS[s["seat_warning"]], weight=2.5, dash_array="4 3", fill=False,
-                tooltip=f"{html.escape(str(s['name']))}: {_t('seat_' + s['seat_warning'], lang)}",
+                tooltip=Tooltip(f"{html_text(s['name'])}: {html_text(_t('seat_' + s['seat_warning'], lang))}"),
             ).add_to(sg)
         sg.add_to(m)
     if getattr(result, "candidates", None) is not None:
@@ -286,8 +303,8 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
         for _, s in closed.iterrows():
             folium.CircleMarker([round(s["lat"], 6), round(s["lon"], 6)], radius=5, color="#555",
                                 weight=1.5, dash_array="2 2", fill=True, fill_color="#bbb",
-                                fill_opacity=0.6, tooltip=html.escape(str(s["name"])),
-                                popup=folium.Popup(_school_popup(s, lang), max_width=320,
+                                fill_opacity=0.6, tooltip=Tooltip.plain(s["name"]),
+                                popup=Popup(_school_popup(s, lang), max_width=320,
                                                    autoPanPaddingTopLeft=[60, _TITLE_H + 20])).add_to(cg)
         cg.add_to(m)
     layouts = getattr(result, "layouts", None)
@@ -323,52 +340,52 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 radius=(3 + math.sqrt(max(s["enrollment"] if pd.notna(s["enrollment"]) else 0, 0)) / 3) * scale,
                 color=TIER_COLOURS.get(tier, colour), weight=3 if tier else 1.5,
                 fill=True, fill_color=colour, fill_opacity=0.75,
-                tooltip=html.escape(str(s["name"])),
-                popup=folium.Popup(_school_popup(s, lang), max_width=320,
+                tooltip=Tooltip.plain(s["name"]),
+                popup=Popup(_school_popup(s, lang), max_width=320,
                                    autoPanPaddingTopLeft=[60, _TITLE_H + 20]),
             ).add_to(g)
         g.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if catchment_layers:
         # a child of the map, so that it is rendered after the layers it refers to
-        from branca.element import MacroElement, Template
-
-        hl = MacroElement()
-        hl._template = Template("{% macro script(this, kwargs) %}"
-                                + _highlight_js(m.get_name(), catchment_layers)
-                                + "{% endmacro %}")
-        m.add_child(hl)
-    m.get_root().html.add_child(folium.Element(_title_block(result, lang)))
-    m.get_root().html.add_child(folium.Element(_legend(result, lang)))
+        m.add_child(_CatchmentHighlight(catchment_layers))
+    _figure(m).html.add_child(Markup(_title_block(result, lang)))
+    _figure(m).html.add_child(Markup(_legend(result, lang)))
     # keep the county clear of the title block (top left) and the layer control and legend (right)
     m.fit_bounds([[y0, x0], [y1, x1]], padding_top_left=[10, _TITLE_H + 10],
                  padding_bottom_right=[_RIGHT_W, 10])
     return m
 
 
-def _highlight_js(map_name: str, layers: list[str]) -> str:
-    """Clicking a school outlines its catchment areas; closing the popup restores them."""
-    names = ", ".join(layers)
-    return f"""
-(function () {{
-  var layers = [{names}];
-  function restyle(id) {{
-    layers.forEach(function (gj) {{
-      gj.eachLayer(function (l) {{
+class _CatchmentHighlight(folium.MacroElement):
+    """Clicking a school outlines its catchment areas; closing the popup restores them. The
+    layers are named at render time (after :func:`~schoolplan.outputs.escape.stable_ids`)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+(function () {
+  var layers = [{% for layer in this.layers %}{{ layer.get_name() }}{{ "," if not loop.last }}{% endfor %}];
+  function restyle(id) {
+    layers.forEach(function (gj) {
+      gj.eachLayer(function (l) {
         var mine = id !== null && l.feature && l.feature.properties.school_id === id;
-        l.setStyle(mine ? {{weight: 4, color: "#000", fillOpacity: 0.55}}
-                        : {{weight: 0.8, color: "#555", fillOpacity: id === null ? 0.35 : 0.2}});
-      }});
-    }});
-  }}
-  {map_name}.on("popupopen", function (e) {{
+        l.setStyle(mine ? {weight: 4, color: "#000", fillOpacity: 0.55}
+                        : {weight: 0.8, color: "#555", fillOpacity: id === null ? 0.35 : 0.2});
+      });
+    });
+  }
+  {{ this._parent.get_name() }}.on("popupopen", function (e) {
     var el = e.popup.getElement && e.popup.getElement();
     var tag = el && el.querySelector("[data-school-id]");
     if (tag) restyle(tag.getAttribute("data-school-id"));
-  }});
-  {map_name}.on("popupclose", function () {{ restyle(null); }});
-}})();
-"""
+  });
+  {{ this._parent.get_name() }}.on("popupclose", function () { restyle(null); });
+})();
+{% endmacro %}""")
+
+    def __init__(self, layers: list[folium.GeoJson]):
+        super().__init__()
+        self._name = "CatchmentHighlight"
+        self.layers = layers
 
 
 _TITLE_H = 120  # px reserved at the top for the title block
@@ -386,9 +403,9 @@ def _title_block(result, lang: str) -> str:
     return (f"<div id='schoolplan-title' style='position:fixed;top:10px;left:50px;z-index:1000;"
             f"background:rgba(255,255,255,.92);padding:5px 10px;border:1px solid #999;"
             f"max-width:520px;font-family:{_FONT};font-size:12px'>"
-            f"<div style='font-size:15px;font-weight:bold'>{html.escape(title)}</div>{synthetic}"
-            f"<div style='font-size:11px;color:#444'>{html.escape(result.created[:10])} · schoolplan · "
-            f"{label}: {html.escape(sources)}</div></div>")
+            f"<div style='font-size:15px;font-weight:bold'>{html_text(title)}</div>{synthetic}"
+            f"<div style='font-size:11px;color:#444'>{output_time(result.created):%Y-%m-%d} · schoolplan · "
+            f"{label}: {html_text(sources)}</div></div>")
 
 
 def _legend(result, lang: str) -> str:
@@ -422,5 +439,6 @@ def _legend(result, lang: str) -> str:
 def save_map(m: folium.Map, path: str | Path) -> Path:
     """Write ``m`` as one self-contained HTML file, atomically. Only a base layer asked for with
     an online or intranet URL (:func:`base_layer`) is left remote."""
-    remote = getattr(m, "attrs_remote", "")
-    return _offline.save_offline(m, path, allow_remote=(remote,) if remote else ())
+    remote = m.attrs_remote if isinstance(m, _OverviewMap) else ""
+    local = ("'self'", "file:") if isinstance(m, _OverviewMap) and m.attrs_local else ()
+    return _offline.save_offline(m, path, allow_remote=(remote,) if remote else (), images=local)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from schoolplan.errors import SchoolplanError
+from schoolplan.outputs.escape import add_csp, jinja_safe_json, stable_ids
 
 __all__ = [
     "AssetsMissingError",
@@ -258,7 +259,7 @@ def _is_allowed(url: str, allowed: tuple[str, ...]) -> bool:
     return bool(allowed) and url.startswith(allowed)
 
 
-def inline_html(html: str, *, allow_remote: Iterable[str] = ()) -> str:
+def inline_html(html: str, *, allow_remote: Iterable[str] = (), images: Iterable[str] = ()) -> str:
     """Make a folium page self-contained: inline every known CDN asset.
 
     Parameters
@@ -282,6 +283,12 @@ def inline_html(html: str, *, allow_remote: Iterable[str] = ()) -> str:
         If the page refers to any remote resource (script, stylesheet, image, CSS ``url()``,
         tile layer or other bare URL in the page's code) that has no vendored copy and is not
         under an ``allow_remote`` prefix; the message and ``urls`` name every such URL.
+
+    Notes
+    -----
+    The page gets a Content-Security-Policy (:func:`schoolplan.outputs.escape.add_csp`): no
+    network access except images from the ``allow_remote`` servers and the ``images`` CSP sources
+    (``"'self'"`` for a tile folder next to the page), and only the page's own scripts run.
         Hyperlinks (``<a href>``) are not resources and are left alone.
     AssetsMissingError
         If schoolplan's vendored assets are missing (a broken install).
@@ -339,7 +346,18 @@ def inline_html(html: str, *, allow_remote: Iterable[str] = ()) -> str:
             "tile server.",
             unknown,
         )
-    return re.sub(r"\x00planner-asset-(\d+)\x00", lambda m: blocks[int(m.group(1))], page)
+    page = re.sub(r"\x00planner-asset-(\d+)\x00", lambda m: blocks[int(m.group(1))], page)
+    return add_csp(page, images=[*_origins(allowed), *images])
+
+
+def _origins(prefixes: Iterable[str]) -> list[str]:
+    """The CSP source (scheme://host[:port]) of each allowed URL prefix."""
+    out = []
+    for prefix in prefixes:
+        match = re.match(r"((?:https?:)?//[^/?#{}]+)", prefix.strip(), re.I)
+        if match:
+            out.append(match.group(1))
+    return out
 
 
 # --------------------------------------------------------------------------- folium objects
@@ -353,17 +371,21 @@ def _render(m: Any) -> str:
         raise TypeError(f"expected a folium Map or a branca Figure/Element, got {type(m).__name__}")
     root = m.get_root()
     if isinstance(root, Figure):
-        return root.render()
+        with jinja_safe_json():
+            return stable_ids(root.render(), root)
     # A detached element: render it inside a temporary Figure, as folium's _repr_html_ does.
     parent = root._parent
     try:
         Figure().add_child(root)
-        return root.get_root().render()
+        figure = root.get_root()
+        with jinja_safe_json():
+            return stable_ids(figure.render(), figure)
     finally:
         root._parent = parent
 
 
-def save_offline(m: Any, path: str | os.PathLike[str], *, allow_remote: Iterable[str] = ()) -> Path:
+def save_offline(m: Any, path: str | os.PathLike[str], *, allow_remote: Iterable[str] = (),
+                 images: Iterable[str] = ()) -> Path:
     """Write a map as one self-contained HTML file that works without any network.
 
     The file is written atomically: to a temporary file in the same folder, then moved over
@@ -391,7 +413,7 @@ def save_offline(m: Any, path: str | os.PathLike[str], *, allow_remote: Iterable
     AssetsMissingError
         If schoolplan's vendored assets are missing.
     """
-    page = inline_html(_render(m), allow_remote=allow_remote)
+    page = inline_html(_render(m), allow_remote=allow_remote, images=images)
     target = Path(path).absolute()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

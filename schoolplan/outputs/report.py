@@ -16,10 +16,11 @@ import pandas as pd
 
 from schoolplan import __version__
 from schoolplan.counties import county_checks
-from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import maps
+from schoolplan.outputs.escape import csv_safe
 from schoolplan.outputs.excel import write_report_xlsx
 from schoolplan.outputs.files import atomic_write
+from schoolplan.outputs.folder import OutputFolder, moved
 from schoolplan.schema import GRADE_COLUMNS
 
 __all__ = ["SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "write_csv", "write_outputs"]
@@ -42,17 +43,10 @@ TOWN_OUTPUT_COLUMNS = [
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """Write a table as UTF-8 CSV with BOM, atomically."""
-    return atomic_write(path, df.to_csv(index=False, lineterminator="\n"), encoding="utf-8-sig")
-
-
-def _guard_inputs(out_dir: Path, inputs: dict[str, dict[str, Any]], names: list[str]) -> None:
-    targets = {(out_dir / n).resolve() for n in names}
-    for key, info in inputs.items():
-        if Path(info["path"]).resolve() in targets:
-            raise SchoolplanError(
-                f"refusing to write {info['path']}: it is the {key} input. Choose another --out."
-            )
+    """Write a table as UTF-8 CSV with BOM, atomically; text cells that Excel would take for a
+    formula (``=``, ``+``, ``-``, ``@``, tab, CR first) get a leading ``'`` (:func:`csv_cell`)."""
+    return atomic_write(path, csv_safe(df).to_csv(index=False, lineterminator="\n"),
+                        encoding="utf-8-sig")
 
 
 def _finite(value: Any) -> Any:
@@ -94,9 +88,20 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
     if result.actions is not None and len(result.actions):
         names += ["actions.csv"]
     names += ["counties.csv", "report.xlsx"]
-    _guard_inputs(out_dir, result.inputs.files, names)
+    inputs = [info["path"] for info in result.inputs.files.values() if info.get("path")]
+    if result.scenario.path:
+        inputs.append(result.scenario.path)
+    if tiles and tiles.startswith("local:"):
+        inputs.append(tiles[6:])  # a tile folder inside --out would be replaced with it
     logger.info("writing %d files to %s", len(names), out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with OutputFolder(out_dir, inputs=inputs, lang=lang) as tmp:
+        paths = _write_all(result, tmp, names, lang=lang, tiles=tiles, final_dir=out_dir)
+    return moved(paths, tmp, out_dir)
+
+
+def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str | None,
+               final_dir: Path) -> dict[str, Path]:
+    """Write every file into ``out_dir`` (the temporary folder); links are relative to ``final_dir``."""
     paths: dict[str, Path] = {}
     schools = result.schools
     cols = [c for c in SCHOOL_OUTPUT_COLUMNS if c in schools.columns]
@@ -148,8 +153,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         json.dumps(_finite(summary), ensure_ascii=False, indent=2, default=_json_default,
                    allow_nan=False) + "\n",
     )
-    layer = maps.base_layer(tiles, out_dir=out_dir)
+    layer = maps.base_layer(tiles, out_dir=final_dir)
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
 
-    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)
+    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang="zh" if lang == "zh" else "en")
     return paths
