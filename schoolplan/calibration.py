@@ -214,10 +214,8 @@ def ledger_targets(schools: pd.DataFrame) -> pd.DataFrame:
     Indexed by ``school_id`` with ``primary`` and ``junior`` (NaN: enrolment unknown).
     """
     s = schools.copy()
-    if "enrollment_ledger" in s:
-        s["enrollment"] = s["enrollment_ledger"]
-    share = ca.seats_by_part(s)["junior_share"]
-    enr = s.set_index("school_id")["enrollment"].astype(float)
+    share = ca.seats_by_part(s)["junior_share"]  # (projected) grades 7-9 over (projected) total
+    enr = s.set_index("school_id")["enrollment_ledger" if "enrollment_ledger" in s else "enrollment"].astype(float)
     out = pd.DataFrame({"primary": enr * (1 - share), "junior": enr * share})
     levels = s.set_index("school_id")["level"]
     out.loc[levels.isin(["primary", "teaching_point"]), "junior"] = 0.0

@@ -178,7 +178,17 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         seat_cols.loc[~is_open, ["utilisation", "seat_warning"]] = [np.nan, "closed"]
         schools = schools.join(seat_cols)
         schools = schools.join(_model_vs_ledger(schools, today, settings))
-        warn_table = seat_warning_table(base, schools, today)
+        year0 = today
+        if inputs.history is not None:  # the table scales the base year's flows year by year
+            g0 = _base_year_groups(base)
+            if calibrated is not None:
+                year0 = cal_.flows_for_state(_calibration(base), costs, g0, schools, merge_into=merge_into,
+                                             settings=settings)
+            else:
+                p0 = g0.set_index(["demand_id", "group"])["pupils"]
+                year0 = today.assign(pupils=pd.MultiIndex.from_frame(today[["demand_id", "group"]]).map(
+                    lambda k: p0.get(k, 0.0)).to_numpy(float))
+        warn_table = seat_warning_table(base, schools, year0)
         first = warn_table.groupby("school_id")[["first_yellow_year", "first_red_year"]].min()
         if inputs.history is not None:
             for col in ("first_yellow_year", "first_red_year"):
@@ -296,19 +306,28 @@ def _model_vs_ledger(schools: pd.DataFrame, today: pd.DataFrame, settings: Setti
     return out
 
 
+def _base_year_demand(demand: pd.DataFrame) -> pd.DataFrame:
+    """The villages' children in the base year (``pupils_*_base`` when a ``year:`` scenario
+    projected them)."""
+    cols = {c: demand[f"{c}_base"] if f"{c}_base" in demand else demand[c]
+            for c in ("pupils_primary", "pupils_junior")}
+    return demand.assign(**cols)
+
+
+def _base_year_groups(base: Base) -> pd.DataFrame:
+    return ca.demand_by_group(_base_year_demand(base.inputs.demand), base.settings)
+
+
 def _year_factors(base: Base) -> dict[int, dict[str, pd.Series]]:
-    """Per projection year, each village's children as a multiple of the children in force
-    (the scenario's year), by part; ``{}`` without a history."""
+    """Per projection year, each village's children as a multiple of its children in the base
+    year, by part; ``{}`` without a history."""
     inputs, settings = base.inputs, base.settings
     if inputs.history is None or inputs.demand is None:
         return {}
     key = "seat_warning_year_factors"
     if key in base.cache:
         return base.cache[key]
-    demand = inputs.demand
-    cols = {c: f"{c}_base" if f"{c}_base" in demand else c for c in ("pupils_primary", "pupils_junior")}
-    start = demand.assign(pupils_primary=demand[cols["pupils_primary"]],
-                          pupils_junior=demand[cols["pupils_junior"]])
+    start = _base_year_demand(inputs.demand)
     base_year = int(inputs.history["year"].max())
     horizon = max(settings["projection_horizon_years"], (base.scenario.year or base_year) - base_year)
     proj = pj.cohort_projection(inputs.history, births=inputs.births, schools=inputs.schools,
@@ -319,7 +338,7 @@ def _year_factors(base: Base) -> dict[int, dict[str, pd.Series]]:
                                                               settings=settings)
         out[year] = {}
         for part, col in (("primary", "pupils_primary"), ("junior", "pupils_junior")):
-            now = demand.set_index("demand_id")[col].astype(float)
+            now = start.set_index("demand_id")[col].astype(float)
             out[year][part] = (d.set_index("demand_id")[col].astype(float) / now.replace(0, np.nan)).fillna(0.0)
     base.cache[key] = out
     return out
@@ -332,10 +351,12 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
     Per year ``Y`` (the base year of the history and every projection year; one column
     ``today`` without a history):
 
+    ``today``: the flows of the base year's children under the state's assignment.
+
     * ``entry_Y``: the entry cohort (一年级 / 七年级) of the school's villages, a third of their
-      grades 1–3 (7–9) children under the assignment in force, scaled by each village's
-      projected change; ``entry_util_Y`` against ``intake_places`` (entry classes x class size:
-      the part's classes over its grades, else its seats over its grades);
+      grades 1–3 (7–9) children, scaled by each village's projected change from the base
+      year; ``entry_util_Y`` against ``intake_places`` (entry classes x class size: the part's
+      classes over its grades, else its seats over its grades);
     * ``whole_Y``: all the part's pupils; ``whole_util_Y`` against the part's seats;
     * ``warning_Y``: ``red`` / ``yellow`` (settings ``seat_warning_red``/``_yellow``) on the
       larger of the two, ``ok``, or ``unknown`` without seats.

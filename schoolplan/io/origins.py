@@ -93,7 +93,7 @@ def read_origins(
     if "part" in df:
         for row, v in df["part"].items():
             text = None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-            p = _PARTS.get(text.lower() if text else "", None) if text else None
+            p = _PARTS.get(text.lower() if text else "") if text else None
             if text and p is None:
                 own.error("unknown_part", file, row=int(row), column=colmap["part"], value=text,
                           en=f"学段 '{text}' is neither 小学 (primary) nor 初中 (junior)",
