@@ -519,7 +519,7 @@ def _attractiveness(cal: Calibration, pairs: pd.DataFrame, schools: pd.DataFrame
         per_seat[p] = float(np.median(wp.to_numpy()[ok] / sp[ok])) if ok.any() else float(
             wp.median() if len(wp) else 1.0)
     key = pd.MultiIndex.from_frame(pairs[["to_id", "part"]])
-    out = w.reindex(key).to_numpy(float)
+    out = w.reindex(key).to_numpy(float).copy()
     missing = ~np.isfinite(out)
     if missing.any():
         for i in np.flatnonzero(missing):

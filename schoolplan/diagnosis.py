@@ -154,7 +154,6 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
             calibrated = cal_.flows_for_state(cal, costs, groups, schools, merge_into=merge_into,
                                               settings=settings)
             indicators["calibration"] = cal.summary
-        uncalibrated = nearest
         today = nearest if calibrated is None else calibrated
         if free is not None:
             nearest = nearest.merge(
@@ -163,6 +162,9 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
                 on=["demand_id", "group"], how="left")
             nearest["extra_distance_m_town_rule"] = (nearest["distance_m"]
                                                      - nearest["nearest_any_town_m"]).clip(lower=0)
+        uncalibrated = nearest
+        if calibrated is None:
+            today = nearest
         seats = ca.seats_by_part(schools[is_open])
         capacitated, shortage = ca.assign_capacitated(
             costs, groups, seats, allow_split=settings["catchment_allow_split"])
@@ -204,8 +206,8 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         indicators["walk_time_g1_3"] = walk_summary
         indicators["travel"] = travel_figures(nearest, settings)
         indicators["service_radius"] = _rules.service_radius_coverage(nearest, demand, settings)
-        if "extra_distance_m_town_rule" in nearest:
-            hit = nearest[nearest["extra_distance_m_town_rule"] > 1.0]
+        if "extra_distance_m_town_rule" in uncalibrated:  # the rule's cost on nearest-school travel
+            hit = uncalibrated[uncalibrated["extra_distance_m_town_rule"] > 1.0]
             indicators["within_town"] = {
                 "pupils_with_extra_travel": round(float(hit["pupils"].sum()), 1),
                 "villages": int(hit["demand_id"].nunique()),

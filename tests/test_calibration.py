@@ -182,3 +182,56 @@ def test_a_nine_year_school_has_a_primary_and_a_junior_part():
     assert list(t.index) == ["小学部", "初中部"]
     assert t.at["小学部", "seats"] == pytest.approx(600) and t.at["初中部", "seats"] == pytest.approx(300)
     assert t.at["初中部", "whole_2025"] == pytest.approx(300)
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def test_a_second_county_whose_demand_disagrees_calibrates_to_its_ledger(tmp_path):
+    """Another seed (another shape), villages' children scattered by a lognormal factor so that
+    nearest-school demand misses the ledger: after calibration >= 90 % of schools are within
+    +-10 % of their enrolment."""
+    import geopandas as gpd
+
+    from schoolplan.demo.generate import write_demo
+    from schoolplan.scenario import evaluate, scenario_from_dict
+
+    paths = write_demo(tmp_path / "data", seed=7)
+    v = gpd.read_file(paths["villages"])
+    rng = np.random.default_rng(5)
+    f = rng.lognormal(0, 0.5, len(v))
+    v["pupils_primary"] = np.round(v["pupils_primary"] * f).astype(int)
+    v["pupils_junior"] = np.round(v["pupils_junior"] * f * rng.lognormal(0, 0.2, len(v))).astype(int)
+    v.to_file(tmp_path / "villages.geojson", driver="GeoJSON")
+    raw = {"name": "second", "synthetic": True, "inputs": {
+        "schools": {"path": str(paths["schools"]), "coordinate_system": "wgs84"},
+        "towns": str(paths["towns"]), "demand": str(tmp_path / "villages.geojson"),
+        "roads": str(paths["roads"])}}
+    r = evaluate(scenario_from_dict(raw, base=tmp_path))
+    s = r.schools.set_index("school_id")
+    nearest = r.assignments[r.assignments["method"] == "nearest"].groupby("school_id")["pupils"].sum()
+    before = ((nearest.reindex(s.index).fillna(0) / s["enrollment"] - 1).abs() <= 0.1).mean()
+    assert before < 0.5  # the demand really disagrees with the ledger
+    assert s["model_within_band"].astype(bool).mean() >= 0.9
+    assert r.indicators["calibration"]["share_within_band"] >= 0.9
+
+
+def test_a_year_scenario_has_the_seat_warning_table_with_a_column_per_year():
+    from schoolplan.scenario import evaluate, load_scenario
+
+    r = evaluate(load_scenario(ROOT / "scenarios" / "demo-2030.yaml"))
+    t = r.seat_warnings
+    years = t.attrs["years"]
+    assert years[0] == 2025 and 2030 in years
+    assert {f"warning_{y}" for y in years} <= set(t.columns)
+    s = r.schools
+    assert len(t) == (s["status"] != "closed").sum() + (s["level"] == "nine_year").sum()
+    # the base year is today's calibrated picture: nine in ten schools within 1 % of the ledger
+    whole = t.groupby("school_id")["whole_2025"].sum()
+    ledger = s.set_index("school_id")["enrollment_ledger"]
+    assert ((whole / ledger.reindex(whole.index) - 1).abs() <= 0.01).mean() >= 0.9
+    later = t[(t["first_red_year"] > 2025)]
+    assert len(later)  # schools that turn red only in a later year
+    r0 = later.iloc[0]
+    y = int(r0["first_red_year"])
+    assert r0[f"warning_{y}"] == "red" and r0[f"warning_{y - 1}"] != "red"

@@ -595,7 +595,8 @@ def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> N
     yellow and red year; cells coloured by band."""
     zh = lang == "zh"
     years = list(table.attrs.get("years") or [c[len("warning_"):] for c in table if c.startswith("warning_")])
-    df = table.copy()
+    df = table.sort_values(["first_red_year", "first_yellow_year", "school_id"], na_position="last",
+                           kind="mergesort").reset_index(drop=True)
     df["level"] = [_pick(VALUE_LABELS["level"].get(v, (v, v)), lang) for v in df["level"]]
     if not zh:
         df["part_zh"] = df["part_zh"].map(_PART_EN)
@@ -617,7 +618,7 @@ def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> N
     for j in range(1, len(labels) + 1):
         c = ws.cell(row=1, column=j)
         c.font, c.fill = Font(bold=True), _HEADER_FILL
-    fills = {"red": PatternFill("solid", fgColor=RED), "yellow": PatternFill("solid", fgColor="FFEB9C")}
+    fills = {"red": PatternFill("solid", fgColor=RED), "yellow": PatternFill("solid", fgColor=YELLOW)}
     for i, rec in enumerate(df[cols].to_dict("records")):
         row = []
         for col in cols:
