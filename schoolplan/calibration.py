@@ -43,7 +43,7 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from schoolplan import catchments as ca
-from schoolplan.errors import Problems
+from schoolplan.errors import Problems, SchoolplanError
 from schoolplan.io.origins import read_origins
 from schoolplan.schema import Base
 from schoolplan.settings import Settings
@@ -144,8 +144,8 @@ def balance_flows(origin: np.ndarray, destination: np.ndarray, cost_km: np.ndarr
     row = np.bincount(o, weights=f * b[d] * weight_d[d], minlength=n_o)
     a = np.divide(1.0, row, out=np.zeros(n_o), where=row > 0)
     flows = a[o] * big_o[o] * b[d] * weight_d[d] * f
-    col = np.bincount(d, weights=flows, minlength=n_d)
-    rel = np.abs(col - target) / np.maximum(target, 1.0)
+    received = np.bincount(d, weights=flows, minlength=n_d)
+    rel = np.abs(received - target) / np.maximum(target, 1.0)
     err = float(rel[~free].max()) if (~free).any() else 0.0
     return BalanceResult(flows, a, b, it, converged or err <= tolerance, err)
 
@@ -599,11 +599,13 @@ def calibrate(base: Base, costs: pd.DataFrame) -> Calibration:
     ``origins`` input (生源) when given, else :func:`fit_model`. Children are today's
     (``pupils_primary_base`` when a ``year:`` scenario projected them).
     """
-    key = ("calibration", base.settings["calibration_decay_per_km"])
+    key = f"calibration beta={base.settings['calibration_decay_per_km']}"
     if key in base.cache:
         return base.cache[key]
     inputs = base.inputs
     demand = inputs.demand
+    if demand is None:
+        raise SchoolplanError("calibration needs villages (the demand input)")
     cols = {c: demand[f"{c}_base"] if f"{c}_base" in demand else demand[c]
             for c in ("pupils_primary", "pupils_junior")}
     today = demand.assign(**cols)
