@@ -235,3 +235,27 @@ def test_a_year_scenario_has_the_seat_warning_table_with_a_column_per_year():
     r0 = later.iloc[0]
     y = int(r0["first_red_year"])
     assert r0[f"warning_{y}"] == "red" and r0[f"warning_{y - 1}"] != "red"
+
+
+def test_seat_warning_map_layer_escapes_names_and_shows_the_chosen_year():
+    from types import SimpleNamespace
+
+    import folium
+
+    from schoolplan.outputs.seat_map import add_seat_warning_layers
+
+    table = pd.DataFrame({"school_id": ["X"], "name": ["<b>坏</b>&学校"], "part": ["primary"],
+                          "part_zh": ["小学"], "warning_2025": ["ok"], "entry_util_2025": [0.5],
+                          "whole_util_2025": [0.5], "warning_2026": ["red"], "entry_util_2026": [1.2],
+                          "whole_util_2026": [1.1]})
+    table.attrs["years"] = [2025, 2026]
+    result = SimpleNamespace(seat_warnings=table, scenario=SimpleNamespace(year=2026),
+                             schools=pd.DataFrame({"school_id": ["X"], "lat": [36.5], "lon": [116.1]}))
+    m = folium.Map(tiles=None)
+    names = add_seat_warning_layers(m, result, lang="zh")
+    assert len(names) == 2
+    page = m.get_root().render()
+    assert "&lt;b&gt;坏&lt;/b&gt;&amp;学校" in page and "<b>坏</b>" not in page
+    groups = {g.layer_name: g.show for g in m._children.values() if isinstance(g, folium.FeatureGroup)}
+    assert groups == {"学位预警 2025年 (0)": False, "学位预警 2026年 (1)": True}  # the scenario's year shown
+    assert "红色预警" in page
