@@ -15,14 +15,16 @@ import numpy as np
 import pandas as pd
 
 from schoolplan import balance
+from schoolplan import calibration as cal_
 from schoolplan import catchments as ca
 from schoolplan import projection as pj
 from schoolplan import rules as _rules
 from schoolplan.errors import ScenarioError
-from schoolplan.schema import BALANCE_COLUMNS, Base, Result
+from schoolplan.schema import BALANCE_COLUMNS, LEVEL_GRADES, Base, Result
 from schoolplan.settings import Settings
 
-__all__ = ["diagnose", "open_costs", "travel_figures", "weighted_quantile"]
+__all__ = ["SEAT_WARNING_COLUMNS", "diagnose", "open_costs", "seat_warning_table", "today_assignment",
+           "travel_figures", "weighted_quantile"]
 
 STATUSES = ("open", "closed", "satellite", "new")
 
@@ -130,7 +132,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         schools[schools["small_tier"] != ""].groupby(key).size()).fillna(0).astype(int)
     violation_parts = [jm_viol, size_viol, _rules.rural_school_size(open_s, settings)]
     indicators: dict[str, Any] = {}
-    assignments = shortage = areas = None
+    assignments = shortage = areas = warn_table = None
     demand = inputs.demand
     if base.costs is not None and demand is not None and len(demand):
         for col in ("pupils_primary", "pupils_junior"):
@@ -146,6 +148,13 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         nearest = ca.assign_nearest(costs, groups)
         if merge_into:
             nearest = _apply_merges(nearest, base, all_costs, schools, merge_into)
+        calibrated = None
+        if settings["assignment_method"] == "calibrated":
+            cal = _calibration(base)
+            calibrated = cal_.flows_for_state(cal, costs, groups, schools, merge_into=merge_into,
+                                              settings=settings)
+            indicators["calibration"] = cal.summary
+        today = nearest if calibrated is None else calibrated
         if free is not None:
             nearest = nearest.merge(
                 free[["demand_id", "group", "school_id", "distance_m"]].rename(
@@ -153,18 +162,39 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
                 on=["demand_id", "group"], how="left")
             nearest["extra_distance_m_town_rule"] = (nearest["distance_m"]
                                                      - nearest["nearest_any_town_m"]).clip(lower=0)
+        uncalibrated = nearest
+        if calibrated is None:
+            today = nearest
         seats = ca.seats_by_part(schools[is_open])
         capacitated, shortage = ca.assign_capacitated(
             costs, groups, seats, allow_split=settings["catchment_allow_split"])
-        assignments = pd.concat([nearest, capacitated], ignore_index=True)
-        areas = pd.concat([ca.catchment_areas(demand, nearest, inputs.towns, group=g)
+        nearest = today
+        assignments = pd.concat([x for x in (calibrated, uncalibrated, capacitated) if x is not None],
+                                ignore_index=True)
+        main = (today.sort_values("pupils", ascending=False, kind="mergesort")
+                .drop_duplicates(["demand_id", "group"]))
+        areas = pd.concat([ca.catchment_areas(demand, main, inputs.towns, group=g)
                            for g in ("g1_3", "g7_9")], ignore_index=True)
         areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=4326)
         seat_cols, seat_viol = _rules.seat_warnings(schools, nearest, seats, settings)
         seat_cols.loc[~is_open, ["utilisation", "seat_warning"]] = [np.nan, "closed"]
         schools = schools.join(seat_cols)
-        if getattr(inputs, "history", None) is not None:
-            schools = schools.join(_warning_years(base, schools, nearest))
+        schools = schools.join(_model_vs_ledger(schools, today, settings))
+        year0 = today
+        if inputs.history is not None:  # the table scales the base year's flows year by year
+            g0 = _base_year_groups(base)
+            if calibrated is not None:
+                year0 = cal_.flows_for_state(_calibration(base), costs, g0, schools, merge_into=merge_into,
+                                             settings=settings)
+            else:
+                p0 = g0.set_index(["demand_id", "group"])["pupils"]
+                year0 = today.assign(pupils=pd.MultiIndex.from_frame(today[["demand_id", "group"]]).map(
+                    lambda k: p0.get(k, 0.0)).to_numpy(float))
+        warn_table = seat_warning_table(base, schools, year0)
+        first = warn_table.groupby("school_id")[["first_yellow_year", "first_red_year"]].min()
+        if inputs.history is not None:
+            for col in ("first_yellow_year", "first_red_year"):
+                schools[col] = schools["school_id"].map(first[col]).astype("Int64")
         travel = nearest[nearest["school_id"].notna()].assign(
             _pd=lambda d: d["pupils"] * d["distance_m"], _pt=lambda d: d["pupils"] * d["time_s"])
         agg = travel.groupby("school_id").agg(p=("pupils", "sum"), d=("_pd", "sum"),
@@ -176,8 +206,8 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         indicators["walk_time_g1_3"] = walk_summary
         indicators["travel"] = travel_figures(nearest, settings)
         indicators["service_radius"] = _rules.service_radius_coverage(nearest, demand, settings)
-        if "extra_distance_m_town_rule" in nearest:
-            hit = nearest[nearest["extra_distance_m_town_rule"] > 1.0]
+        if "extra_distance_m_town_rule" in uncalibrated:  # the rule's cost on nearest-school travel
+            hit = uncalibrated[uncalibrated["extra_distance_m_town_rule"] > 1.0]
             indicators["within_town"] = {
                 "pupils_with_extra_travel": round(float(hit["pupils"].sum()), 1),
                 "villages": int(hit["demand_id"].nunique()),
@@ -208,49 +238,188 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         balance=None if balance_tables is None else balance_tables[0],
         balance_cv=None if balance_tables is None else balance_tables[1],
         balance_contributors=None if balance_tables is None else balance_tables[2],
-        networks=dict(base.networks),
+        networks=dict(base.networks), seat_warnings=warn_table,
+        calibration=_calibration(base).fit if "calibration" in indicators else None,
     )
 
 
-def _warning_years(base: Base, schools: pd.DataFrame, nearest: pd.DataFrame) -> pd.DataFrame:
-    """The first year each school's catchment demand reaches the yellow and the red band, over
-    the projection horizon (the villages keep their nearest school; their children change by
-    year as :func:`schoolplan.projection.project_demand` scales them)."""
-    settings, inputs = base.settings, base.inputs
-    demand = inputs.demand
-    cols = {c: f"{c}_base" if f"{c}_base" in demand else c for c in ("pupils_primary", "pupils_junior")}
-    today = demand.assign(pupils_primary=demand[cols["pupils_primary"]],
-                          pupils_junior=demand[cols["pupils_junior"]])
-    proj = inputs.projection if inputs.projection is not None else pj.cohort_projection(
-        inputs.history, births=inputs.births, schools=inputs.schools,
-        horizon=settings["projection_horizon_years"], settings=settings)
-    base_year = int(inputs.history["year"].max())
-    years = sorted(y for y in proj["year"].unique() if y >= base_year)
-    share = nearest[nearest["school_id"].notna()]
-    base_pupils = ca.demand_by_group(today, settings).set_index(["demand_id", "group"])["pupils"]
-    share = share.assign(part=share["level"], base=[base_pupils.get((v, g), 0.0) for v, g in
-                                                    zip(share["demand_id"], share["group"], strict=True)])
-    seat_total = schools.set_index("school_id")["seats"].astype(float)
-    first = {"first_yellow_year": {}, "first_red_year": {}}
-    for year in years:
-        d = pj.project_demand(today, proj, year=year, births=inputs.births, settings=settings) \
-            if year != base_year else today
-        factor = {}
-        for part, col in (("primary", "pupils_primary"), ("junior", "pupils_junior")):
-            f = (d.set_index("demand_id")[col] / today.set_index("demand_id")[col].replace(0, np.nan)).fillna(0)
-            factor[part] = f
-        p = share["base"] * [factor[lv].get(v, 0.0) for lv, v in zip(share["part"], share["demand_id"], strict=True)]
-        load = p.groupby(share["school_id"]).sum()
-        util = load / seat_total.reindex(load.index).where(lambda x: x > 0)
-        for sid, u in util.items():
-            if np.isfinite(u):
-                if u >= settings["seat_warning_yellow"]:
-                    first["first_yellow_year"].setdefault(sid, year)
-                if u >= settings["seat_warning_red"]:
-                    first["first_red_year"].setdefault(sid, year)
+#: Columns of :func:`seat_warning_table` before the per-year columns.
+SEAT_WARNING_COLUMNS = ["school_id", "name", "town", "level", "part", "part_zh", "seats",
+                        "intake_places", "first_yellow_year", "first_red_year"]
+_PART_ZH = {("primary", False): "小学", ("primary", True): "小学部",
+            ("junior", False): "初中", ("junior", True): "初中部"}
+
+
+def today_assignment(result: Result) -> pd.DataFrame | None:
+    """The assignment a result's diagnosis used: ``calibrated`` rows when the calibration ran,
+    else the (uncalibrated) ``nearest`` rows; ``None`` without travel."""
+    a = result.assignments
+    if a is None:
+        return None
+    method = "calibrated" if (a["method"] == "calibrated").any() else "nearest"
+    return a[a["method"] == method]
+
+
+def _calibration(base: Base) -> cal_.Calibration:
+    """Today's calibration of the base (every school of the ledger open), once per base."""
+    key = "calibration_costs"
+    if key not in base.cache:
+        today = base.inputs.schools.assign(status="open")
+        costs = open_costs(base.costs, today)
+        if base.settings["catchment_within_town"]:
+            costs = _restrict_to_town(costs, base.inputs.demand, today,
+                                      base.settings["catchment_candidates"])
+        base.cache[key] = costs
+        fresh = True
+    else:
+        fresh = False
+    cal = cal_.calibrate(base, base.cache[key])
+    if fresh:
+        band = base.settings["calibration_band"]
+        off = cal.fit[~cal.fit["within_band"]]
+        if len(off):
+            names = base.inputs.schools.set_index("school_id")["name"]
+            listed = "、".join(f"{names.get(r.school_id, r.school_id)} {r.ratio:.2f}"
+                              for r in off.head(20).itertuples())
+            base.inputs.problems.warning(
+                "calibration_band", "calibration", ids=sorted(set(off["school_id"])),
+                en=f"{off['school_id'].nunique()} school(s) keep modelled pupils more than "
+                   f"{band:.0%} from their ledger enrolment after calibration ({listed})",
+                zh=f"校准后仍有 {off['school_id'].nunique()} 所学校的模型学生数与台账相差超过 {band:.0%}（{listed}）",
+                fix_en="check the school's enrolment and the villages around it, or give observed origins (生源)",
+                fix_zh="请核对该校在校生数及周边村庄人数，或提供生源数据")
+    return cal
+
+
+def _model_vs_ledger(schools: pd.DataFrame, today: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Modelled pupils of each school (its villages' children under the assignment in force)
+    against its ledger enrolment: ``modelled_pupils``, ``ledger_enrollment``, ``model_ratio``,
+    ``model_within_band``."""
+    got = today[today["school_id"].notna()].groupby("school_id")["pupils"].sum()
+    ledger = (schools["enrollment_ledger"] if "enrollment_ledger" in schools else schools["enrollment"]).astype(float)
     out = pd.DataFrame(index=schools.index)
-    for col, got in first.items():
-        out[col] = schools["school_id"].map(got).astype("Int64")
+    out["modelled_pupils"] = schools["school_id"].map(got).fillna(0.0).round(1)
+    out["ledger_enrollment"] = ledger
+    out["model_ratio"] = (out["modelled_pupils"] / ledger.where(ledger > 0)).round(3)
+    closed = (schools["status"] == "closed").to_numpy()
+    out.loc[closed, "model_ratio"] = np.nan
+    within = ((out["model_ratio"] - 1).abs() <= settings["calibration_band"]).astype(object)
+    out["model_within_band"] = within.where(out["model_ratio"].notna(), None)
+    return out
+
+
+def _base_year_demand(demand: pd.DataFrame) -> pd.DataFrame:
+    """The villages' children in the base year (``pupils_*_base`` when a ``year:`` scenario
+    projected them)."""
+    cols = {c: demand[f"{c}_base"] if f"{c}_base" in demand else demand[c]
+            for c in ("pupils_primary", "pupils_junior")}
+    return demand.assign(**cols)
+
+
+def _base_year_groups(base: Base) -> pd.DataFrame:
+    return ca.demand_by_group(_base_year_demand(base.inputs.demand), base.settings)
+
+
+def _year_factors(base: Base) -> dict[int, dict[str, pd.Series]]:
+    """Per projection year, each village's children as a multiple of its children in the base
+    year, by part; ``{}`` without a history."""
+    inputs, settings = base.inputs, base.settings
+    if inputs.history is None or inputs.demand is None:
+        return {}
+    key = "seat_warning_year_factors"
+    if key in base.cache:
+        return base.cache[key]
+    start = _base_year_demand(inputs.demand)
+    base_year = int(inputs.history["year"].max())
+    horizon = max(settings["projection_horizon_years"], (base.scenario.year or base_year) - base_year)
+    proj = pj.cohort_projection(inputs.history, births=inputs.births, schools=inputs.schools,
+                                horizon=horizon, settings=settings)
+    out: dict[int, dict[str, pd.Series]] = {}
+    for year in sorted(int(y) for y in proj["year"].unique() if y >= base_year):
+        d = start if year == base_year else pj.project_demand(start, proj, year=year, births=inputs.births,
+                                                              settings=settings)
+        out[year] = {}
+        for part, col in (("primary", "pupils_primary"), ("junior", "pupils_junior")):
+            now = start.set_index("demand_id")[col].astype(float)
+            out[year][part] = (d.set_index("demand_id")[col].astype(float) / now.replace(0, np.nan)).fillna(0.0)
+    base.cache[key] = out
+    return out
+
+
+def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -> pd.DataFrame:
+    """学位预警 per open school, 学段 (part) and year, as a bureau publishes it.
+
+    A nine-year school has a 小学部 and a 初中部 row, a complete middle school an 初中部 row.
+    Per year ``Y`` (the base year of the history and every projection year; one column
+    ``today`` without a history):
+
+    ``today``: the flows of the base year's children under the state's assignment.
+
+    * ``entry_Y``: the entry cohort (一年级 / 七年级) of the school's villages, a third of their
+      grades 1–3 (7–9) children, scaled by each village's projected change from the base
+      year; ``entry_util_Y`` against ``intake_places`` (entry classes x class size: the part's
+      classes over its grades, else its seats over its grades);
+    * ``whole_Y``: all the part's pupils; ``whole_util_Y`` against the part's seats;
+    * ``warning_Y``: ``red`` / ``yellow`` (settings ``seat_warning_red``/``_yellow``) on the
+      larger of the two, ``ok``, or ``unknown`` without seats.
+
+    ``first_yellow_year`` and ``first_red_year``: the first year at yellow or above, at red.
+    A 预警 (warning), not a 违规 (breach).
+    """
+    settings = base.settings
+    yellow, red = settings["seat_warning_yellow"], settings["seat_warning_red"]
+    open_s = schools[schools["status"] != "closed"]
+    seats = ca.seats_by_part(open_s)
+    factors = _year_factors(base)
+    years: list[Any] = list(factors) or ["today"]
+    flows = today[today["school_id"].notna()]
+    rows = []
+    for _, sch in open_s.iterrows():
+        sid, level = sch["school_id"], sch["level"]
+        grades = LEVEL_GRADES.get(level, ())
+        split = level in ("nine_year", "complete")
+        share = float(seats.at[sid, "junior_share"]) if sid in seats.index else 0.0
+        for part, grp, first_g in (("primary", ("g1_3", "g4_6"), 1), ("junior", ("g7_9",), 7)):
+            part_grades = [g for g in grades if (g <= 6 if part == "primary" else 7 <= g <= 9)]
+            if first_g not in part_grades:
+                continue
+            seat_part = float(seats.at[sid, f"seats_{part}"]) if sid in seats.index else np.nan
+            cls = float(sch["classes"]) if "classes" in sch and pd.notna(sch["classes"]) else np.nan
+            cls_part = cls * (share if part == "junior" else 1 - share)
+            size = settings["class_size_junior" if part == "junior" else
+                            "class_size_teaching_point" if level == "teaching_point" else "class_size_primary"]
+            intake = (round(cls_part / len(part_grades)) * size if np.isfinite(cls_part) and cls_part > 0
+                      else seat_part / len(part_grades))
+            mine = flows[(flows["school_id"] == sid) & flows["group"].isin(grp)]
+            entry_rows = mine[mine["group"] == ("g1_3" if part == "primary" else "g7_9")]
+            rec: dict[str, Any] = {"school_id": sid, "name": sch["name"], "town": sch.get("town"),
+                                   "level": level, "part": part, "part_zh": _PART_ZH[(part, split)],
+                                   "seats": seat_part, "intake_places": intake,
+                                   "first_yellow_year": None, "first_red_year": None}
+            for y in years:
+                f = factors[y][part] if y in factors else None
+                whole = float(mine["pupils"].sum()) if f is None else float(
+                    (mine["pupils"] * mine["demand_id"].map(f).fillna(1.0)).sum())
+                entry = (float(entry_rows["pupils"].sum()) if f is None else float(
+                    (entry_rows["pupils"] * entry_rows["demand_id"].map(f).fillna(1.0)).sum())) / 3.0
+                eu = entry / intake if np.isfinite(intake) and intake > 0 else np.nan
+                wu = whole / seat_part if np.isfinite(seat_part) and seat_part > 0 else np.nan
+                u = np.nanmax([eu, wu]) if np.isfinite([eu, wu]).any() else np.nan
+                band = "unknown" if not np.isfinite(u) else "red" if u >= red else "yellow" if u >= yellow else "ok"
+                rec.update({f"entry_{y}": round(entry, 1), f"entry_util_{y}": round(eu, 3),
+                            f"whole_{y}": round(whole, 1), f"whole_util_{y}": round(wu, 3),
+                            f"warning_{y}": band})
+                if y != "today" and band in ("yellow", "red") and rec["first_yellow_year"] is None:
+                    rec["first_yellow_year"] = y
+                if y != "today" and band == "red" and rec["first_red_year"] is None:
+                    rec["first_red_year"] = y
+            rows.append(rec)
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=SEAT_WARNING_COLUMNS)
+    for col in ("first_yellow_year", "first_red_year"):
+        out[col] = out[col].astype("Int64")
+    out.attrs["years"] = years
     return out
 
 

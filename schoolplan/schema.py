@@ -379,5 +379,9 @@ class Result:
     candidates: pd.DataFrame | None = None
     layouts: pd.DataFrame | None = None
     actions: pd.DataFrame | None = None
+    #: 学位预警 per school, 学段 (part) and year (:func:`schoolplan.diagnosis.seat_warning_table`)
+    seat_warnings: pd.DataFrame | None = None
+    #: modelled pupils against the ledger per school and part (:mod:`schoolplan.calibration`)
+    calibration: pd.DataFrame | None = None
     #: the road networks the travel costs were computed on, by network mode (``walk``, ``drive``)
     networks: dict[str, RoadNetwork | None] = field(default_factory=dict)

@@ -411,6 +411,25 @@ _ALL: list[Setting] = [
        "Shandong 2023; Liaocheng 2025: 公办园在园幼儿占比 ≥ 60 % by 2027 (Jining 2024: 80 %)", "V",
        "Share of a county's kindergarten children in public kindergartens, at least.",
        "公办幼儿园在园幼儿占比下限"),
+    # --- today's picture: demand calibrated to the ledger (calibration.py) ------------------
+    _s("assignment_method", "calibrated", "str", "method", "DOMAIN.md 'today's picture': the ledger is the truth for today", "A",
+       "How villages' children are assigned to schools: 'calibrated' (observed 生源 when given, else a doubly-constrained spatial-interaction model balanced to the ledger) or 'nearest' (uncalibrated nearest school by road).",
+       "村庄学生分配方法：calibrated（按台账校准：有生源数据用生源，否则用双约束空间交互模型）或 nearest（未校准的就近分配）",
+       minimum=None, choices=("calibrated", "nearest")),
+    _s("calibration_decay_per_km", 0.5, "float", "1/km", "Wilson 1971 doubly-constrained model f(d)=exp(-beta*d); value a schoolplan assumption for rural primary trips (no estimate for Chinese counties found); fitted from 生源 by the mean trip length when origins are given (Hyman 1969, the Poisson-GLM maximum-likelihood estimate)", "A",
+       "Distance-decay parameter beta of the calibrated assignment: larger keeps children nearer home.",
+       "校准分配的距离衰减参数β：越大，学生越集中于就近学校"),
+    _s("calibration_band", 0.10, "float", "share of ledger enrolment", "schoolplan convention (issue 13: within +-10 % of the ledger)", "A",
+       "A school whose modelled pupils differ from its ledger enrolment by more than this share gets a warning.",
+       "模型学生数与台账在校生相差超过该比例时提示"),
+    _s("calibration_max_iterations", 500, "int", "iterations", "schoolplan convention", "A",
+       "Most balancing (iterative proportional fitting) iterations of the calibration.", "校准迭代比例拟合的最大迭代次数", minimum=1),
+    _s("calibration_tolerance", 0.001, "float", "share", "schoolplan convention", "A",
+       "The balancing stops when every school's modelled pupils are within this share of its target.", "校准收敛容差（学校目标的比例）"),
+    _s("calibration_reassign", "model", "str", "method", "schoolplan assumption", "A",
+       "Where a scenario sends the pupils of a closed school: 'model' (the calibrated model's other schools, by their fitted attractiveness) or 'nearest_with_seats' (the nearest open school with free seats).",
+       "情景中被撤并学校学生的去向：model（按校准模型在其余学校间分配）或 nearest_with_seats（最近的有空余学位的学校）",
+       minimum=None, choices=("model", "nearest_with_seats")),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -125,6 +125,6 @@ def test_travel_figures_are_consistent(start):
         assert f["pupils_over_30_min"] >= f["pupils_over_40_min"] >= f["pupils_over_60_min"]
         assert 0 <= f["pupils_needing_bus"] <= f["pupils"]
     assert t["g1_3"]["pupils_needing_boarding"] == 0
-    near = start.assignments[(start.assignments["method"] == "nearest") & (start.assignments["group"] == "g1_3")]
-    mean = np.average(near["distance_m"], weights=near["pupils"])
+    used = start.assignments[(start.assignments["method"] == "calibrated") & (start.assignments["group"] == "g1_3")]
+    mean = np.average(used["distance_m"], weights=used["pupils"])
     assert t["g1_3"]["mean_distance_m"] == pytest.approx(mean, abs=0.1)

@@ -19,6 +19,7 @@ from schoolplan.scenario import evaluate, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo-county.yaml"
+N_SEAT_WARNED = 10  # 6 red + 4 yellow under the calibrated assignment (22 + 3 under nearest school)
 
 SHEETS_ZH = ["说明", "学校", "乡镇", "学位预警", "规则检查", "分配", "撤并候选", "均衡指标", "县级规则",
              "设置", "数据检查"]
@@ -124,7 +125,7 @@ def test_codes_shown_as_words(result, book_zh, book_en):
     assert set(zh["学位预警"]) <= {"红色预警", "黄色预警", "正常", "无学位数"}
     assert set(zh["超规模"]) == {"是", "否"}
     a = _table(book_zh["分配"])
-    assert set(a["分配方法"]) == {"就近", "按学位容量"}
+    assert set(a["分配方法"]) == {"按台账校准", "就近（未校准）", "按学位容量"}
     assert set(a["年级组"]) == {"1-3年级", "4-6年级", "7-9年级"}
     en = _table(book_en["Schools"])
     assert (en["level"] == "junior middle").sum() == result.counts["schools_by_level"]["junior"]
@@ -135,28 +136,35 @@ def test_seat_warning_fills_on_exactly_the_red_and_yellow_schools(result, book_z
     bands = result.schools.set_index("school_id")["seat_warning"]
     expected = {sid: _excel.RED if b == "red" else _excel.YELLOW
                 for sid, b in bands.items() if b in ("red", "yellow")}
-    assert len(expected) == 25  # 22 red + 3 yellow in the demo
-    for sheet in ("学位预警", "学校"):
-        ws = book_zh[sheet]
-        band_col, util_col = _column(ws, "学位预警"), _column(ws, "需求/学位")
-        filled = {}
-        for row in ws.iter_rows(min_row=2):
-            sid = row[0].value
-            colour = _fill(row[band_col - 1])
-            assert _fill(row[util_col - 1]) == colour
-            if colour:
-                filled[sid] = colour
-        assert filled == expected, sheet
+    assert len(expected) == N_SEAT_WARNED
+    ws = book_zh["学校"]
+    band_col, util_col = _column(ws, "学位预警"), _column(ws, "需求/学位")
+    filled = {}
+    for row in ws.iter_rows(min_row=2):
+        colour = _fill(row[band_col - 1])
+        assert _fill(row[util_col - 1]) == colour
+        if colour:
+            filled[row[0].value] = colour
+    assert filled == expected
+    # the 学位预警 sheet: one row per school and 学段, the band cell coloured by its band
+    table = result.seat_warnings
+    ws = book_zh["学位预警"]
+    col = _column(ws, "现状预警")
+    got = {(row[0].value, row[4].value): _fill(row[col - 1]) for row in ws.iter_rows(min_row=2)}
+    want = {(r.school_id, r.part_zh): {"red": _excel.RED, "yellow": _excel.YELLOW}.get(r.warning_today)
+            for r in table.itertuples()}
+    assert got == want
 
 
-def test_seat_warning_sheet_sorted_by_utilisation(result, book_zh):
+def test_seat_warning_sheet_has_a_row_per_school_and_part(result, book_zh):
     t = _table(book_zh["学位预警"])
-    util = t["需求/学位"].dropna().tolist()
-    assert util == sorted(util, reverse=True)
-    assert len(t) == len(result.schools)
-    top = result.schools.sort_values("utilisation", ascending=False).iloc[0]
-    assert t.iloc[0]["学校代码"] == top["school_id"]
-    assert t.iloc[0]["学位预警"] == "红色预警"
+    s = result.schools
+    parts = len(s) + int((s["level"] == "nine_year").sum())  # a nine-year school has two rows
+    assert len(t) == parts
+    nine = s.loc[s["level"] == "nine_year", "school_id"].iloc[0]
+    assert set(t.loc[t["学校代码"] == nine, "学段"]) == {"小学部", "初中部"}
+    assert set(t["现状预警"]) <= {"红色预警", "黄色预警", "正常", "无学位数"}
+    assert not any(c.isascii() and c.strip() for c in t.columns)  # no English keys in Chinese
 
 
 def test_number_formats(book_zh):

@@ -194,11 +194,14 @@ def fresh(demo, browser_context):
 def expected_layers(demo: DemoMaps, lang: str) -> list[str]:
     counts = demo.located["level"].value_counts()
     levels = [f"{names[lang]} ({counts[lv]})" for lv, names in LEVEL_NAMES.items() if lv in counts]
-    return [*FIXED_LAYERS[lang], *levels]
+    t = demo.result.seat_warnings
+    warned = t.loc[t["warning_today"].isin(["red", "yellow"]), "school_id"].nunique()
+    year_layer = f"学位预警 现状 ({warned})" if lang == "zh" else f"Seat warnings today ({warned})"
+    return [*FIXED_LAYERS[lang], year_layer, *levels]
 
 
 def school_layer_names(demo: DemoMaps, lang: str) -> list[str]:
-    return expected_layers(demo, lang)[len(FIXED_LAYERS[lang]) :]
+    return expected_layers(demo, lang)[len(FIXED_LAYERS[lang]) + 1 :]  # + the year layer
 
 
 # --------------------------------------------------------------------------------- tests

@@ -65,8 +65,11 @@ def _hand_files(d: Path) -> dict:
     gpd.GeoDataFrame({"demand_id": ["V1", "V2"], "town_code": ["T1", "T1"],
                       "pupils_primary": [300, 90], "pupils_junior": [100, 0]},
                      geometry=_wgs([Point(2500, 0), Point(6500, 0)])).to_file(d / "demand.geojson")
+    # the seats left below are worked out by hand from nearest-school demand (V1 -> P1, V2 -> P2),
+    # so this layout keeps the uncalibrated assignment; the real-frame case uses the calibrated one
     return {"name": "hand", "inputs": {"schools": {"path": "schools.csv"}, "towns": {"path": "towns.geojson"},
-                                       "demand": {"path": "demand.geojson"}}}
+                                       "demand": {"path": "demand.geojson"}},
+            "settings": {"assignment_method": "nearest"}}
 
 
 @pytest.fixture(scope="module")
@@ -330,9 +333,10 @@ def test_estate_in_dongchangfu_county_seat_on_the_real_frame(shared_data, tmp_pa
     assert (est["town_code"], est["town"]) == ("371502", "东昌府区")
     p, j = _row(review, "LC-1"), _row(review, "LC-1", "junior")
     assert p["serving_schools"] == "SYN-P" and p["schools_within_radius"] == 1
-    # 900 seats - 800 children of the village = 100 left; 1000 households x 2.8 x 40 / 1000 = 112
-    assert (p["seats_left_before"], p["pupils"], p["verdict"], p["short_by"]) == (100.0, 112.0, "short", 12)
-    assert (j["seats_left_before"], j["verdict"]) == (600.0, "served")
+    # calibrated to the ledger: 900 seats - 900 pupils enrolled = 0 left;
+    # 1000 households x 2.8 x 40 / 1000 = 112 pupils, all short
+    assert (p["seats_left_before"], p["pupils"], p["verdict"], p["short_by"]) == (0.0, 112.0, "short", 112)
+    assert (j["seats_left_before"], j["verdict"]) == (200.0, "served")  # 1000 seats - 800 enrolled
     # the town: with the real town seats as the towns layer the estate falls to 古楼街道, 东昌府区
     seats = shared_data / "liaocheng" / "liaocheng_town_points_vonng2016_wgs84.geojson"
     by_town = _liaocheng_case(tmp_path, {"path": str(seats), "columns": {

@@ -17,6 +17,7 @@ from schoolplan.io._files import (
 )
 from schoolplan.io.estates import read_estates, read_sites
 from schoolplan.io.history import read_births, read_enrolment_history
+from schoolplan.io.origins import read_origins
 from schoolplan.io.readers import (
     fill_seats,
     geometry_to_wgs84,
@@ -36,6 +37,7 @@ __all__ = [
     "read_enrolment_history",
     "read_estates",
     "read_layer",
+    "read_origins",
     "read_schools",
     "read_sites",
     "read_table",

@@ -140,6 +140,7 @@ SCHOOL_SHEET_COLUMNS: list[str | Col] = [
     "classes", "teachers", "seats", "seats_source", "area_type", "small_tier",
     "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
     "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
+    "modelled_pupils", "ledger_enrollment", "model_ratio", "model_within_band",
     "mean_distance_m", "mean_time_min", "max_time_min", "lon", "lat", "town_match",
 ]
 TOWN_SHEET_COLUMNS: list[str | Col] = [
@@ -574,6 +575,70 @@ def _seat_warning_table(schools: pd.DataFrame) -> pd.DataFrame:
                                kind="mergesort")
 
 
+#: 学位预警 sheet: column -> (zh, en); per-year columns take the year in front.
+_SEAT_YEAR_LABELS: dict[str, tuple[str, str]] = {
+    "school_id": ("学校代码", "school code"), "name": ("学校名称", "school"), "town": ("乡镇", "town"),
+    "level": ("学校类型", "level"), "part_zh": ("学段", "part"), "seats": ("学位（个）", "seats"),
+    "intake_places": ("起始年级学位（个）", "intake places"),
+    "first_yellow_year": ("首次黄色预警年份", "first yellow year"),
+    "first_red_year": ("首次红色预警年份", "first red year"),
+    "entry": ("入学需求（人）", "entry cohort (pupils)"),
+    "entry_util": ("入学需求/起始年级学位", "entry cohort / intake places"),
+    "whole": ("在校需求（人）", "all pupils"), "whole_util": ("在校需求/学位", "all pupils / seats"),
+    "warning": ("预警", "warning"),
+}
+_BAND_WORDS = {"red": ("红色预警", "red"), "yellow": ("黄色预警", "yellow"), "ok": ("正常", "ok"),
+               "unknown": ("无学位数", "unknown (no seats)")}
+_PART_EN = {"小学": "primary", "小学部": "primary part", "初中": "junior", "初中部": "junior part"}
+
+
+def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> None:
+    """The 学位预警 sheet: one row per school and 学段, one group of columns per year, the first
+    yellow and red year; cells coloured by band."""
+    zh = lang == "zh"
+    years = list(table.attrs.get("years") or [c[len("warning_"):] for c in table if c.startswith("warning_")])
+    df = table.sort_values(["first_red_year", "first_yellow_year", "school_id"], na_position="last",
+                           kind="mergesort").reset_index(drop=True)
+    df["level"] = [_pick(VALUE_LABELS["level"].get(v, (v, v)), lang) for v in df["level"]]
+    if not zh:
+        df["part_zh"] = df["part_zh"].map(_PART_EN)
+    head = ["school_id", "name", "town", "level", "part_zh", "seats", "intake_places",
+            "first_yellow_year", "first_red_year"]
+    cols, labels = list(head), [_pick(_SEAT_YEAR_LABELS[c], lang) for c in head]
+    for y in years:
+        year_zh = "现状" if y == "today" else f"{y}年"
+        year_en = "today" if y == "today" else str(y)
+        for k in ("entry", "entry_util", "whole", "whole_util", "warning"):
+            cols.append(f"{k}_{y}")
+            lab = _SEAT_YEAR_LABELS[k]
+            labels.append(f"{year_zh}{lab[0]}" if zh else f"{year_en} {lab[1]}")
+    bands = {f"warning_{y}": df[f"warning_{y}"].copy() for y in years}
+    for c in bands:
+        df[c] = [_pick(_BAND_WORDS.get(v, (v, v)), lang) for v in df[c]]
+    ws = wb.create_sheet(_pick(SHEET_TITLES["seat_warnings"], lang))
+    ws.append(labels)
+    for j in range(1, len(labels) + 1):
+        c = ws.cell(row=1, column=j)
+        c.font, c.fill = Font(bold=True), _HEADER_FILL
+    fills = {"red": PatternFill("solid", fgColor=RED), "yellow": PatternFill("solid", fgColor=YELLOW)}
+    for i, rec in enumerate(df[cols].to_dict("records")):
+        row = []
+        for col in cols:
+            v = rec[col]
+            v = None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v
+            cell = _cell(ws, int(v) if isinstance(v, (np.integer,)) else v)
+            if isinstance(v, float):
+                cell.number_format = PCT if "_util_" in col else INT if col in ("seats", "intake_places") else DEC1
+            band = bands.get(col)
+            if band is not None and band.iloc[i] in fills:
+                cell.fill = fills[band.iloc[i]]
+            row.append(cell)
+        ws.append(row)
+    _fit_widths(ws, [max(_text_width(lab), 8) for lab in labels])
+    ws.freeze_panes = ws.cell(row=2, column=3).coordinate
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(df) + 1}"
+
+
 def _assignment_table(result, schools: pd.DataFrame) -> pd.DataFrame:
     a = result.assignments.copy()
     a["time_min"] = _minutes(a["time_s"])
@@ -610,7 +675,9 @@ def _build(result, lang: str) -> Workbook:
     add_table_sheet(wb, "schools", schools, SCHOOL_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     towns = pd.DataFrame(result.towns.drop(columns=result.towns.geometry.name))
     add_table_sheet(wb, "towns", towns, TOWN_SHEET_COLUMNS, lang=lang, freeze_columns=2)
-    if "seat_warning" in schools:
+    if result.seat_warnings is not None and len(result.seat_warnings):
+        _seat_warning_years_sheet(wb, result.seat_warnings, lang)
+    elif "seat_warning" in schools:
         add_table_sheet(wb, "seat_warnings", _seat_warning_table(schools),
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     violations = _in_language(result.violations, lang, message=("message_zh", "message_en"))

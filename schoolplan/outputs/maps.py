@@ -21,6 +21,7 @@ from schoolplan.outputs import _layout_layers
 from schoolplan.outputs import offline as _offline
 from schoolplan.outputs.escape import GeoJsonTooltip, Markup, Popup, Tooltip, html_text
 from schoolplan.outputs.files import output_time
+from schoolplan.outputs.seat_map import add_seat_warning_layers
 from schoolplan.schema import AREA_TYPE_LABELS, LEVEL_LABELS
 
 __all__ = ["LEVEL_COLOURS", "TIER_COLOURS", "base_layer", "overview_map", "save_map"]
@@ -64,6 +65,7 @@ _T = {
     "catch_g1_3": {"zh": "小学片区（1-3年级，就近）", "en": "Primary catchments (grades 1-3, nearest)"},
     "catch_g7_9": {"zh": "初中片区（就近）", "en": "Junior catchments (nearest)"},
     "seat_layer": {"zh": "学位预警", "en": "Seat warnings"},
+    "model_vs_ledger": {"zh": "模型/台账学生数", "en": "modelled / ledger pupils"},
     "seat_red": {"zh": "红色预警（需求≥学位）", "en": "red: demand ≥ seats"},
     "seat_yellow": {"zh": "黄色预警（需求≥90%学位）", "en": "yellow: demand ≥ 90 % of seats"},
     "assigned": {"zh": "就近入学需求", "en": "Children nearest to it"},
@@ -116,6 +118,9 @@ def _school_popup(s: pd.Series, lang: str) -> str:
         rows += [(_t("assigned", lang), round(float(s["assigned_pupils"]))),
                  (_t("utilisation", lang), f"{s['utilisation']:.0%}" if pd.notna(s["utilisation"]) else None),
                  (_t("mean_dist", lang), s.get("mean_distance_m"))]
+    if pd.notna(s.get("model_ratio")):
+        rows += [(_t("model_vs_ledger", lang),
+                  f"{s['modelled_pupils']:.0f} / {s['ledger_enrollment']:.0f} ({s['model_ratio']:.2f})")]
     flags = []
     i = 0 if lang == "zh" else 1
     if s.get("status") in STATUS_LABELS:
@@ -294,6 +299,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 tooltip=Tooltip(f"{html_text(s['name'])}: {html_text(_t('seat_' + s['seat_warning'], lang))}"),
             ).add_to(sg)
         sg.add_to(m)
+    add_seat_warning_layers(m, result, lang=lang)
     if getattr(result, "candidates", None) is not None:
         rec = result.candidates.set_index("school_id")["recommendation"]
         located = located.assign(recommendation=located["school_id"].map(rec))

@@ -33,7 +33,8 @@ SCHOOL_OUTPUT_COLUMNS = [
     "classes", "teachers", "seats", "seats_source", "area_type", "lon", "lat", "small_tier",
     "size_cap", "over_size_cap", "avg_class_size", "class_size_limit", "over_class_size",
     "status", "level_before", "assigned_primary", "assigned_junior", "assigned_pupils", "utilisation", "seat_warning",
-    "first_yellow_year", "first_red_year", "mean_distance_m", "mean_time_s", "max_time_s", "town_match",
+    "first_yellow_year", "first_red_year", "modelled_pupils", "ledger_enrollment", "model_ratio",
+    "model_within_band", "mean_distance_m", "mean_time_s", "max_time_s", "town_match",
 ]
 TOWN_OUTPUT_COLUMNS = [
     "town_code", "town", "county", "schools", "enrollment", "small_schools",
@@ -79,6 +80,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
              "map.html"]
     if result.assignments is not None:
         names += ["assignments.csv", "shortage.csv", "catchments.geojson"]
+    if result.seat_warnings is not None:
+        names += ["seat_warnings.csv"]
     if result.balance is not None:
         names += ["balance.csv", "balance_cv.csv"]
     if result.candidates is not None:
@@ -121,6 +124,8 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
         areas = result.catchments.copy()
         areas["geometry"] = areas.geometry.simplify(0.00005)
         paths["catchments"] = atomic_write(out_dir / "catchments.geojson", areas.to_json(drop_id=True))
+    if result.seat_warnings is not None:
+        paths["seat_warnings"] = write_csv(result.seat_warnings, out_dir / "seat_warnings.csv")
     if result.balance is not None:
         paths["balance"] = write_csv(result.balance, out_dir / "balance.csv")
         cv = result.balance_cv.merge(

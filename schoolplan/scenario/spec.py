@@ -20,7 +20,7 @@ from schoolplan.settings import Settings
 __all__ = ["load_scenario", "scenario_from_dict"]
 
 _TOP_KEYS = {"name", "title", "description", "synthetic", "inputs", "settings", "actions", "year"}
-_INPUT_NAMES = {"schools", "towns", "demand", "roads", "history", "births"}
+_INPUT_NAMES = {"schools", "towns", "demand", "roads", "history", "births", "origins"}
 _INPUT_KEYS = {"path", "coordinate_system", "columns", "values", "sheet", "header_row",
                "encoding", "layer", "require_location", "mode"}
 

@@ -1,0 +1,62 @@
+"""The 学位预警 map layers: one layer per year of the seat-warning table, the user picks the year in
+the layer control; a school's parts (小学部, 初中部) share one marker whose tooltip lists both.
+
+Every name is html-escaped. Called once from :func:`schoolplan.outputs.maps.overview_map`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import folium
+import pandas as pd
+
+__all__ = ["add_seat_warning_layers"]
+
+_COLOURS = {"red": "#d62728", "yellow": "#e6a800"}
+_WORDS = {"red": ("红色预警", "red warning"), "yellow": ("黄色预警", "yellow warning")}
+_PART_EN = {"小学": "primary", "小学部": "primary part", "初中": "junior", "初中部": "junior part"}
+
+
+def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
+                            year: int | str | None = None) -> list[str]:
+    """Add a ``学位预警 <year>`` layer per year of ``result.seat_warnings`` to ``m``.
+
+    Only ``year`` (default: the scenario's year when the table has it, else the first year) is
+    shown when the map opens. Returns the names of the layers added (none without a table).
+    """
+    table = result.seat_warnings
+    if table is None or not len(table):
+        return []
+    years = list(table.attrs.get("years") or [c[len("warning_"):] for c in table if c.startswith("warning_")])
+    if year is None:
+        year = result.scenario.year if result.scenario.year in years else years[0]
+    located = result.schools.drop_duplicates("school_id").set_index("school_id")[["lat", "lon"]]
+    zh = lang == "zh"
+    added = []
+    for y in years:
+        col = f"warning_{y}"
+        hit = table[table[col].isin(list(_COLOURS))]
+        label = ("学位预警 " + ("现状" if y == "today" else f"{y}年")) if zh else (
+            "Seat warnings " + str(y))
+        fg = folium.FeatureGroup(name=f"{label} ({hit['school_id'].nunique()})", show=y == year)
+        for sid, rows in hit.groupby("school_id", sort=True):
+            if sid not in located.index or pd.isna(located.at[sid, "lat"]):
+                continue
+            worst = "red" if (rows[col] == "red").any() else "yellow"
+            lines = []
+            for r in rows.itertuples():
+                part = r.part_zh if zh else _PART_EN.get(r.part_zh, r.part)
+                eu, wu = getattr(r, f"entry_util_{y}"), getattr(r, f"whole_util_{y}")
+                word = _WORDS[getattr(r, col)][0 if zh else 1]
+                ratio = (f"入学需求/起始年级学位 {eu:.0%}，在校需求/学位 {wu:.0%}" if zh else
+                         f"entry cohort / intake {eu:.0%}, all pupils / seats {wu:.0%}")
+                lines.append(f"{html.escape(str(r.name))} {html.escape(str(part))}: {word} ({ratio})")
+            folium.CircleMarker(
+                [round(float(located.at[sid, "lat"]), 6), round(float(located.at[sid, "lon"]), 6)],
+                radius=11, color=_COLOURS[worst], weight=3, fill=False,
+                tooltip="<br>".join(lines)).add_to(fg)
+        fg.add_to(m)
+        added.append(fg.get_name())
+    return added
