@@ -42,7 +42,8 @@ inputs:
   roads:   {{path: data/roads/demo_roads_synthetic.graphml}}
 settings:
   small_school_tiers: [200, 100, 50]
-actions: []
+actions:
+  - planet_satellite: {{}}   # its planet, satellite, closure and catchment layers carry names too
 """
 HOSTILE_TITLE = "'</title><script>alert(8)</script>${alert(9)} 示范县'"
 

@@ -7,13 +7,12 @@ put into HTML is escaped.
 
 from __future__ import annotations
 
-import html
-
 import folium
 import numpy as np
 import pandas as pd
 
 from schoolplan import catchments as ca
+from schoolplan.outputs.escape import GeoJsonTooltip, Tooltip, html_text
 from schoolplan.outputs.labels import text
 
 __all__ = ["add_layout_layers"]
@@ -37,13 +36,13 @@ def add_layout_layers(m: folium.Map, result, lang: str = "zh") -> int:
     pg = folium.FeatureGroup(name=f"{text('planet_layer', lang)} ({len(planets)})", show=True)
     for pid in planets:
         r = located.loc[pid]
-        name = html.escape(str(r["name"]))
+        name = html_text(r["name"])
         folium.CircleMarker([round(r["lat"], 6), round(r["lon"], 6)], radius=13, color=_PLANET, weight=3,
-                            fill=False, tooltip=f"{text('planet_label', lang)}：{name}").add_to(pg)
+                            fill=False, tooltip=Tooltip(f"{text('planet_label', lang)}：{name}")).add_to(pg)
         folium.Marker([round(r["lat"], 6), round(r["lon"], 6)],
                       icon=folium.DivIcon(html=f"<div style='color:{_PLANET};font-size:18px;"
                                                "line-height:18px;margin:-9px 0 0 -7px'>★</div>"),
-                      tooltip=f"{text('planet_label', lang)}：{name}").add_to(pg)
+                      tooltip=Tooltip(f"{text('planet_label', lang)}：{name}")).add_to(pg)
     pg.add_to(m)
     sats = [i for v in layouts["satellite_ids"] for i in _ids(v) if i in located.index]
     sg = folium.FeatureGroup(name=f"{text('satellite_layer', lang)} ({len(sats)})", show=True)
@@ -51,7 +50,7 @@ def add_layout_layers(m: folium.Map, result, lang: str = "zh") -> int:
         r = located.loc[sid]
         folium.CircleMarker([round(r["lat"], 6), round(r["lon"], 6)], radius=7, color=_SATELLITE, weight=2,
                             fill=True, fill_color="#a6cee3", fill_opacity=0.9,
-                            tooltip=f"{text('satellite_label', lang)}：{html.escape(str(r['name']))}").add_to(sg)
+                            tooltip=Tooltip(f"{text('satellite_label', lang)}：{html_text(r['name'])}")).add_to(sg)
     sg.add_to(m)
     closed = [i for v in layouts["closed_ids"] for i in _ids(v) if i in located.index]
     cg = folium.FeatureGroup(name=f"{text('layout_closed_layer', lang)} ({len(closed)})", show=True)
@@ -59,21 +58,22 @@ def add_layout_layers(m: folium.Map, result, lang: str = "zh") -> int:
         r = located.loc[sid]
         folium.CircleMarker([round(r["lat"], 6), round(r["lon"], 6)], radius=7, color="#555", weight=2,
                             dash_array="3 3", fill=False,
-                            tooltip=f"{text('closed_label', lang)}：{html.escape(str(r['name']))}").add_to(cg)
+                            tooltip=Tooltip(f"{text('closed_label', lang)}：{html_text(r['name'])}")).add_to(cg)
     cg.add_to(m)
     if result.assignments is not None and result.inputs.demand is not None and planets:
         near = result.assignments[result.assignments["method"] == "nearest"]
         areas = ca.catchment_areas(result.inputs.demand, near, result.inputs.towns, group="g4_6")
         areas = areas[areas["school_id"].isin(planets)]
         if len(areas):
-            areas = areas.assign(school=[html.escape(str(located.at[i, "name"])) for i in areas["school_id"]],
+            # the tooltip sets textContent: the names go in as plain text, not as escaped markup
+            areas = areas.assign(school=[str(located.at[i, "name"]) for i in areas["school_id"]],
                                  villages=pd.to_numeric(areas["villages"], errors="coerce"))
             folium.GeoJson(
                 areas[["school_id", "school", "villages", "geometry"]].to_json(drop_id=True),
                 name=text("planet_catchment_layer", lang), show=True,
                 style_function=lambda f: {"color": _PLANET, "weight": 2, "fillColor": _PLANET,
                                           "fillOpacity": 0.08},
-                tooltip=folium.GeoJsonTooltip(fields=["school", "villages"],
+                tooltip=GeoJsonTooltip(fields=["school", "villages"],
                                               aliases=[text("planet_label", lang), text("villages", lang)]),
             ).add_to(m)
     return len(planets)

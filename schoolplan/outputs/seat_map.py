@@ -6,11 +6,12 @@ Every name is html-escaped. Called once from :func:`schoolplan.outputs.maps.over
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import folium
 import pandas as pd
+
+from schoolplan.outputs.escape import Tooltip, html_text
 
 __all__ = ["add_seat_warning_layers"]
 
@@ -52,11 +53,11 @@ def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
                 word = _WORDS[getattr(r, col)][0 if zh else 1]
                 ratio = (f"入学需求/起始年级学位 {eu:.0%}，在校需求/学位 {wu:.0%}" if zh else
                          f"entry cohort / intake {eu:.0%}, all pupils / seats {wu:.0%}")
-                lines.append(f"{html.escape(str(r.name))} {html.escape(str(part))}: {word} ({ratio})")
+                lines.append(f"{html_text(r.name)} {html_text(part)}: {word} ({ratio})")
             folium.CircleMarker(
                 [round(float(located.at[sid, "lat"]), 6), round(float(located.at[sid, "lon"]), 6)],
                 radius=11, color=_COLOURS[worst], weight=3, fill=False,
-                tooltip="<br>".join(lines)).add_to(fg)
+                tooltip=Tooltip("<br>".join(lines))).add_to(fg)
         fg.add_to(m)
         added.append(fg.get_name())
     return added
