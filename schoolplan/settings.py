@@ -335,8 +335,9 @@ _ALL: list[Setting] = [
        "With towns as seat points or a table, the extent check allows this many median "
        "nearest-seat spacings beyond the seats (on top of extent_tolerance_m), and only warns.",
        "乡镇为驻地点或表格时，范围检查在驻地外另加的驻地间距倍数（仅警告）"),
-    _s("metric_crs_max_scale_error", 0.001, "float", "fraction",
-       "schoolplan convention: 1 m per km; UTM's largest scale error in a zone is 0.04 %", "A",
+    _s("metric_crs_max_scale_error", 0.005, "float", "fraction",
+       "schoolplan convention: 5 m per km; UTM and Gauss-Krüger zones stay below it even somewhat "
+       "beyond their edges, Web Mercator exceeds it everywhere north of 5.7°N (+24 % at 36°N)", "A",
        "A projected input CRS is used for distances only where its scale error at the data is "
        "below this; otherwise (e.g. Web Mercator EPSG:3857) the data are reprojected to the local UTM zone.",
        "输入投影坐标系在数据处的尺度误差低于该值时才直接用于量算，否则（如 EPSG:3857）转换到当地 UTM 带"),
