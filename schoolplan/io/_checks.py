@@ -107,7 +107,7 @@ def infer_blank_area_types(df: pd.DataFrame, colmap: dict[str, str], file: str,
     """Blank urban/rural cells: inferred from the town's kind (街道/镇/乡) where a setting allows,
     and reported in one warning with their rows, so that no school silently drops out of the
     rural small-school tiers."""
-    blank = [r for r in df.index if df.at[r, "area_type"] is None]
+    blank = [r for r in df.index if pd.isna(df.at[r, "area_type"])]
     if not blank:
         return
     by_kind = {"街道": settings["area_type_blank_jiedao"], "办事处": settings["area_type_blank_jiedao"],

@@ -84,12 +84,32 @@ def _layer_system(gdf: gpd.GeoDataFrame, declared: str | None, file: str,
     file_crs = gdf.crs
     if declared is None:
         if file_crs is None:
+            shp = file.lower().endswith(".shp")
+            prj = Path(file).with_suffix(".prj").name
+            metres = _looks_projected(gdf)
             problems.error(
-                "no_crs", file,
-                en="the layer has no coordinate reference system and none was declared",
-                zh="图层没有坐标系信息，且未声明坐标系",
-                fix_en="declare coordinate_system (wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx)",
-                fix_zh="请在方案文件中声明 coordinate_system（wgs84、cgcs2000、gcj02、bd09 或 EPSG 代码）",
+                "no_crs", file, column="geometry",
+                en="the layer has no coordinate reference system and none was declared"
+                   + (f" (the Shapefile's {prj} file is missing)" if shp else "")
+                   + ("; its coordinates are metres, not degrees" if metres else ""),
+                zh="图层没有坐标系信息，且未声明坐标系" + (f"（缺少 {prj} 文件）" if shp else "")
+                   + ("；坐标为米而非经纬度" if metres else ""),
+                fix_en="declare it in the scenario file: inputs.<name>.coordinate_system: "
+                       + ("EPSG:4548 (or the layer's projected code)" if metres
+                          else "wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx"),
+                fix_zh="请在方案文件中填写 inputs.<名称>.coordinate_system："
+                       + ("EPSG:4548 等投影坐标系代码" if metres else "wgs84、cgcs2000、gcj02、bd09 或 EPSG 代码"),
+            )
+            return "wgs84", CRS.from_epsg(4326)
+        if file_crs.is_geographic and _looks_projected(gdf):
+            problems.error(
+                "no_crs", file, column="geometry",
+                en=f"the layer says it is in {file_crs.to_string()} (degrees), but its coordinates "
+                   "are metres: its coordinate system is missing or wrong",
+                zh=f"图层标注为经纬度坐标系 {file_crs.to_string()}，但坐标数值为米：坐标系缺失或错误",
+                fix_en="declare it in the scenario file: inputs.<name>.coordinate_system: EPSG:xxxx "
+                       "(the projected code, e.g. EPSG:4548)",
+                fix_zh="请在方案文件中填写 inputs.<名称>.coordinate_system（投影坐标系代码，如 EPSG:4548）",
             )
             return "wgs84", CRS.from_epsg(4326)
         return coords.parse_coordinate_system(file_crs.to_epsg() or file_crs.to_wkt())
@@ -118,6 +138,15 @@ def _layer_system(gdf: gpd.GeoDataFrame, declared: str | None, file: str,
         )
         return coords.parse_coordinate_system(file_crs.to_epsg() or file_crs.to_wkt())
     return name, crs
+
+
+def _looks_projected(gdf: gpd.GeoDataFrame) -> bool:
+    """Coordinates beyond ±180/±90: metres of a projected system, not degrees."""
+    geom = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if geom.empty:
+        return False
+    x0, y0, x1, y1 = geom.total_bounds
+    return bool(max(abs(x0), abs(x1)) > 180 or max(abs(y0), abs(y1)) > 90)
 
 
 def _load(
@@ -199,6 +228,10 @@ def _structure_ok(df: pd.DataFrame, required: list, file: str, problems: Problem
         )
         ok = False
     return ok
+
+
+def _no_crs(problems: Problems, file: str) -> bool:
+    return any(p.code == "no_crs" and p.file == file for p in problems)
 
 
 def _locate(df: pd.DataFrame, usable: bool, **kw: Any) -> pd.DataFrame:
@@ -377,8 +410,8 @@ def read_schools(
     classes_from_grades(df, colmap, file, own)
     fill_seats(df, settings)
     plausibility(df, colmap, file, own, settings)
-    df = _locate(df, usable, system=system, crs=crs, colmap=colmap, file=file, problems=own,
-                 require=require_location, extent=extent, what="school")
+    df = _locate(df, usable and not _no_crs(own, file), system=system, crs=crs, colmap=colmap,
+                 file=file, problems=own, require=require_location, extent=extent, what="school")
     _ensure_columns(df, [*SCHOOL_COLUMNS, "ownership", "seats_source"])
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
     gdf = _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
@@ -513,7 +546,7 @@ def read_towns(
         encoding=encoding, layer=layer, id_column="town_code", problems=own,
     )
     usable = _structure_ok(df, [("town_code", "town")], file, own)
-    usable = usable and not any(p.code == "no_crs" and p.file == file for p in own)
+    usable = usable and not _no_crs(own, file)
     parse_codes(df, ["town_code", "town", "county"])
     _ensure_columns(df, ["town_code", "town", "county"])
     if df["town_code"].notna().any():
@@ -534,7 +567,7 @@ def read_towns(
             geom = geometry_to_wgs84(geometry, system, crs)
         else:  # no coordinate system: the shapes cannot be placed (reported once)
             geom = gpd.GeoSeries([None] * len(geometry), index=geometry.index, crs=4326)
-        geom = polygon_checks(df, geom, file, own)
+        geom = polygon_checks(df, geom, file, own) if usable else geom
         gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"], errors="ignore"), geometry=geom,
                                crs="EPSG:4326")
         placed = gdf.geometry.notna() & ~gdf.geometry.is_empty
@@ -630,8 +663,8 @@ def read_demand(
     for col in ("town_code", "town", "name", "area_type"):
         if col not in df:
             df[col] = None
-    df = _locate(df, usable, system=system, crs=crs, colmap=colmap, file=file, problems=own,
-                 require=True, extent=extent, what="demand point")
+    df = _locate(df, usable and not _no_crs(own, file), system=system, crs=crs, colmap=colmap,
+                 file=file, problems=own, require=True, extent=extent, what="demand point")
     _ensure_columns(df, DEMAND_COLUMNS)
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
     gdf = _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)

@@ -99,6 +99,7 @@ class TownsExtent(tuple):
 def _seat_spacing_m(geom: gpd.GeoSeries) -> float:
     """Median distance from each town seat to its nearest other seat, in metres (0 if < 2)."""
     pts = geom[geom.geom_type == "Point"]
+    pts = pts[np.isfinite(pts.x.to_numpy()) & np.isfinite(pts.y.to_numpy())]
     if len(pts) < 2:
         return 0.0
     metric = pts.to_crs(coords.metric_crs_for(pts.x.to_numpy(), pts.y.to_numpy()))
