@@ -451,8 +451,10 @@ class GradeSeparationWarning(UserWarning):
 
 def _own_topology(g, from_col: str, to_col: str, where: str):
     """One edge per line between its from and to nodes (the file's own junctions)."""
-    ids = pd.concat([g[from_col], g[to_col]]).astype(str).str.strip().str.removesuffix(".0")
-    blank = ids.isin(["", "nan", "None"])
+    raw = pd.concat([g[from_col], g[to_col]])
+    ids = raw.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                  else str(v).strip().removesuffix(".0")).astype(object)
+    blank = ids == ""
     if blank.any():
         rows = sorted({int(i) + 1 for i in ids.index[blank.to_numpy()]})[:10]
         raise NetworkError(f"{where}: {int(blank.sum())} blank node id(s) in {from_col}/{to_col} "
