@@ -110,6 +110,9 @@ def scenario_from_dict(raw: Any, *, base: Path, path: Path | None = None) -> Sce
             resolved = p if p.is_absolute() else (base / p)
             if not resolved.exists():
                 errs.append(f"inputs.{key}: file {resolved} does not exist")
+            elif not resolved.is_file():
+                errs.append(f"inputs.{key}: {resolved} is a folder, not a file (name the file "
+                            "inside it) / 这是文件夹而不是文件")
         header_row = spec.get("header_row")
         if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
             errs.append(f"inputs.{key}.header_row must be a row number >= 1, got {header_row!r}")
