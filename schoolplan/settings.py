@@ -347,6 +347,11 @@ _ALL: list[Setting] = [
        "Without from/to node or bridge/layer columns, lines of these classes (or whose class contains "
        "one of these words) meet other lines only at their ends, never where they cross.",
        "无起止节点或桥梁/层级字段时，这些等级的道路仅在端点与其他道路相接（立体交叉）", minimum=None),
+    _s("walk_private_residential_roads", True, "bool", "yes/no",
+       "schoolplan assumption: children live inside gated 小区 and walk out on its private roads", "A",
+       "Keep access=private service/residential OSM ways in the walking network (home-to-school "
+       "walks start inside gated estates); foot=no still excludes a way.",
+       "步行路网保留 access=private 的小区内部道路（service/residential），foot=no 仍排除", minimum=None),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

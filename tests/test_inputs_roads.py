@@ -158,3 +158,14 @@ def test_mercator_crs_transformer_sanity():
     x2, _ = t.transform(116.01, 36.45)
     true = 0.01 * 111_320 * math.cos(math.radians(36.45))
     assert (x2 - x1) / true == pytest.approx(1 / math.cos(math.radians(36.45)), rel=0.01)
+
+
+def test_private_estate_roads_are_walkable_but_not_drivable():
+    from schoolplan.network._osm import way_allowed
+
+    estate = {"highway": "service", "access": "private"}
+    assert way_allowed(estate, "walk")
+    assert not way_allowed(estate, "walk", private_residential_walk=False)
+    assert not way_allowed(estate, "drive")
+    assert not way_allowed({**estate, "foot": "no"}, "walk")
+    assert not way_allowed({"highway": "track", "access": "private"}, "walk")  # farm tracks stay out
