@@ -7,6 +7,8 @@ urban/rural cells, towns as seat points, variant town names, mixed geometry laye
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -55,7 +57,7 @@ def test_simplified_gbk_is_not_taken_for_big5(tmp_path):
 def test_bytes_that_no_encoding_reads_cleanly_stop_with_the_guess(tmp_path):
     path = tmp_path / "garbled.csv"
     # Latin-1 accented text: neither UTF-8 nor sensible Chinese in any codec
-    path.write_bytes("school_id,name\n1,".encode() + bytes(range(0xC0, 0xFF)) + b"\n")
+    path.write_bytes(b"school_id,name\n1," + bytes(range(0xC0, 0xFF)) + b"\n")
     with pytest.raises(UnreadableFileError, match="encoding") as exc:
         read_schools(path)
     assert "编码" in str(exc.value)
@@ -137,8 +139,8 @@ def test_level_words_and_ownership(tmp_path):
     s = read_schools(path, require_location=False, problems=Problems())
     assert list(s["level"]) == ["primary", "primary", "primary", "twelve_year", "special",
                                 "kindergarten", "senior"]
-    assert [None if pd.isna(o) else o for o in s["ownership"]] == ["public", None, "private", "private", "public", "private",
-                                    "public"]
+    assert [None if pd.isna(o) else o for o in s["ownership"]] == [
+        "public", None, "private", "private", "public", "private", "public"]
 
 
 # ---- item 6: per-grade class columns ----------------------------------------------------------
@@ -285,11 +287,14 @@ def test_town_polygons_with_a_missing_shape_and_an_overlap(tmp_path):
 
 def test_towns_in_metres_without_crs_are_reported_once(tmp_path):
     path = tmp_path / "towns.geojson"
-    path.write_text('{"type": "FeatureCollection", "features": [' + ",".join(
-        '{"type": "Feature", "properties": {"乡镇名称": "T%d"}, "geometry": {"type": "Polygon", '
-        '"coordinates": [[[%d, 4000000], [%d, 4000000], [%d, 4010000], [%d, 4000000]]]}}'
-        % (i, 500000 + i * 1000, 501000 + i * 1000, 501000 + i * 1000, 500000 + i * 1000)
-        for i in range(3)) + "]}", encoding="utf-8")
+    features = [
+        {"type": "Feature", "properties": {"乡镇名称": f"T{i}"},
+         "geometry": {"type": "Polygon", "coordinates": [[
+             [500000 + i * 1000, 4000000], [501000 + i * 1000, 4000000],
+             [501000 + i * 1000, 4010000], [500000 + i * 1000, 4000000]]]}}
+        for i in range(3)]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
+                               ensure_ascii=False), encoding="utf-8")
     # GeoJSON without "crs" is WGS-84 by the standard; the numbers are metres
     problems = Problems()
     t = read_towns(path, problems=problems)

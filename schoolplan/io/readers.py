@@ -422,7 +422,7 @@ def read_schools(
 def _parse_area_types(df: pd.DataFrame, colmap: dict[str, str], extra: dict | None, file: str,
                       problems: Problems) -> None:
     """Urban/rural values and NBS codes to ``urban``/``town``/``rural``; unknown ones reported."""
-    areas = []
+    areas: list[str | None] = []
     for row, v in df["area_type"].items():
         if v is None or pd.isna(v) or _mapped_to_unknown(v, extra):
             areas.append(None)

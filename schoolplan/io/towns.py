@@ -13,6 +13,7 @@ import difflib
 import math
 import re
 import unicodedata
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -39,7 +40,7 @@ _SUFFIXES = ("街道办事处", "办事处", "街道", "镇", "乡")
 def _row(row: object) -> int | None:
     """The Excel row of an input row; None for rows a scenario added (new schools)."""
     try:
-        return int(row)  # type: ignore[arg-type]
+        return int(row)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 
@@ -165,13 +166,13 @@ def link_to_towns(
         if pd.notna(t):
             by_name.setdefault(str(t), []).append(i)
             by_name_cf.setdefault(normalise_town_name(t) or "", []).append(i)
-            by_short.setdefault(_short(t), []).append(i)
+            by_short.setdefault(_short(t) or "", []).append(i)
     all_names = [str(t) for t in towns["town"].dropna().unique()]
     polygons = towns.attrs.get("geometry_kind") == "polygon"
     cols = points.attrs.get("colmap", {})
     code_col, name_col = cols.get("town_code", "town_code"), cols.get("town", "town")
-    match = []
-    idx = []
+    match: list[str] = []
+    idx: list[Any] = []
     for row, p in out.iterrows():
         code, name = p.get("town_code"), p.get("town")
         hit, how = None, "none"
@@ -190,7 +191,7 @@ def link_to_towns(
             continue
         elif pd.notna(name):
             cands = by_name.get(str(name)) or by_name_cf.get(normalise_town_name(name) or "") \
-                or by_short.get(_short(name)) or []
+                or by_short.get(_short(name) or "") or []
             if len(cands) == 1:
                 hit, how = cands[0], "name"
             elif not cands:
@@ -324,7 +325,7 @@ def check_coordinate_system(points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *
         pts = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326)
         counts[cs] = int(polys.contains(pts).sum())
     declared = "wgs84" if system == "cgcs2000" else system
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda cs: counts[cs])
     gain = counts[best] - counts[declared]
     misplaced = len(sel) - counts[declared]
     if best != declared and gain >= 2 and gain >= 0.25 * misplaced:

@@ -174,14 +174,14 @@ def read_osm_ways(path: Path, mode: str) -> OsmWays:
     n_ways = 0
     missing = 0
     for obj in fp:
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
         if not way_allowed(tags, mode):
             continue
         n_ways += 1
         direction = oneway_direction(tags, mode)
-        hw = tags.get("highway")
+        hw = tags.get("highway") or ""
         speed = parse_maxspeed_kph(tags.get("maxspeed"))
         name = tags.get("name", "") or ""
         prev = -1
