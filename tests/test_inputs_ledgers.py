@@ -319,3 +319,29 @@ def test_duplicate_keys_in_a_scenario_file(tmp_path):
 def test_a_folder_given_as_scenario(tmp_path):
     with pytest.raises(ScenarioError, match="folder"):
         load_scenario(tmp_path)
+
+
+# ---- item 8: a wrong coordinate system with small towns and few schools ------------------------
+
+def test_wgs84_points_declared_gcj02_are_noticed_with_small_towns():
+    from schoolplan import coords
+    from schoolplan.io.towns import check_coordinate_system
+
+    # six 0.6 km town squares, one school at each centre (true WGS-84 positions)
+    centres = [(116.0 + 0.03 * i, 36.45) for i in range(6)]
+    d = 0.003  # ~300 m: a GCJ-02 offset of ~500 m leaves the square
+    towns = gpd.GeoDataFrame({"town_code": [str(i) for i in range(6)], "town": [f"T{i}" for i in range(6)]},
+                             geometry=[box(x - d, y - d, x + d, y + d) for x, y in centres], crs=4326)
+    towns.attrs["geometry_kind"] = "polygon"
+    x = np.array([c[0] for c in centres])
+    y = np.array([c[1] for c in centres])
+    lon, lat = coords.to_wgs84(x, y, "gcj02")  # what the reader does with a wrong declaration
+    pts = gpd.GeoDataFrame({"town_code": [str(i) for i in range(6)], "town_match": ["code"] * 6,
+                            "x_input": x, "y_input": y},
+                           geometry=gpd.points_from_xy(lon, lat), crs=4326)
+    pts.attrs.update(coordinate_system="gcj02", file="s.csv")
+    problems = Problems()
+    counts = check_coordinate_system(pts, towns, problems=problems, what_en="school", what_zh="学校")
+    assert counts["wgs84"] == 6 and counts["gcj02"] < 6
+    (p,) = list(problems)
+    assert p.code == "coordinate_system_suspect" and "wgs84" in p.message_en
