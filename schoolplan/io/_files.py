@@ -179,7 +179,7 @@ def _read_csv(path: Path, encoding: str | None, known: Iterable[str] = ()) -> tu
         delimiter = "\t"
     else:
         sample = "\n".join(text.splitlines()[:50])
-        counts = {d: sample.count(d) for d in (",", "\t", ";", "|", "，")}
+        counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
         delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
