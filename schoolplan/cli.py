@@ -226,8 +226,9 @@ def compare(
     if len(scenarios) * len(year_list or [1]) < 2:
         raise typer.BadParameter("give a base scenario and at least one more to compare, "
                                  "or one scenario with --years")
+    files: list[str | Path] = list(scenarios)
     with _reported(lang):
-        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_), years=year_list)
+        results = cmp.compare_files(files, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
         paths = write_comparison(table, out, lang=lang,
                                      titles=[r.scenario.title for r in results])
@@ -312,4 +313,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
+    sys.exit(0)
