@@ -83,6 +83,11 @@ def _reported(lang: str):
     except SchoolplanError as exc:
         typer.echo(_msg(lang, "错误：", "Error: ") + str(exc), err=True)
         raise typer.Exit(1) from None
+    except OSError as exc:  # --out is a file or read-only, a path is a folder: the user's to fix
+        typer.echo(_msg(lang, f"错误：无法读写 {exc.filename}（{exc.strerror}）。请检查路径和权限。",
+                        f"Error: cannot read or write {exc.filename} ({exc.strerror}). Check the "
+                        "path and its permissions."), err=True)
+        raise typer.Exit(1) from None
     except (typer.Exit, typer.Abort, typer.BadParameter):
         raise
     except Exception as exc:
@@ -229,17 +234,21 @@ def compare(
     from schoolplan.scenario import load_scenario
 
     lang = _check_lang(lang)
-    year_list = [int(y) for y in years.replace(" ", "").split(",") if y] if years else None
+    parts = [y for y in (years or "").replace(" ", "").replace("，", ",").split(",") if y]
+    if any(not y.isdigit() for y in parts):
+        raise typer.BadParameter(f"--years was {years!r} but is expected to be years such as "
+                                 "2025,2027,2030 / --years 应为年份列表，如 2025,2027,2030")
+    year_list = [int(y) for y in parts] if parts else None
     if len(scenarios) * len(year_list or [1]) < 2:
         raise typer.BadParameter("give a base scenario and at least one more to compare, "
                                  "or one scenario with --years")
+    files: list[str | Path] = list(scenarios)
     with _reported(lang):
         inputs = [*scenarios]
         for path in dict.fromkeys(scenarios):
             if path.is_file():
                 inputs += _scenario_inputs(load_scenario(path))
         _check_out(out, inputs, lang)
-        files: list[str | Path] = list(scenarios)
         results = cmp.compare_files(files, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
         paths = write_comparison(table, out, lang=lang, inputs=inputs,

@@ -8,7 +8,9 @@ as NBS urban-rural codes (城乡分类代码).
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -25,6 +27,7 @@ __all__ = [
     "AREA_TYPES",
     "AREA_TYPE_ALIASES",
     "BALANCE_COLUMNS",
+    "CLASS_GRADE_COLUMNS",
     "DEMAND_ALIASES",
     "DEMAND_COLUMNS",
     "GRADE_COLUMNS",
@@ -33,6 +36,8 @@ __all__ = [
     "LEVEL_GRADES",
     "LEVEL_LABELS",
     "NBS_URBAN_RURAL",
+    "OWNERSHIP_ALIASES",
+    "OWNERSHIP_LABELS",
     "SCHOOL_ALIASES",
     "SCHOOL_COLUMNS",
     "SERVICE_COLUMNS",
@@ -47,19 +52,27 @@ __all__ = [
     "normalise_header",
     "parse_area_type",
     "parse_level",
+    "parse_ownership",
     "teaches_grades",
     "teaches_junior",
     "teaches_primary",
+    "to_simplified",
 ]
 
 #: School levels and the grades each teaches. A teaching point (教学点) teaches some lower grades;
-#: grades 1-3 is the usual case and the default here.
+#: grades 1-3 is the usual case and the default here. Special-education schools (特殊教育学校) serve
+#: the whole county and kindergartens (幼儿园) no school grade: both teach no grade of the
+#: catchment and town rules, but they are read, counted and reported.
 LEVEL_GRADES: Final[dict[str, tuple[int, ...]]] = {
     "primary": (1, 2, 3, 4, 5, 6),
     "junior": (7, 8, 9),
     "nine_year": (1, 2, 3, 4, 5, 6, 7, 8, 9),
     "complete": (7, 8, 9, 10, 11, 12),
     "teaching_point": (1, 2, 3),
+    "twelve_year": tuple(range(1, 13)),
+    "senior": (10, 11, 12),
+    "special": (),
+    "kindergarten": (),
 }
 LEVELS: Final[tuple[str, ...]] = tuple(LEVEL_GRADES)
 
@@ -69,6 +82,10 @@ LEVEL_LABELS: Final[dict[str, dict[str, str]]] = {
     "nine_year": {"zh": "九年一贯制", "en": "nine-year"},
     "complete": {"zh": "完全中学", "en": "complete middle (7-12)"},
     "teaching_point": {"zh": "教学点", "en": "teaching point"},
+    "twelve_year": {"zh": "十二年一贯制", "en": "twelve-year (1-12)"},
+    "senior": {"zh": "普通高中", "en": "general high school (10-12)"},
+    "special": {"zh": "特殊教育学校", "en": "special education"},
+    "kindergarten": {"zh": "幼儿园", "en": "kindergarten"},
 }
 
 LEVEL_ALIASES: Final[dict[str, str]] = {
@@ -78,12 +95,34 @@ LEVEL_ALIASES: Final[dict[str, str]] = {
     "nine_year": "nine_year", "nine-year": "nine_year", "nine year": "nine_year",
     "complete": "complete", "complete middle": "complete", "complete middle school": "complete",
     "teaching_point": "teaching_point", "teaching point": "teaching_point",
-    # Chinese
-    "小学": "primary", "完全小学": "primary", "中心小学": "primary", "普通小学": "primary",
+    "twelve_year": "twelve_year", "twelve-year": "twelve_year", "twelve year": "twelve_year",
+    "senior": "senior", "high school": "senior", "senior high school": "senior",
+    "special": "special", "special education": "special", "special school": "special",
+    "kindergarten": "kindergarten",
+    # Chinese (traditional forms are converted to simplified before matching: 國小 -> 国小)
+    "小学": "primary", "完全小学": "primary", "完小": "primary", "中心小学": "primary",
+    "中心校": "primary", "普通小学": "primary", "村小": "primary", "村完小": "primary",
+    "国小": "primary", "国民小学": "primary", "小学校": "primary",
     "初中": "junior", "初级中学": "junior", "普通初中": "junior", "初中学校": "junior",
+    "国中": "junior", "国民中学": "junior",
     "九年一贯制": "nine_year", "九年一贯制学校": "nine_year", "九年制": "nine_year",
-    "完全中学": "complete", "完中": "complete", "十二年一贯制": "complete", "十二年一贯制学校": "complete",
+    "一贯制学校": "nine_year", "一贯制": "nine_year", "九年制学校": "nine_year",
+    "完全中学": "complete", "完中": "complete",
+    "十二年一贯制": "twelve_year", "十二年一贯制学校": "twelve_year", "十二年制学校": "twelve_year",
+    "普通高中": "senior", "高中": "senior", "高级中学": "senior",
+    "特殊教育学校": "special", "特殊教育": "special", "特教学校": "special", "培智学校": "special",
+    "幼儿园": "kindergarten", "幼稚园": "kindergarten",
     "教学点": "teaching_point", "小学教学点": "teaching_point",
+}
+
+#: Ownership words (办学性质). 民办/公办 is who runs a school, not a level: a level cell that holds
+#: one of them ("民办小学") is read as the level plus the ownership.
+OWNERSHIP_ALIASES: Final[dict[str, str]] = {
+    "public": "public", "private": "private", "公办": "public", "公立": "public",
+    "民办": "private", "私立": "private",
+}
+OWNERSHIP_LABELS: Final[dict[str, dict[str, str]]] = {
+    "public": {"zh": "公办", "en": "public"}, "private": {"zh": "民办", "en": "private"},
 }
 
 AREA_TYPES: Final[tuple[str, ...]] = ("urban", "town", "rural")
@@ -113,6 +152,8 @@ AREA_TYPE_ALIASES: Final[dict[str, str]] = {
 }
 
 GRADE_COLUMNS: Final[tuple[str, ...]] = tuple(f"enrollment_g{g}" for g in range(1, 10))
+#: Classes per grade (一年级班数 …), optional; summed into ``classes`` when that is blank.
+CLASS_GRADE_COLUMNS: Final[tuple[str, ...]] = tuple(f"classes_g{g}" for g in range(1, 13))
 
 SCHOOL_COLUMNS: Final[tuple[str, ...]] = (
     "school_id", "name", "level", "town_code", "town", "enrollment", *GRADE_COLUMNS,
@@ -143,6 +184,12 @@ SCHOOL_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "teachers": ("teachers", "专任教师数", "教师数", "专任教师"),
     "seats": ("seats", "学位数", "核定学位", "核定学位数", "学位"),
     "area_type": ("area_type", "城乡类别", "城乡分类代码", "城乡分类", "城乡属性", "城乡代码", "urban_rural"),
+    "ownership": ("ownership", "办学性质", "举办者类型", "公办民办", "公民办", "学校性质"),
+    # classes per grade (一年级班数…): summed into ``classes`` when the ledger has no total
+    **{f"classes_g{g}": (f"classes_g{g}", f"{cn}年级班数", f"{cn}年级班级数", f"{cn}年级班级",
+                         f"{cn}年级教学班数", f"classes grade {g}")
+       for g, cn in zip(range(1, 13), ["一", "二", "三", "四", "五", "六", "七", "八", "九",
+                                      "十", "十一", "十二"], strict=True)},
     # 优质均衡 resources (教督〔2017〕6号), optional
     "teachers_qualified": ("teachers_qualified", "高于规定学历教师数", "高学历教师数"),
     "key_teachers": ("key_teachers", "县级及以上骨干教师数", "骨干教师数"),
@@ -182,10 +229,32 @@ DEMAND_ALIASES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _converter() -> Any:
+    import opencc  # a small compiled dictionary; loaded once
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=65536)
+def to_simplified(text: str) -> str:
+    """Traditional Chinese characters to simplified ones (OpenCC ``t2s``): 學校 -> 学校, 臺 -> 台.
+
+    Used on headers, level words and town names, so a traditional-Chinese ledger (Big5 offices)
+    reads like a simplified one. Text without traditional characters comes back unchanged.
+    """
+    if text.isascii():
+        return text
+    return str(_converter().convert(text))
+
+
+@functools.lru_cache(maxsize=65536)
 def normalise_header(header: object) -> str:
-    """Lower-case, strip, unify full-width brackets and collapse whitespace/underscores."""
-    text = str(header).strip().lower()
-    text = text.replace("（", "(").replace("）", ")").replace("\u3000", " ")
+    """Lower-case, strip, full-width to half-width (NFKC), traditional to simplified characters,
+    and collapse whitespace/underscores."""
+    text = unicodedata.normalize("NFKC", str(header)).strip().lower()
+    text = text.replace("\u3000", " ")
+    text = to_simplified(text)
     text = re.sub(r"[\s_]+", " ", text)
     return text
 
@@ -247,16 +316,44 @@ def _key(value: object) -> str:
     return normalise_header(text)
 
 
+_LEVEL_KEYS: Final[dict[str, str]] = {normalise_header(a): lv for a, lv in LEVEL_ALIASES.items()}
+_OWNERSHIP_KEYS: Final[dict[str, str]] = {normalise_header(a): o for a, o in OWNERSHIP_ALIASES.items()}
+
+
 def parse_level(value: object, extra: dict[str, str] | None = None) -> str | None:
-    """Return the canonical level of a ledger value, or ``None`` if it is not recognised."""
+    """Return the canonical level of a ledger value, or ``None`` if it is not recognised.
+
+    Ownership words around a level (``民办小学``, ``公办 初中``) are ignored here; see
+    :func:`parse_ownership`.
+    """
     key = _key(value)
     if extra:
         for k, v in extra.items():
             if _key(k) == key:
                 return v
-    for alias, level in LEVEL_ALIASES.items():
-        if normalise_header(alias) == key:
-            return level
+    level = _LEVEL_KEYS.get(key)
+    if level is None:
+        stripped = _strip_ownership(key)
+        if stripped and stripped != key:
+            level = _LEVEL_KEYS.get(stripped)
+    return level
+
+
+def _strip_ownership(key: str) -> str:
+    for word in sorted(OWNERSHIP_ALIASES, key=len, reverse=True):
+        if not word.isascii():
+            key = key.replace(word, "")
+    return re.sub(r"^[\s/()·、-]+|[\s/()·、-]+$", "", key)
+
+
+def parse_ownership(value: object) -> str | None:
+    """``public`` or ``private`` for 公办/民办 (also inside a level cell: ``民办小学``), else None."""
+    key = _key(value)
+    if key in _OWNERSHIP_KEYS:
+        return _OWNERSHIP_KEYS[key]
+    for word, own in OWNERSHIP_ALIASES.items():
+        if not word.isascii() and word in key:
+            return own
     return None
 
 

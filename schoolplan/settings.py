@@ -430,6 +430,53 @@ _ALL: list[Setting] = [
        "Where a scenario sends the pupils of a closed school: 'model' (the calibrated model's other schools, by their fitted attractiveness) or 'nearest_with_seats' (the nearest open school with free seats).",
        "情景中被撤并学校学生的去向：model（按校准模型在其余学校间分配）或 nearest_with_seats（最近的有空余学位的学校）",
        minimum=None, choices=("model", "nearest_with_seats")),
+    # --- reading bureau files (issue 16) ------------------------------------------------------
+    _s("class_size_senior", 50, "float", "pupils per class", GB50099 + " (高中 50)", "P",
+       "Class size used to compute seats of grades 10-12 from per-grade class counts.",
+       "由分年级班数计算高中年级学位时的班额", minimum=1),
+    _s("area_type_blank_jiedao", "urban", "str", "area type",
+       "NBS 统计用城乡划分: 街道 lie in 主城区/城乡结合区 (codes 111/112) as a rule", "P",
+       "Area type given to a school with a blank urban/rural cell whose town is a 街道 "
+       "('unknown' to leave it blank). Every such school is reported.",
+       "城乡类别为空、所在乡镇为街道的学校推定的城乡类别（unknown 表示不推定）",
+       minimum=None, choices=("urban", "town", "rural", "unknown")),
+    _s("area_type_blank_zhen", "rural", "str", "area type",
+       "schoolplan assumption: most schools of a 镇 lie outside its 镇中心区 (NBS 220 村庄); "
+       "a 镇区 school (121/122) needs its code in the ledger", "M",
+       "Area type given to a school with a blank urban/rural cell whose town is a 镇.",
+       "城乡类别为空、所在乡镇为镇的学校推定的城乡类别",
+       minimum=None, choices=("urban", "town", "rural", "unknown")),
+    _s("area_type_blank_xiang", "rural", "str", "area type",
+       "NBS 统计用城乡划分: a 乡 has no 镇区 (codes 210/220 only)", "V",
+       "Area type given to a school with a blank urban/rural cell whose town is a 乡.",
+       "城乡类别为空、所在乡镇为乡的学校推定的城乡类别",
+       minimum=None, choices=("urban", "town", "rural", "unknown")),
+    _s("enrollment_plausible_max", 8000, "int", "pupils",
+       "schoolplan assumption: the largest county schools in Shandong have 5,000-7,000 pupils", "M",
+       "A school with more pupils than this is reported as a likely typing error (a warning).",
+       "在校生超过该值时提示可能录入错误", minimum=1),
+    _s("town_seat_extent_factor", 1.0, "float", "x median seat spacing",
+       "schoolplan convention: a town reaches about one seat spacing beyond its seat", "A",
+       "With towns as seat points or a table, the extent check allows this many median "
+       "nearest-seat spacings beyond the seats (on top of extent_tolerance_m), and only warns.",
+       "乡镇为驻地点或表格时，范围检查在驻地外另加的驻地间距倍数（仅警告）"),
+    _s("metric_crs_max_scale_error", 0.005, "float", "fraction",
+       "schoolplan convention: 5 m per km; UTM and Gauss-Krüger zones stay below it even somewhat "
+       "beyond their edges, Web Mercator exceeds it everywhere north of 5.7°N (+24 % at 36°N)", "A",
+       "A projected input CRS is used for distances only where its scale error at the data is "
+       "below this; otherwise (e.g. Web Mercator EPSG:3857) the data are reprojected to the local UTM zone.",
+       "输入投影坐标系在数据处的尺度误差低于该值时才直接用于量算，否则（如 EPSG:3857）转换到当地 UTM 带"),
+    _s("road_grade_separated_classes", "motorway,motorway_link,trunk,trunk_link,高速,快速路,高架,立交",
+       "str", "comma-separated road classes or words in the class",
+       "schoolplan rule: limited-access roads cross other roads on bridges (JTG D20 / CJJ 37)", "P",
+       "Without from/to node or bridge/layer columns, lines of these classes (or whose class contains "
+       "one of these words) meet other lines only at their ends, never where they cross.",
+       "无起止节点或桥梁/层级字段时，这些等级的道路仅在端点与其他道路相接（立体交叉）", minimum=None),
+    _s("walk_private_residential_roads", True, "bool", "yes/no",
+       "schoolplan assumption: children live inside gated 小区 and walk out on its private roads", "A",
+       "Keep access=private service/residential OSM ways in the walking network (home-to-school "
+       "walks start inside gated estates); foot=no still excludes a way.",
+       "步行路网保留 access=private 的小区内部道路（service/residential），foot=no 仍排除", minimum=None),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

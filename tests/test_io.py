@@ -141,7 +141,7 @@ CASES = [
     ("not_a_number", 5, "在校生数", lambda df: df.__setitem__("在校生数", [1800, 420, 85, "三十二", 600, 150])),
     ("negative_value", 6, "班级数", lambda df: df.__setitem__("班级数", [40, 12, 6, 3, -12, 9])),
     ("not_whole_number", 2, "在校生数", lambda df: df.__setitem__("在校生数", [1800.5, 420, 85, 32, 600, 150])),
-    ("unknown_level", 7, "学段", lambda df: df.__setitem__("学段", ["小学"] * 5 + ["幼儿园"])),
+    ("unknown_level", 7, "学段", lambda df: df.__setitem__("学段", ["小学"] * 5 + ["托管班"])),
     ("unknown_area_type", 3, "城乡分类代码", lambda df: df.__setitem__("城乡分类代码", [111, 999, 220, 220, 121, 220])),
     ("swapped_coordinates", 4, "经度/纬度", lambda df: (
         df.__setitem__("经度", [116.1, 116.2, 36.57, 116.23, 116.21, 116.3]),

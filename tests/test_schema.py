@@ -5,6 +5,7 @@ from schoolplan.schema import (
     canonical_columns,
     parse_area_type,
     parse_level,
+    parse_ownership,
     teaches_junior,
 )
 
@@ -38,7 +39,12 @@ def test_two_headers_for_one_column_are_reported_as_ambiguous():
 @pytest.mark.parametrize(
     "value, level",
     [("小学", "primary"), ("初中", "junior"), ("九年一贯制学校", "nine_year"), ("完全中学", "complete"),
-     ("教学点", "teaching_point"), ("Primary", "primary"), ("nine-year", "nine_year"), ("幼儿园", None)],
+     ("教学点", "teaching_point"), ("Primary", "primary"), ("nine-year", "nine_year"),
+     ("托管班", None), ("幼儿园", "kindergarten"), ("十二年一贯制学校", "twelve_year"),
+     ("普通高中", "senior"), ("特殊教育学校", "special"), ("完小", "primary"), ("村小", "primary"),
+     ("中心校", "primary"), ("一贯制学校", "nine_year"), ("國小", "primary"), ("國民中學", "junior"),
+     ("九年一貫制學校", "nine_year"), ("民办小学", "primary"), ("公办 初中", "junior"),
+     ("ＰＲＩＭＡＲＹ", "primary"), ("民办", None)],
 )
 def test_levels(value, level):
     assert parse_level(value) == level
@@ -56,3 +62,15 @@ def test_nbs_urban_rural_codes(value, area):
 def test_grades_7_9_taught_by_junior_nine_year_and_complete():
     assert [lv for lv in ("primary", "junior", "nine_year", "complete", "teaching_point")
             if teaches_junior(lv)] == ["junior", "nine_year", "complete"]
+
+
+@pytest.mark.parametrize("value, owner", [("民办小学", "private"), ("公办", "public"), ("小学", None),
+                                          ("私立", "private"), ("公辦", "public")])
+def test_ownership_is_not_a_level(value, owner):
+    assert parse_ownership(value) == owner
+
+
+def test_traditional_headers_map_like_simplified_ones():
+    mapping, _ = canonical_columns(["學校代碼", "學校名稱", "學段", "在校生數", "一年級班數"], SCHOOL_ALIASES)
+    assert mapping == {"學校代碼": "school_id", "學校名稱": "name", "學段": "level",
+                       "在校生數": "enrollment", "一年級班數": "classes_g1"}

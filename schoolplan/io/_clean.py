@@ -5,6 +5,7 @@ Shared by the readers in :mod:`schoolplan.io`: column mapping, numbers, codes, c
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -17,10 +18,12 @@ from schoolplan.errors import Problems
 from schoolplan.schema import canonical_columns, normalise_header
 
 __all__ = [
+    "closest_headers",
     "coordinates_to_wgs84",
     "map_columns",
     "parse_codes",
     "parse_numbers",
+    "rows_text",
     "swapped_mask",
 ]
 
@@ -79,13 +82,22 @@ def map_columns(
         options = (need,) if isinstance(need, str) else need
         if not any(o in found for o in options):
             looked = "; ".join(f"{o}: {', '.join(aliases[o])}" for o in options)
+            unused = [h for h in headers if h not in mapping]
+            close = closest_headers([a for o in options for a in aliases[o]], unused)
+            near_en = (f"; closest headers in the file: {', '.join(close)}" if close
+                       else f"; the file's headers: {', '.join(unused[:15]) or '(none)'}")
+            near_zh = (f"；文件中最接近的列：{'、'.join(close)}" if close
+                       else f"；文件中的列：{'、'.join(unused[:15]) or '（无）'}")
             problems.error(
                 "missing_column", file, column=" / ".join(options),
-                en=f"required column {' or '.join(options)} is missing (looked for {looked})",
-                zh=f"缺少必需列“{'”或“'.join(options)}”（已查找：{looked}）",
+                value=", ".join(close) or None,
+                en=f"required column {' or '.join(options)} is missing (looked for {looked}){near_en}",
+                zh=f"缺少必需列“{'”或“'.join(options)}”（已查找：{looked}）{near_zh}",
                 fix_en="add the column, rename it to one of these names, or map it in the "
-                       "scenario file (columns: {" + options[0] + ": <your header>})",
-                fix_zh="请补充该列、改用上述列名之一，或在方案文件 columns 中指定",
+                       "scenario file (columns: {" + options[0] + ": "
+                       + (close[0] if close else "<your header>") + "})",
+                fix_zh="请补充该列、改用上述列名之一，或在方案文件 columns 中指定（columns: {"
+                       + options[0] + ": " + (close[0] if close else "<列名>") + "}）",
             )
     # a header named like a canonical column that the user mapped to another header stays,
     # under another name, so that the two never collide
@@ -93,6 +105,37 @@ def map_columns(
     keep_aside = {h: f"{h} (not used)" for h in headers if h not in mapping and h in taken}
     out = df.rename(columns={**mapping, **keep_aside})
     return out, {canon: header for header, canon in mapping.items()}
+
+
+#: Chinese words for the kinds of rows (messages in Chinese carry no English word).
+_WHAT_ZH = {"school": "学校", "town seat": "乡镇驻地", "demand point": "需求点", "estate": "小区",
+            "site": "校址", "school site": "校址"}
+#: Warnings of one kind about more rows than this are summarised in one message with the rows.
+_SUMMARY_AFTER = 3
+
+
+def rows_text(rows: list, lang: str, *, limit: int = 12) -> str:
+    """``第3、5、6…行`` / ``rows 3, 5, 6, …``: the Excel rows of a summarised warning."""
+    shown = [str(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    if lang == "zh":
+        return "第" + "、".join(shown) + ("…" if more else "") + "行"
+    return "rows " + ", ".join(shown) + (", …" if more else "")
+
+
+def closest_headers(aliases: list[str], headers: list[str], n: int = 3) -> list[str]:
+    """Headers of a file that look most like any of ``aliases`` (difflib ratio >= 0.5), best first."""
+    norm = {normalise_header(h): h for h in headers}
+    scores: dict[str, float] = {}
+    for alias in aliases:
+        a = normalise_header(alias)
+        for nh, h in norm.items():
+            r = difflib.SequenceMatcher(None, a, nh).ratio()
+            if a and (a in nh or nh in a) and len(nh) > 1:
+                r = max(r, 0.75)
+            if r >= 0.5:
+                scores[h] = max(scores.get(h, 0.0), r)
+    return [h for h, _ in sorted(scores.items(), key=lambda kv: -kv[1])[:n]]
 
 
 def _to_number(v: Any) -> float | None:
@@ -254,20 +297,32 @@ def coordinates_to_wgs84(
             fix_en="add columns 经度/纬度 (or lon/lat), or map them with columns: {lon: ..., lat: ...}",
             fix_zh="请增加“经度”“纬度”列，或在 columns 中指定",
         )
-    for row in df.index[missing]:
-        i = df.index.get_loc(row)
-        if "lon" in df and "lat" in df and (df["lon"].iloc[i] is None or df["lat"].iloc[i] is None
-                                            or pd.isna(df["lon"].iloc[i]) or pd.isna(df["lat"].iloc[i])):
-            (problems.error if require else problems.warning)(
-                "no_location", file, row=int(row), column=f"{lon_h}/{lat_h}",
-                ids=[ids.loc[row]],
-                en=f"{what} {ids.loc[row]} has no coordinates"
-                   + ("" if require else
-                      "; it is kept in counts and town rules but has no place on the map or in travel"),
-                zh=f"{what} {ids.loc[row]} 缺少坐标"
-                   + ("" if require else "；仍计入统计和乡镇规则，但不参与地图和出行计算"),
-                fix_en="add longitude and latitude", fix_zh="请补充经纬度",
-            )
+    blank_rows = [row for row in df.index[missing]
+                  if "lon" in df and "lat" in df
+                  and (pd.isna(df.at[row, "lon"]) or pd.isna(df.at[row, "lat"]))]
+    what_zh = _WHAT_ZH.get(what, what)
+    if not require and len(blank_rows) > _SUMMARY_AFTER:
+        problems.warning(
+            "no_location", file, column=f"{lon_h}/{lat_h}", ids=[str(ids.loc[r]) for r in blank_rows],
+            value=len(blank_rows),
+            en=f"{len(blank_rows)} {what}s have no coordinates: {rows_text(blank_rows, 'en')}; "
+               "they are kept in counts and town rules but have no place on the map or in travel",
+            zh=f"{len(blank_rows)} 个{what_zh}缺少坐标：{rows_text(blank_rows, 'zh')}；"
+               "仍计入统计和乡镇规则，但不参与地图和出行计算",
+            fix_en="add longitude and latitude", fix_zh="请补充经纬度",
+        )
+        blank_rows = []
+    for row in blank_rows:
+        (problems.error if require else problems.warning)(
+            "no_location", file, row=int(row), column=f"{lon_h}/{lat_h}",
+            ids=[ids.loc[row]],
+            en=f"{what} {ids.loc[row]} has no coordinates"
+               + ("" if require else
+                  "; it is kept in counts and town rules but has no place on the map or in travel"),
+            zh=f"{what_zh} {ids.loc[row]} 缺少坐标"
+               + ("" if require else "；仍计入统计和乡镇规则，但不参与地图和出行计算"),
+            fix_en="add longitude and latitude", fix_zh="请补充经纬度",
+        )
     bad = np.zeros(len(df), dtype=bool)
     if geographic:
         if extent is None and system in ("gcj02", "bd09", "cgcs2000"):

@@ -6,10 +6,14 @@ can name the row. Layers come back with the feature number (1-based) as their in
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import csv
 import hashlib
+import io
 import logging
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,11 +21,12 @@ import geopandas as gpd
 import pandas as pd
 
 from schoolplan.errors import UnreadableFileError
-from schoolplan.schema import normalise_header
+from schoolplan.schema import normalise_header, to_simplified
 
 __all__ = [
     "LAYER_SUFFIXES",
     "TABLE_SUFFIXES",
+    "decode_text",
     "is_table",
     "read_layer",
     "read_table",
@@ -64,27 +69,126 @@ def _detect_header(raw: pd.DataFrame, known: Iterable[str]) -> int:
         score = sum(c in known_norm for c in cells)
         if score > best_score:
             best, best_score = i, score
-    return best if best_score >= 2 else 0
+    if best_score >= 2:
+        return best
+    # no known names: the first row with as many text cells as the widest row (title rows above
+    # a header hold one or two cells)
+    widths = []
+    for i in range(min(len(raw), _HEADER_SCAN_ROWS)):
+        vals = [v for v in raw.iloc[i].tolist() if v is not None and pd.notna(v)]
+        texts = [v for v in vals if isinstance(v, str) and not _NUMBER.match(v.strip())]
+        widths.append(len(texts) if len(texts) == len(vals) else 0)
+    top = max(widths, default=0)
+    return widths.index(top) if top >= 2 else 0
 
 
-def _read_csv(path: Path, encoding: str | None, header: int | None, nrows: int | None = None):
-    encodings = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
-    last: Exception | None = None
-    for enc in encodings:
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _plausible_share(text: str) -> float:
+    """Share of the CJK characters of ``text`` that are common ones (in GB 2312 once simplified).
+
+    Text decoded with the wrong Chinese codec (Big5 bytes read as GB18030, or the reverse) comes
+    out as rare characters from the extension areas; real text, simplified or traditional, is
+    almost all common characters.
+    """
+    chars = _CJK.findall(text)
+    if not chars:
+        return 1.0
+    common = 0
+    for ch in chars:
         try:
-            df = pd.read_csv(path, dtype=object, header=header, encoding=enc, sep=sep,
-                             engine="python", skip_blank_lines=False, nrows=nrows,
-                             keep_default_na=False, na_values=[""])
-            return df, enc
+            to_simplified(ch).encode("gb2312")
+            common += 1
+        except UnicodeEncodeError:
+            pass
+    return common / len(chars)
+
+
+def _known_hits(text: str, known: Iterable[str]) -> int:
+    head = normalise_header(text[:4000])
+    return sum(1 for k in {normalise_header(k) for k in known} if len(k) > 1 and k in head)
+
+
+def decode_text(data: bytes, path: Path, *, encoding: str | None = None,
+                known: Iterable[str] = ()) -> tuple[str, str]:
+    """Decode a text file's bytes; returns ``(text, encoding)``.
+
+    With ``encoding`` given, decode strictly with it. Otherwise a byte-order mark decides (UTF-8,
+    UTF-16); else UTF-8 is tried strictly, then GB18030 and Big5, each strictly, and the decoding
+    whose Chinese characters are common ones (and that finds more known column names) wins.
+    When no reading is convincing, raise :class:`UnreadableFileError` naming the best guess and
+    how to declare the encoding: the tool never goes on with garbled text.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise UnreadableFileError(
+                f"{path}: unknown encoding {encoding!r}; use utf-8, gb18030, big5 or utf-16. / "
+                f"未知编码 {encoding!r}，可用 utf-8、gb18030、big5、utf-16。") from None
         except UnicodeDecodeError as exc:
-            last = exc
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise UnreadableFileError(f"{path}: not a readable CSV table ({exc}).") from None
+            raise UnreadableFileError(
+                f"{path}: the text is not valid {encoding} (byte {exc.start}); remove "
+                f"'encoding: {encoding}' to detect it, or declare the right one. / "
+                f"文件不是有效的 {encoding} 编码（第 {exc.start} 字节）；请删除 encoding 以自动识别，"
+                "或填写正确的编码。") from None
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scored = []
+    for enc in ("gb18030", "big5", "utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        if enc.startswith("utf-16") and ("\n" not in text or _CONTROL.search(text)):
+            continue  # random bytes read as UTF-16: no line breaks, or control characters
+        scored.append((_known_hits(text, known), _plausible_share(text), enc, text))
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    if scored and scored[0][1] >= 0.95:
+        return scored[0][3], scored[0][2]
+    guess = scored[0][2] if scored else "unknown"
     raise UnreadableFileError(
-        f"{path}: cannot decode the text as {' or '.join(encodings)} ({last}). Save it as UTF-8 "
-        "or pass encoding=... (e.g. gbk)."
+        f"{path}: the text encoding cannot be recognised (best guess {guess}, but the text would "
+        "come out garbled). Save the file as UTF-8, or declare its encoding in the scenario file "
+        "(inputs.<name>.encoding: big5 / gb18030 / utf-16). / "
+        f"无法识别文件编码（最可能为 {guess}，但解码后为乱码）。请另存为 UTF-8，或在方案文件中声明 "
+        "encoding（big5、gb18030、utf-16）。"
     )
+
+
+def _read_csv(path: Path, encoding: str | None, known: Iterable[str] = ()) -> tuple[pd.DataFrame, str]:
+    """Every cell of a CSV as text (blank -> None), rows of any length (title rows above the
+    header have fewer cells), without a header: :func:`read_table` finds it."""
+    text, enc = decode_text(path.read_bytes(), path, encoding=encoding, known=known)
+    if not text.strip():
+        raise UnreadableFileError(f"{path}: the file is empty (no header, no rows). / "
+                                  "文件为空（没有表头和数据行）。")
+    if path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    else:
+        sample = "\n".join(text.splitlines()[:50])
+        counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
+        delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnreadableFileError(f"{path}: not a readable CSV table ({exc}). / "
+                                  "无法按 CSV 表格读取。") from None
+    width = max((len(r) for r in rows), default=0)
+    cells = [[(c if c.strip() else None) for c in r] + [None] * (width - len(r)) for r in rows]
+    return pd.DataFrame(cells, dtype=object), enc
 
 
 def read_table(
@@ -122,6 +226,7 @@ def read_table(
     """
     path = Path(path)
     _check_exists(path)
+    known_headers = list(known_headers)
     suffix = path.suffix.lower()
     enc_used = None
     try:
@@ -129,16 +234,19 @@ def read_table(
             with pd.ExcelFile(path) as book:
                 if sheet is None:
                     sheet_name: str | int = 0
-                elif isinstance(sheet, int) or str(sheet) in book.sheet_names:
+                elif (isinstance(sheet, int) and 0 <= sheet < len(book.sheet_names)) \
+                        or str(sheet) in book.sheet_names:
                     sheet_name = sheet
                 else:
                     raise UnreadableFileError(
-                        f"{path}: no sheet named {sheet!r}; the sheets are {book.sheet_names}."
+                        f"{path}: no sheet named {sheet!r}; the sheets are {book.sheet_names} "
+                        f"(set inputs.<name>.sheet). / 没有名为 {sheet!r} 的工作表；工作表有："
+                        f"{'、'.join(map(str, book.sheet_names))}（请设置 sheet）。"
                     )
                 raw = pd.read_excel(book, sheet_name=sheet_name, header=None, dtype=object)
                 sheet = book.sheet_names[sheet_name] if isinstance(sheet_name, int) else sheet_name
         elif suffix in (".csv", ".txt", ".tsv"):
-            raw, enc_used = _read_csv(path, encoding, header=None)
+            raw, enc_used = _read_csv(path, encoding, known=known_headers)
         else:
             raise UnreadableFileError(f"{path}: not a table file ({', '.join(TABLE_SUFFIXES)}).")
     except UnreadableFileError:
@@ -146,7 +254,7 @@ def read_table(
     except Exception as exc:  # openpyxl/zipfile raise many kinds for a broken file
         raise UnreadableFileError(f"{path}: cannot be read as a table ({exc}).") from None
     if raw.empty:
-        raise UnreadableFileError(f"{path}: the table is empty.")
+        raise UnreadableFileError(f"{path}: the table is empty (no header, no rows). / 表格为空。")
     h = (header_row - 1) if header_row else _detect_header(raw, known_headers)
     if h < 0 or h >= len(raw):
         raise UnreadableFileError(f"{path}: header_row {header_row} is outside the table.")

@@ -34,20 +34,34 @@ from pyproj import CRS
 
 from schoolplan import coords
 from schoolplan.errors import Problems
-from schoolplan.io._clean import coordinates_to_wgs84, map_columns, parse_codes, parse_numbers
+from schoolplan.io._checks import (
+    classes_from_grades,
+    infer_blank_area_types,
+    parse_levels,
+    plausibility,
+    points_from_layer,
+    polygon_checks,
+)
+from schoolplan.io._clean import (
+    coordinates_to_wgs84,
+    map_columns,
+    parse_codes,
+    parse_numbers,
+)
 from schoolplan.io._files import is_table, read_layer, read_table
 from schoolplan.schema import (
     AREA_TYPES,
     BALANCE_COLUMNS,
+    CLASS_GRADE_COLUMNS,
     DEMAND_ALIASES,
+    DEMAND_COLUMNS,
     GRADE_COLUMNS,
     LEVEL_GRADES,
-    LEVELS,
     SCHOOL_ALIASES,
+    SCHOOL_COLUMNS,
     SERVICE_COLUMNS,
     TOWN_ALIASES,
     parse_area_type,
-    parse_level,
 )
 from schoolplan.settings import Settings
 
@@ -56,6 +70,9 @@ __all__ = ["fill_seats", "geometry_to_wgs84", "read_demand", "read_schools", "re
 logger = logging.getLogger(__name__)
 
 Extent = tuple[float, float, float, float]
+
+_NUMERIC = frozenset({"enrollment", *GRADE_COLUMNS, *CLASS_GRADE_COLUMNS, "classes", "teachers",
+                      "seats", "lon", "lat", "pupils_primary", "pupils_junior"})
 
 
 def _all_aliases(aliases: dict[str, tuple[str, ...]]) -> list[str]:
@@ -68,12 +85,32 @@ def _layer_system(gdf: gpd.GeoDataFrame, declared: str | None, file: str,
     file_crs = gdf.crs
     if declared is None:
         if file_crs is None:
+            shp = file.lower().endswith(".shp")
+            prj = Path(file).with_suffix(".prj").name
+            metres = _looks_projected(gdf)
             problems.error(
-                "no_crs", file,
-                en="the layer has no coordinate reference system and none was declared",
-                zh="图层没有坐标系信息，且未声明坐标系",
-                fix_en="declare coordinate_system (wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx)",
-                fix_zh="请在方案文件中声明 coordinate_system（wgs84、cgcs2000、gcj02、bd09 或 EPSG 代码）",
+                "no_crs", file, column="geometry",
+                en="the layer has no coordinate reference system and none was declared"
+                   + (f" (the Shapefile's {prj} file is missing)" if shp else "")
+                   + ("; its coordinates are metres, not degrees" if metres else ""),
+                zh="图层没有坐标系信息，且未声明坐标系" + (f"（缺少 {prj} 文件）" if shp else "")
+                   + ("；坐标为米而非经纬度" if metres else ""),
+                fix_en="declare it in the scenario file: inputs.<name>.coordinate_system: "
+                       + ("EPSG:4548 (or the layer's projected code)" if metres
+                          else "wgs84, cgcs2000, gcj02, bd09 or EPSG:xxxx"),
+                fix_zh="请在方案文件中填写 inputs.<名称>.coordinate_system："
+                       + ("EPSG:4548 等投影坐标系代码" if metres else "wgs84、cgcs2000、gcj02、bd09 或 EPSG 代码"),
+            )
+            return "wgs84", CRS.from_epsg(4326)
+        if file_crs.is_geographic and _looks_projected(gdf):
+            problems.error(
+                "no_crs", file, column="geometry",
+                en=f"the layer says it is in {file_crs.to_string()} (degrees), but its coordinates "
+                   "are metres: its coordinate system is missing or wrong",
+                zh=f"图层标注为经纬度坐标系 {file_crs.to_string()}，但坐标数值为米：坐标系缺失或错误",
+                fix_en="declare it in the scenario file: inputs.<name>.coordinate_system: EPSG:xxxx "
+                       "(the projected code, e.g. EPSG:4548)",
+                fix_zh="请在方案文件中填写 inputs.<名称>.coordinate_system（投影坐标系代码，如 EPSG:4548）",
             )
             return "wgs84", CRS.from_epsg(4326)
         return coords.parse_coordinate_system(file_crs.to_epsg() or file_crs.to_wkt())
@@ -102,6 +139,15 @@ def _layer_system(gdf: gpd.GeoDataFrame, declared: str | None, file: str,
         )
         return coords.parse_coordinate_system(file_crs.to_epsg() or file_crs.to_wkt())
     return name, crs
+
+
+def _looks_projected(gdf: gpd.GeoDataFrame) -> bool:
+    """Coordinates beyond ±180/±90: metres of a projected system, not degrees."""
+    geom = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if geom.empty:
+        return False
+    x0, y0, x1, y1 = geom.total_bounds
+    return bool(max(abs(x0), abs(x1)) > 180 or max(abs(y0), abs(y1)) > 90)
 
 
 def _load(
@@ -161,11 +207,50 @@ def _load(
         df, colmap = map_columns(attrs, aliases, explicit=columns,
                                  required=[r for r in required], file=file, problems=problems)
         types = set(geometry.geom_type.dropna())
-        if types <= {"Point"} and len(types):
-            df["lon"] = geometry.x.where(~geometry.is_empty)
-            df["lat"] = geometry.y.where(~geometry.is_empty)
+        if "Point" in types or "MultiPoint" in types:
+            points_from_layer(df, geometry, types, file, problems)
             colmap["lon"] = colmap["lat"] = "geometry"
     return df, colmap, file, system, crs, geometry
+
+
+def _structure_ok(df: pd.DataFrame, required: list, file: str, problems: Problems) -> bool:
+    """False when the file cannot be used at all (a required column missing, or no data rows).
+
+    The missing columns are already reported; no rows is reported here, once.
+    """
+    ok = all(any(o in df.columns for o in ((need,) if isinstance(need, str) else need))
+             for need in required)
+    if len(df) == 0:
+        problems.error(
+            "no_rows", file,
+            en="the file has a header but no data rows", zh="文件只有表头，没有数据行",
+            fix_en="check that this is the right file (and sheet: set sheet: ...)",
+            fix_zh="请确认文件（及工作表 sheet）是否正确",
+        )
+        ok = False
+    return ok
+
+
+def _no_crs(problems: Problems, file: str) -> bool:
+    return any(p.code == "no_crs" and p.file == file for p in problems)
+
+
+def _locate(df: pd.DataFrame, usable: bool, **kw: Any) -> pd.DataFrame:
+    """WGS-84 coordinates of a usable file; a file that cannot be used gets blank ones and no
+    further messages (its structural problem is already reported)."""
+    if usable:
+        return coordinates_to_wgs84(df, **kw)
+    out = df.copy()
+    for col in ("x_input", "y_input", "lon", "lat"):
+        out[col] = np.nan
+    return out
+
+
+def _ensure_columns(df: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> None:
+    """Add canonical columns a file lacks (blank), so that later checks never fail on them."""
+    for col in columns:
+        if col not in df:
+            df[col] = np.nan if col in _NUMERIC else None
 
 
 def _join_sheets(frames, id_column: str, file: str, problems: Problems) -> pd.DataFrame:
@@ -289,41 +374,32 @@ def read_schools(
     """
     settings = settings or Settings()
     own = problems if problems is not None else Problems()
+    required: list = ["school_id", "name", "level", "enrollment"]
     df, colmap, file, system, crs, _ = _load(
         path, SCHOOL_ALIASES, coordinate_system=coordinate_system, columns=columns,
-        required=["school_id", "name", "level", "enrollment"], sheet=sheet,
+        required=required, sheet=sheet,
         header_row=header_row, encoding=encoding, layer=layer, id_column="school_id",
         problems=own,
     )
-    parse_codes(df, ["school_id", "name", "town_code", "town"])
+    usable = _structure_ok(df, required, file, own)
+    parse_codes(df, ["school_id", "name", "town_code", "town", "ownership"])
     if "school_id" in df:
         _blank_ids(df, "school_id", colmap, file, own, "the school", "学校")
         _duplicates(df, "school_id", colmap, file, own, "school_id", "学校代码")
         df["_id_for_messages"] = df["school_id"].fillna("(no id)")
+    else:
+        df["_id_for_messages"] = [f"row {r}" for r in df.index]
     values = values or {}
     if "level" in df:
-        levels = []
-        for row, v in df["level"].items():
-            lv = parse_level(v, values.get("level")) if v is not None and not pd.isna(v) else None
-            if lv is None:
-                own.error(
-                    "unknown_level", file, row=int(row), column=colmap.get("level"), value=v,
-                    ids=[df.at[row, "_id_for_messages"]] if "_id_for_messages" in df else [],
-                    en=f"level '{v}' is not known; accepted: {', '.join(LEVELS)} "
-                       "(小学, 初中, 九年一贯制, 完全中学, 教学点)",
-                    zh=f"学段“{v}”无法识别；可用：小学、初中、九年一贯制、完全中学、教学点",
-                    fix_en="use one of the accepted values or map yours with values: {level: {...}}",
-                    fix_zh="请改用上述值，或在方案文件 values.level 中给出对应关系",
-                )
-            levels.append(lv)
-        df["level"] = levels
-    counts = ["enrollment", *GRADE_COLUMNS, "classes", "teachers", "seats"]
+        parse_levels(df, colmap, values.get("level"), file, own)
+    counts = ["enrollment", *GRADE_COLUMNS, *CLASS_GRADE_COLUMNS, "classes", "teachers", "seats"]
     parse_numbers(df, counts, colmap=colmap, file=file, problems=own, required=("enrollment",))
     parse_numbers(df, list(BALANCE_COLUMNS), colmap=colmap, file=file, problems=own, integer=False)
     parse_numbers(df, list(SERVICE_COLUMNS), colmap=colmap, file=file, problems=own)
     if "area_type" in df:
         _parse_area_types(df, colmap, values.get("area_type"), file, own)
-    else:
+        infer_blank_area_types(df, colmap, file, own, settings)
+    elif usable:
         df["area_type"] = None
         own.warning(
             "no_area_type", file, column="area_type",
@@ -333,20 +409,22 @@ def read_schools(
             fix_en="add a column 城乡分类代码 or area_type", fix_zh="请增加“城乡分类代码”列",
         )
     _grade_checks(df, colmap, file, own)
+    classes_from_grades(df, colmap, file, own)
     fill_seats(df, settings)
-    df = coordinates_to_wgs84(df, system=system, crs=crs, colmap=colmap, file=file, problems=own,
-                              require=require_location, extent=extent, what="school")
-    for col in ("town_code", "town", "name", "classes", "teachers"):
-        if col not in df:
-            df[col] = np.nan if col in ("classes", "teachers") else None
+    plausibility(df, colmap, file, own, settings)
+    df = _locate(df, usable and not _no_crs(own, file), system=system, crs=crs, colmap=colmap,
+                 file=file, problems=own, require=require_location, extent=extent, what="school")
+    _ensure_columns(df, [*SCHOOL_COLUMNS, "ownership", "seats_source"])
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
-    return _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
+    gdf = _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
+    gdf.attrs["usable"] = usable
+    return gdf
 
 
 def _parse_area_types(df: pd.DataFrame, colmap: dict[str, str], extra: dict | None, file: str,
                       problems: Problems) -> None:
     """Urban/rural values and NBS codes to ``urban``/``town``/``rural``; unknown ones reported."""
-    areas = []
+    areas: list[str | None] = []
     for row, v in df["area_type"].items():
         if v is None or pd.isna(v) or _mapped_to_unknown(v, extra):
             areas.append(None)
@@ -411,20 +489,39 @@ def _grade_checks(df: pd.DataFrame, colmap: dict[str, str], file: str, problems:
 
 
 def fill_seats(df: pd.DataFrame, settings: Settings) -> None:
-    """Seats from the ledger, else classes x the level's class size (GB 50099-2011)."""
+    """Seats from the ledger, else classes x the level's class size (GB 50099-2011).
+
+    With per-grade class columns (一年级班数 …) the seats are the sum over grades of each grade's
+    classes x its class size (grades 1-6 primary, 7-9 junior middle, 10-12 senior; a teaching
+    point's classes are small classes), and ``seats_source`` says ``classes by grade x class size``.
+    Special-education schools and kindergartens have no computed seats.
+    """
+    primary, junior = settings["class_size_primary"], settings["class_size_junior"]
     size = {
-        "primary": settings["class_size_primary"],
-        "nine_year": settings["class_size_primary"],
+        "primary": primary, "nine_year": primary, "twelve_year": primary,
         "teaching_point": settings["class_size_teaching_point"],
-        "junior": settings["class_size_junior"],
-        "complete": settings["class_size_junior"],
+        "junior": junior, "complete": junior, "senior": settings["class_size_senior"],
     }
     seats = df["seats"] if "seats" in df else pd.Series(np.nan, index=df.index)
     classes = df["classes"] if "classes" in df else pd.Series(np.nan, index=df.index)
-    computed = classes * df.get("level", pd.Series(None, index=df.index)).map(size).astype(float)
-    df["seats_source"] = np.where(seats.notna(), "ledger",
-                                  np.where(computed.notna(), "classes x class size", "unknown"))
-    df["seats"] = seats.where(seats.notna(), computed)
+    level = df.get("level", pd.Series(None, index=df.index))
+    computed = classes * level.map(size).astype(float)
+    by_grade = pd.Series(np.nan, index=df.index)
+    grade_cols = [c for c in CLASS_GRADE_COLUMNS if c in df]
+    if grade_cols:
+        total = pd.Series(0.0, index=df.index)
+        for c in grade_cols:
+            g = int(c.rsplit("g", 1)[1])
+            per = np.where(level == "teaching_point", settings["class_size_teaching_point"],
+                           primary if g <= 6 else junior if g <= 9 else settings["class_size_senior"])
+            total = total + df[c].astype(float).fillna(0.0) * per
+        has = df[grade_cols].notna().any(axis=1) & level.isin(list(size))
+        by_grade = total.where(has)
+    source = np.where(seats.notna(), "ledger",
+                      np.where(by_grade.notna(), "classes by grade x class size",
+                               np.where(computed.notna(), "classes x class size", "unknown")))
+    df["seats_source"] = source
+    df["seats"] = seats.where(seats.notna(), by_grade.where(by_grade.notna(), computed))
 
 
 def read_towns(
@@ -450,10 +547,10 @@ def read_towns(
         required=[("town_code", "town")], sheet=sheet, header_row=header_row,
         encoding=encoding, layer=layer, id_column="town_code", problems=own,
     )
+    usable = _structure_ok(df, [("town_code", "town")], file, own)
+    usable = usable and not _no_crs(own, file)
     parse_codes(df, ["town_code", "town", "county"])
-    for col in ("town_code", "town", "county"):
-        if col not in df:
-            df[col] = None
+    _ensure_columns(df, ["town_code", "town", "county"])
     if df["town_code"].notna().any():
         _duplicates(df, "town_code", colmap, file, own, "town_code", "乡镇代码")
     else:
@@ -461,42 +558,45 @@ def read_towns(
                     colmap, file, own, "town (county/name)", "乡镇名称")
     df["_id_for_messages"] = df["town_code"].fillna(df["town"]).fillna("(no name)")
     for row in df.index:
-        if pd.isna(df.at[row, "town_code"]) and pd.isna(df.at[row, "town"]):
+        if pd.isna(df.at[row, "town_code"]) and pd.isna(df.at[row, "town"]) and usable:
             own.error("blank_value", file, row=int(row), column=colmap.get("town", "town"),
                       en="the town has neither a code nor a name", zh="乡镇既无代码也无名称",
                       fix_en="fill in 乡镇代码 or 乡镇名称", fix_zh="请填写乡镇代码或名称")
     kind = "none"
     if geometry is not None and set(geometry.geom_type.dropna()) & {"Polygon", "MultiPolygon"}:
         kind = "polygon"
-        geom = geometry_to_wgs84(geometry, system, crs)
-        invalid = ~geom.is_valid & geom.notna()
-        for row in geom.index[invalid]:
-            own.warning("invalid_polygon", file, row=int(row), column="geometry",
-                        ids=[df.at[row, "_id_for_messages"]],
-                        en="the town polygon is invalid (self-intersecting); it was repaired with make_valid",
-                        zh="乡镇边界多边形无效（自相交），已自动修复",
-                        fix_en="repair it in a GIS to be sure of the shape", fix_zh="建议在 GIS 中检查修复")
-        geom = geom.where(~invalid, shapely.make_valid(geom.values))
+        if usable:
+            geom = geometry_to_wgs84(geometry, system, crs)
+        else:  # no coordinate system: the shapes cannot be placed (reported once)
+            geom = gpd.GeoSeries([None] * len(geometry), index=geometry.index, crs=4326)
+        geom = polygon_checks(df, geom, file, own) if usable else geom
         gdf = gpd.GeoDataFrame(df.drop(columns=["lon", "lat"], errors="ignore"), geometry=geom,
                                crs="EPSG:4326")
-        rp = gdf.geometry.to_crs(coords.metric_crs_for(*_centre(gdf))).representative_point()
-        gdf["lon"] = rp.to_crs(4326).x.values
-        gdf["lat"] = rp.to_crs(4326).y.values
+        placed = gdf.geometry.notna() & ~gdf.geometry.is_empty
+        gdf["lon"] = np.nan
+        gdf["lat"] = np.nan
+        if placed.any():
+            rp = gdf.geometry[placed].to_crs(
+                coords.metric_crs_for(*_centre(gdf[placed]))).representative_point().to_crs(4326)
+            gdf.loc[placed, "lon"] = rp.x.values
+            gdf.loc[placed, "lat"] = rp.y.values
         gdf = gdf.drop(columns=["_id_for_messages"])
-        gdf.attrs.update(file=file, coordinate_system=system, geometry_kind=kind, problems=list(own))
+        gdf.attrs.update(file=file, coordinate_system=system, geometry_kind=kind, problems=list(own),
+                         usable=usable)
         if problems is None:
             own.raise_if_errors()
         return gdf
     if "lon" in df and "lat" in df and (df["lon"].notna() | df["lat"].notna()).any():
         kind = "point"
-        df = coordinates_to_wgs84(df, system=system, crs=crs, colmap=colmap, file=file,
-                                  problems=own, require=False, extent=None, what="town seat")
+        df = _locate(df, usable, system=system, crs=crs, colmap=colmap, file=file,
+                     problems=own, require=False, extent=None, what="town seat")
     else:
         df["lon"] = np.nan
         df["lat"] = np.nan
     df = df.drop(columns=["_id_for_messages"])
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
-    gdf.attrs.update(file=file, coordinate_system=system, geometry_kind=kind, problems=list(own))
+    gdf.attrs.update(file=file, coordinate_system=system, geometry_kind=kind, problems=list(own),
+                     usable=usable)
     if problems is None:
         own.raise_if_errors()
     return gdf
@@ -543,6 +643,7 @@ def read_demand(
         required=["demand_id", ("pupils_primary", "pupils_junior")], sheet=sheet,
         header_row=header_row, encoding=encoding, layer=layer, id_column="demand_id", problems=own,
     )
+    usable = _structure_ok(df, ["demand_id", ("pupils_primary", "pupils_junior")], file, own)
     if geometry is not None and "lon" not in df and len(geometry):
         pts = geometry.representative_point()
         df["lon"], df["lat"] = pts.x.values, pts.y.values
@@ -551,6 +652,8 @@ def read_demand(
         _blank_ids(df, "demand_id", colmap, file, own, "the demand point", "需求点")
         _duplicates(df, "demand_id", colmap, file, own, "demand_id", "需求点编码")
         df["_id_for_messages"] = df["demand_id"].fillna("(no id)")
+    else:
+        df["_id_for_messages"] = [f"row {r}" for r in df.index]
     parse_numbers(df, ["pupils_primary", "pupils_junior"], colmap=colmap, file=file, problems=own)
     for col in ("pupils_primary", "pupils_junior"):
         if col not in df:
@@ -562,7 +665,10 @@ def read_demand(
     for col in ("town_code", "town", "name", "area_type"):
         if col not in df:
             df[col] = None
-    df = coordinates_to_wgs84(df, system=system, crs=crs, colmap=colmap, file=file, problems=own,
-                              require=True, extent=extent, what="demand point")
+    df = _locate(df, usable and not _no_crs(own, file), system=system, crs=crs, colmap=colmap,
+                 file=file, problems=own, require=True, extent=extent, what="demand point")
+    _ensure_columns(df, DEMAND_COLUMNS)
     df = df.drop(columns=["_id_for_messages"], errors="ignore")
-    return _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
+    gdf = _finish(df, file, system, own, raise_errors=problems is None, colmap=colmap)
+    gdf.attrs["usable"] = usable
+    return gdf

@@ -15,7 +15,10 @@ The junction rule (documented in :func:`schoolplan.network.network_from_lines`):
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,12 +29,27 @@ from scipy.spatial import cKDTree
 
 from schoolplan.coords import metric_crs_for
 from schoolplan.errors import NetworkError
+from schoolplan.schema import canonical_columns
 
-__all__ = ["LINE_CLASS_ALIASES", "NodedLines", "levels", "lines_to_edges", "node_lines"]
+__all__ = [
+    "LINE_CLASS_ALIASES",
+    "LINE_COLUMN_ALIASES",
+    "GradeSeparationWarning",
+    "NodedLines",
+    "check_lengths",
+    "find_line_columns",
+    "levels",
+    "limited_access",
+    "lines_to_edges",
+    "metric_crs",
+    "node_lines",
+    "travel_direction",
+]
 
 logger = logging.getLogger(__name__)
 
 _ENDPOINT_LEVEL = np.int64(1 << 40)
+_LIMITED_LEVEL = np.int64(1 << 32)
 
 #: Road classes of Chinese line layers mapped to OSM ``highway`` classes (for speeds by class).
 LINE_CLASS_ALIASES: dict[str, str] = {
@@ -77,6 +95,7 @@ class NodedLines:
     line: np.ndarray
     length_m: np.ndarray
     n_inserted: int
+    n_separated: int = 0
 
 
 def _union_find_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -88,16 +107,24 @@ def _union_find_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def node_lines(
-    geoms: np.ndarray, rows: np.ndarray, level: np.ndarray, *, tolerance_m: float = 0.5
+    geoms: np.ndarray, rows: np.ndarray, level: np.ndarray, *, tolerance_m: float = 0.5,
+    limited: np.ndarray | None = None,
 ) -> NodedLines:
     """Node single-part LineStrings ``geoms`` (metric CRS) from input rows ``rows`` at ``level``.
 
+    ``limited`` marks limited-access lines (motorways, expressways, viaducts): they are
+    grade-separated from every other line, so they join a line only where one of the two
+    **ends** on the other (a ramp, the next piece of the same road), never where they cross.
+
     Returns every vertex and inserted junction as a node and every consecutive vertex pair as an
-    edge with its planar length in metres.
+    edge with its planar length in metres; ``n_separated`` counts the crossings not joined.
     """
     geoms = np.asarray(geoms, dtype=object)
-    level = np.asarray(level, dtype=np.int64)
     n_lines = len(geoms)
+    limited = np.zeros(n_lines, dtype=bool) if limited is None else np.asarray(limited, dtype=bool)
+    # every limited line is its own level: no crossing or shared vertex joins it to another
+    level = np.where(limited, _LIMITED_LEVEL + np.arange(n_lines),
+                     np.asarray(level, dtype=np.int64))
     coords = [np.asarray(shapely.get_coordinates(g), dtype=np.float64) for g in geoms]
 
     # 1. ends closer than the tolerance are the same point (across levels too)
@@ -119,8 +146,16 @@ def node_lines(
 
     tree = shapely.STRtree(geoms)
     # 2. crossings and touches between lines of the same level
+    n_separated = 0
     if n_lines > 1:
         a, b = tree.query(geoms, predicate="intersects")
+        sep = (a < b) & (limited[a] | limited[b])
+        if sep.any():  # crossings left unjoined by the grade-separation rule (ends excluded)
+            inter = shapely.intersection(geoms[a[sep]], geoms[b[sep]])
+            pts = shapely.get_coordinates(inter)
+            if len(pts):
+                d_end = cKDTree(ends).query(pts)[0] if len(ends) else np.full(len(pts), np.inf)
+                n_separated = int((d_end > tolerance_m).sum())
         keep = (a < b) & (level[a] == level[b])
         a, b = a[keep], b[keep]
         if len(a):
@@ -135,7 +170,7 @@ def node_lines(
         end_pts = shapely.points(ends)
         e, j = tree.query(end_pts, predicate="dwithin", distance=tolerance_m)
         owner = e // 2
-        keep = (owner != j) & (level[owner] == level[j])
+        keep = (owner != j) & ((level[owner] == level[j]) | limited[owner] | limited[j])
         for ei, lj in zip(e[keep], j[keep], strict=True):
             add(lj, ends[ei][None, :])
 
@@ -165,6 +200,16 @@ def node_lines(
     is_end[starts] = True
     is_end[starts + lens - 1] = True
     q = np.round(allxy / 1e-3).astype(np.int64)  # 1 mm grid
+    if limited.any() and n_lines:
+        # where a line ends on a limited line, or a limited line ends on another line, the
+        # vertex there is a junction (a ramp, a T): it is keyed like an end
+        lim_v = limited[line_of]
+        any_end = {(int(a), int(b)) for a, b in q[is_end]}
+        lim_end = {(int(a), int(b)) for a, b in q[is_end & lim_v]}
+        inner = np.flatnonzero(~is_end)
+        hit = [i for i in inner
+               if (int(q[i, 0]), int(q[i, 1])) in (any_end if lim_v[i] else lim_end)]
+        is_end[np.asarray(hit, dtype=np.int64)] = True
     lev = np.where(is_end, _ENDPOINT_LEVEL, level[line_of])
     key = np.column_stack([q, lev])
     # every end also belongs to its own level at that place
@@ -197,65 +242,234 @@ def node_lines(
         line=np.asarray(rows)[line_of[i0]],
         length_m=seg_len,
         n_inserted=n_inserted,
+        n_separated=n_separated,
+    )
+
+
+#: Column names of line layers, found like a ledger's headers (case, spaces, full-width ignored).
+LINE_COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "from_node": ("from_node", "fnode", "fnode_", "f_node", "snodeid", "snode", "s_node",
+                  "start_node", "startnode", "u", "source", "起点", "起点编号", "起始节点", "起点节点"),
+    "to_node": ("to_node", "tnode", "tnode_", "t_node", "enodeid", "enode", "e_node", "end_node",
+                "endnode", "v", "target", "终点", "终点编号", "终止节点", "终点节点"),
+    "oneway": ("oneway", "one_way", "单行", "单向", "是否单行", "单行线"),
+    "direction": ("direction", "dir", "通行方向", "方向"),
+}
+
+_FORWARD = {"yes", "y", "true", "t", "1", "是", "单向", "单行", "forward", "ft", "f", "正向"}
+_BACKWARD = {"-1", "reverse", "tf", "backward", "反向", "逆向"}
+
+
+def find_line_columns(columns: list[str], explicit: dict[str, str | None]) -> dict[str, str]:
+    """canonical name -> column of the layer, for node, one-way and direction columns."""
+    given = {k: v for k, v in explicit.items() if v is not None}
+    found, _ = canonical_columns([str(c) for c in columns], LINE_COLUMN_ALIASES)
+    out = {canon: header for header, canon in found.items()}
+    out.update(given)
+    return out
+
+
+def travel_direction(values: pd.Series, *, direction_codes: bool) -> np.ndarray:
+    """+1 one-way along the line, -1 one-way against it, 0 both ways.
+
+    OSM ``oneway`` semantics (``yes``/``1``/``true``/``-1``/``no``), or, for a ``direction``
+    column, the codes of Chinese navigation road data: 0/1 both ways, 2 along (from -> to),
+    3 against.
+    """
+    out = np.zeros(len(values), dtype=np.int8)
+    for i, v in enumerate(values.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        text = str(v).strip().lower().removesuffix(".0")
+        if direction_codes:
+            out[i] = {"2": 1, "3": -1}.get(text, 0)
+        elif text in _FORWARD:
+            out[i] = 1
+        elif text in _BACKWARD:
+            out[i] = -1
+    return out
+
+
+def limited_access(raw_class: list[Any], mapped: list[str], classes: str) -> np.ndarray:
+    """Lines whose class (as in the file, or mapped to OSM) is, or contains, one of ``classes``."""
+    words = [w.strip().lower() for w in str(classes).split(",") if w.strip()]
+    out = np.zeros(len(mapped), dtype=bool)
+    for i, (r, m) in enumerate(zip(raw_class, mapped, strict=True)):
+        texts = {str(m).strip().lower(), "" if r is None else str(r).strip().lower()}
+        out[i] = any(w == x or (not w.isascii() and w in x) for w in words for x in texts if x)
+    return out
+
+
+def metric_crs(gdf: Any, crs: Any, max_scale_error: float) -> Any:
+    """The CRS distances are measured in: ``crs`` if given; the layer's own projected CRS where
+    its scale error at the data is below ``max_scale_error`` (a Gauss-Krüger or UTM zone);
+    otherwise the local UTM zone. Web Mercator (EPSG:3857) is never used as metres: its scale
+    is 1/cos(latitude), +24 % at 36°N."""
+    from pyproj import CRS, Proj
+
+    if crs is not None:
+        return CRS.from_user_input(crs)
+    lonlat = shapely.get_coordinates(gdf.to_crs(4326).geometry.to_numpy())
+    own = CRS.from_user_input(gdf.crs)
+    if own.is_projected and own.axis_info[0].unit_name in ("metre", "meter") and len(lonlat):
+        x0, y0 = lonlat.min(axis=0)
+        x1, y1 = lonlat.max(axis=0)
+        lon = np.array([x0, x1, x0, x1, (x0 + x1) / 2])
+        lat = np.array([y0, y0, y1, y1, (y0 + y1) / 2])
+        try:
+            f = Proj(own).get_factors(lon, lat)
+            err = np.nanmax(np.abs(np.concatenate([np.asarray(f.meridional_scale) - 1,
+                                                   np.asarray(f.parallel_scale) - 1])))
+        except Exception:  # a CRS PROJ cannot give factors for: measure in UTM
+            err = np.inf
+        if np.isfinite(err) and err <= max_scale_error:
+            return own
+        logger.info("layer CRS %s has scale error %.3g at the data: measuring in UTM", own, err)
+    return metric_crs_for(lonlat[:, 0], lonlat[:, 1])
+
+
+def check_lengths(length_m: np.ndarray, labels: np.ndarray, where: str) -> None:
+    """Refuse NaN, infinite and negative edge lengths, naming the first offenders."""
+    length_m = np.asarray(length_m, dtype=np.float64)
+    bad = ~np.isfinite(length_m) | (length_m < 0)
+    if bad.any():
+        shown = ", ".join(str(x) for x in np.asarray(labels)[bad][:10])
+        raise NetworkError(
+            f"{where}: {int(bad.sum())} road edge(s) have a negative, NaN or infinite length "
+            f"({shown}{', …' if bad.sum() > 10 else ''}); fix the geometry or the length values. / "
+            f"{int(bad.sum())} 条道路边长度为负数或无效（{shown}），请修正几何或长度字段。"
+        )
+
+
+def _no_crs_message(where: str, source: str | None) -> str:
+    prj = ""
+    if source and source.lower().endswith(".shp"):
+        prj = (f" The Shapefile has no .prj file ({Path(source).with_suffix('.prj').name} is "
+               "missing).")
+    return (
+        f"{where}: the road layer has no coordinate system.{prj} Declare it in the scenario file: "
+        "inputs.roads.coordinate_system: (cgcs2000, wgs84, gcj02, EPSG:4548 …). / "
+        "路网图层没有坐标系信息" + ("（缺少 .prj 文件）" if prj else "") + "。请在方案文件中填写 "
+        "inputs.roads.coordinate_system（如 cgcs2000、wgs84、gcj02、EPSG:4548）。"
     )
 
 
 def lines_to_edges(
     gdf, *, where, road_class_column, name_column, maxspeed_column, layer_column, bridge_column,
-    tolerance_m, tunnel_column, aliases, default_class, crs,
+    tolerance_m, tunnel_column, aliases, default_class, crs, mode="all", from_node_column=None,
+    to_node_column=None, oneway_column=None, grade_separated_classes="", max_scale_error=0.005,
+    source=None,
 ) -> dict:
-    """Check a road line GeoDataFrame, node it, and return the arrays of a two-way network."""
-    from pyproj import CRS
+    """Check a road line GeoDataFrame and turn it into the arrays of a network.
 
+    With from/to node columns the file's own topology is used (one edge per line between its
+    nodes); else the lines are noded (:func:`node_lines`). For ``mode="drive"`` a one-way column
+    keeps only the permitted direction.
+    """
     if gdf.crs is None:
-        raise NetworkError(
-            f"{where}: the road layer has no coordinate system. Add its .prj file or set it "
-            "(gdf.set_crs('EPSG:4490') for CGCS2000 degrees, 'EPSG:4326' for WGS-84)."
-        )
+        raise NetworkError(_no_crs_message(where, source))
     missing = [c for c in (road_class_column, name_column, maxspeed_column)
                if c is not None and c not in gdf.columns]
     if missing:
         raise NetworkError(
             f"{where}: column(s) {missing} not in the road layer; it has "
-            f"{[c for c in gdf.columns if c != gdf.geometry.name]}."
+            f"{[c for c in gdf.columns if c != gdf.geometry.name]}. / 路网图层中没有列 {missing}。"
         )
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     gtypes = set(gdf.geom_type.unique())
     if not gtypes <= {"LineString", "MultiLineString"}:
         raise NetworkError(
             f"{where}: a road layer must hold lines, found {sorted(gtypes)}. Is this the "
-            "right layer (layer=...)?"
+            "right layer (layer=...)? / 路网图层应为线要素。"
         )
     if len(gdf) == 0:
-        raise NetworkError(f"{where}: the road layer holds no lines.")
-    if crs is not None:
-        out_crs = CRS.from_user_input(crs)
-    elif gdf.crs.is_projected and gdf.crs.axis_info[0].unit_name in ("metre", "meter"):
-        out_crs = CRS.from_user_input(gdf.crs)
-    else:
-        xy = shapely.get_coordinates(gdf.to_crs(4326).geometry.to_numpy())
-        out_crs = metric_crs_for(xy[:, 0], xy[:, 1])
+        raise NetworkError(f"{where}: the road layer holds no lines. / 路网图层没有线要素。")
+    xy_all = shapely.get_coordinates(gdf.geometry.to_numpy())
+    if not np.isfinite(xy_all).all():
+        raise NetworkError(f"{where}: some road lines have NaN or infinite coordinates. / "
+                           "部分道路坐标无效（NaN）。")
+    out_crs = metric_crs(gdf, crs, max_scale_error)
     g = gdf.to_crs(out_crs).reset_index(drop=True)
-    level = levels(g, layer_column, bridge_column, tunnel_column)
-    parts = g.geometry.explode(index_parts=False)
-    rows = parts.index.to_numpy()
-    noded = node_lines(parts.to_numpy(), rows, level[rows], tolerance_m=tolerance_m)
     if road_class_column is not None:
-        raw = g[road_class_column].astype(object).where(g[road_class_column].notna(), None)
+        raw = g[road_class_column].astype(object).where(g[road_class_column].notna(), None).tolist()
         cls = [default_class if r is None or str(r).strip() == ""
                else aliases.get(str(r).strip(), str(r).strip()) for r in raw]
     else:
+        raw = [None] * len(g)
         cls = [default_class] * len(g)
     nm = g[name_column].fillna("").astype(str).tolist() if name_column else [""] * len(g)
     sp = (pd.to_numeric(g[maxspeed_column], errors="coerce").to_numpy(dtype=np.float64)
           if maxspeed_column else np.full(len(g), np.nan))
-    line = noded.line
-    hw = [cls[i] for i in line]
-    names = [nm[i] for i in line]
-    logger.info("%s: %d junction vertices inserted", where, noded.n_inserted)
+    cols = find_line_columns(list(g.columns), {"from_node": from_node_column,
+                                               "to_node": to_node_column, "oneway": oneway_column})
+    if "oneway" in cols:
+        direction = travel_direction(g[cols["oneway"]], direction_codes=False)
+    elif "direction" in cols:
+        direction = travel_direction(g[cols["direction"]], direction_codes=True)
+    else:
+        direction = np.zeros(len(g), dtype=np.int8)
+    if "from_node" in cols and "to_node" in cols:
+        u, v, x, y, line, length = _own_topology(g, cols["from_node"], cols["to_node"], where)
+    else:
+        level = levels(g, layer_column, bridge_column, tunnel_column)
+        has_levels = any(c in g.columns for c in (layer_column, bridge_column, tunnel_column))
+        limited = (np.zeros(len(g), dtype=bool) if has_levels
+                   else limited_access(raw, cls, grade_separated_classes))
+        parts = g.geometry.explode(index_parts=False)
+        rows = parts.index.to_numpy()
+        noded = node_lines(parts.to_numpy(), rows, level[rows], tolerance_m=tolerance_m,
+                           limited=limited[rows])
+        u, v, x, y, line, length = noded.u, noded.v, noded.x, noded.y, noded.line, noded.length_m
+        logger.info("%s: %d junction vertices inserted", where, noded.n_inserted)
+        if noded.n_separated:
+            warnings.warn(
+                f"{where}: {noded.n_separated} crossing(s) of limited-access roads "
+                f"({int(limited.sum())} lines of classes {grade_separated_classes}) were not made "
+                "junctions (grade separation rule; the layer has no from/to node or bridge/layer "
+                "columns). / 路网无起止节点或桥梁/层级字段：高速、快速路等 "
+                f"{noded.n_separated} 处交叉按立体交叉处理，未设为路口。",
+                GradeSeparationWarning, stacklevel=3,
+            )
+    check_lengths(length, line + 1, where + " (feature)")
+    fwd_ok = direction[line] >= 0 if mode == "drive" else np.ones(len(line), dtype=bool)
+    back_ok = direction[line] <= 0 if mode == "drive" else np.ones(len(line), dtype=bool)
+    hw = np.array(cls, dtype=object)[line]
+    names = np.array(nm, dtype=object)[line]
     return {
-        "node_id": np.arange(len(noded.x)), "x": noded.x, "y": noded.y, "crs": out_crs,
-        "u": np.concatenate([noded.u, noded.v]), "v": np.concatenate([noded.v, noded.u]),
-        "length_m": np.concatenate([noded.length_m, noded.length_m]), "highway": hw + hw,
-        "maxspeed_kph": np.concatenate([sp[line], sp[line]]), "name": names + names,
+        "node_id": np.arange(len(x)), "x": x, "y": y, "crs": out_crs,
+        "u": np.concatenate([u[fwd_ok], v[back_ok]]), "v": np.concatenate([v[fwd_ok], u[back_ok]]),
+        "length_m": np.concatenate([length[fwd_ok], length[back_ok]]),
+        "highway": list(hw[fwd_ok]) + list(hw[back_ok]),
+        "maxspeed_kph": np.concatenate([sp[line][fwd_ok], sp[line][back_ok]]),
+        "name": list(names[fwd_ok]) + list(names[back_ok]),
     }
+
+
+class GradeSeparationWarning(UserWarning):
+    """Crossings of limited-access roads were not joined (no node or level columns in the layer)."""
+
+
+def _own_topology(g, from_col: str, to_col: str, where: str):
+    """One edge per line between its from and to nodes (the file's own junctions)."""
+    raw = pd.concat([g[from_col], g[to_col]])
+    ids = raw.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
+                  else str(v).strip().removesuffix(".0")).astype(object)
+    blank = ids == ""
+    if blank.any():
+        rows = sorted({int(i) + 1 for i in ids.index[blank.to_numpy()]})[:10]
+        raise NetworkError(f"{where}: {int(blank.sum())} blank node id(s) in {from_col}/{to_col} "
+                           f"(features {rows}). / 起止节点编号为空（第 {rows} 个要素）。")
+    codes, uniq = pd.factorize(ids)
+    n = len(g)
+    u, v = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
+    geoms = g.geometry.to_numpy()
+    xy, which = shapely.get_coordinates(geoms, return_index=True)
+    start = np.searchsorted(which, np.arange(n), side="left")
+    stop = np.searchsorted(which, np.arange(n), side="right") - 1
+    first, last = xy[start], xy[stop]
+    x = np.full(len(uniq), np.nan)
+    y = np.full(len(uniq), np.nan)
+    x[u], y[u] = first[:, 0], first[:, 1]
+    x[v], y[v] = last[:, 0], last[:, 1]
+    length = shapely.length(geoms).astype(np.float64)
+    return u, v, x, y, np.arange(n), length

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from schoolplan.settings import SETTINGS
+
 __all__ = ["OsmWays", "oneway_direction", "parse_maxspeed_kph", "read_osm_ways", "way_allowed"]
 
 logger = logging.getLogger(__name__)
@@ -42,15 +44,26 @@ _NO = {"no", "private"}
 #: What each mode keeps (documentation; the logic is :func:`way_allowed`).
 MODE_RULES = {
     "walk": "every highway except motorways, bus guideways and non-roads (proposed, construction, "
-    "platform, ...), without foot=no or access=no/private (unless foot=yes/designated); two-way",
+    "platform, ...), without foot=no or access=no/private (unless foot=yes/designated; "
+    "access=private service/residential ways of gated estates are kept: setting "
+    "walk_private_residential_roads); two-way",
     "drive": "motorway ... residential, living_street, service, track, road; without access or "
     "motor_vehicle/motorcar = no/private; oneway=yes/-1 and roundabouts are one-way",
     "all": "every way with a highway tag; two-way",
 }
 
 
-def way_allowed(tags, mode: str) -> bool:
-    """Whether a way with OSM ``tags`` (a mapping) belongs to the network of ``mode``."""
+#: Private roads a pupil walks on from home: those of gated residential estates (小区).
+_PRIVATE_WALKABLE = {"service", "residential", "living_street"}
+
+
+def way_allowed(tags, mode: str, *, private_residential_walk: bool | None = None) -> bool:
+    """Whether a way with OSM ``tags`` (a mapping) belongs to the network of ``mode``.
+
+    For walking, ``access=private`` service/residential ways are kept when
+    ``private_residential_walk`` is true (setting ``walk_private_residential_roads``): children
+    live inside gated 小区 and walk out on them; ``foot=no`` still excludes a way.
+    """
     hw = tags.get("highway")
     if hw is None:
         return False
@@ -63,6 +76,11 @@ def way_allowed(tags, mode: str) -> bool:
         if hw in _WALK_EXCLUDED:
             return False
         foot = tags.get("foot")
+        if private_residential_walk is None:
+            private_residential_walk = bool(SETTINGS["walk_private_residential_roads"].default)
+        if (private_residential_walk and access == "private" and hw in _PRIVATE_WALKABLE
+                and foot != "no"):
+            return True
         if foot in _NO:
             return False
         return not (access in _NO and foot not in {"yes", "designated", "permissive"})
@@ -156,14 +174,14 @@ def read_osm_ways(path: Path, mode: str) -> OsmWays:
     n_ways = 0
     missing = 0
     for obj in fp:
-        if not obj.is_way():
+        if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
         if not way_allowed(tags, mode):
             continue
         n_ways += 1
         direction = oneway_direction(tags, mode)
-        hw = tags.get("highway")
+        hw = tags.get("highway") or ""
         speed = parse_maxspeed_kph(tags.get("maxspeed"))
         name = tags.get("name", "") or ""
         prev = -1

@@ -42,12 +42,18 @@ from scipy.sparse.csgraph import connected_components
 from schoolplan.cache import cached, default_cache_dir
 from schoolplan.coords import metric_crs_for
 from schoolplan.errors import NetworkError, UnreadableFileError
-from schoolplan.network._noding import LINE_CLASS_ALIASES, lines_to_edges
+from schoolplan.network._noding import (
+    LINE_CLASS_ALIASES,
+    GradeSeparationWarning,
+    lines_to_edges,
+)
 from schoolplan.network._osm import parse_maxspeed_kph, read_osm_ways
 from schoolplan.network.graph import assemble_csr, haversine_m, hilbert_order
+from schoolplan.settings import Settings
 
 __all__ = [
     "LINE_CLASS_ALIASES",
+    "GradeSeparationWarning",
     "NetworkMode",
     "RoadNetwork",
     "default_cache_dir",
@@ -569,11 +575,27 @@ def network_from_lines(
     crs: Any = None,
     layer: str | int | None = None,
     encoding: str | None = None,
+    mode: NetworkMode = "all",
+    from_node_column: str | None = None,
+    to_node_column: str | None = None,
+    oneway_column: str | None = None,
+    grade_separated_classes: str | None = None,
+    max_scale_error: float | None = None,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
 ) -> RoadNetwork:
-    """Build a two-way network from a road line layer (GeoPackage, Shapefile, GeoJSON, or a
+    """Build a network from a road line layer (GeoPackage, Shapefile, GeoJSON, or a
     GeoDataFrame).
+
+    **The file's own topology first.** When the layer has from/to node columns
+    (``from_node``/``to_node``, ``FNODE_``/``TNODE_``, ``snodeid``/``enodeid``, ``u``/``v`` …,
+    found like a ledger's headers, or named with ``from_node_column``/``to_node_column``), every
+    line is one edge between its two nodes and nothing else is joined: interchanges and viaducts
+    stay as the data has them. A one-way column (``oneway``: yes/1/true, -1 against the line;
+    or ``direction`` codes of navigation data: 2 along, 3 against, 0/1 both) is honoured for
+    ``mode="drive"``; walking is always both ways.
+
+    Otherwise lines are noded by the rule below.
 
     Lines are split into edges at their vertices and joined into junctions by this rule:
 
@@ -599,14 +621,24 @@ def network_from_lines(
     name_column, maxspeed_column
         Optional road name and posted speed (km/h) columns.
     layer_column, bridge_column, tunnel_column
-        Grade-separation columns (used when present).
+        Grade-separation columns (used when present). When the layer has none of them (and no
+        node columns), lines of a limited-access class (setting ``road_grade_separated_classes``:
+        motorway, trunk, 高速, 快速路, 高架, 立交 …; ``grade_separated_classes`` overrides it) join
+        other lines only where one of the two ends on the other (ramps, the next piece), never
+        where they cross; a :class:`GradeSeparationWarning` gives the number of crossings left
+        unjoined.
     default_class
         Class of lines without one.
     tolerance_m
         Ends closer than this (metres) to another line or end are joined to it.
     crs
-        Metric CRS of the network; default the layer's CRS if projected, else the UTM zone of its
-        centre.
+        Metric CRS of the network; default the layer's CRS if projected with a scale error at the
+        data below ``max_scale_error`` (setting ``metric_crs_max_scale_error``, 0.5 %: Gauss-Krüger
+        and UTM zones pass), else the UTM zone of its centre. Web Mercator (EPSG:3857) is thus
+        always reprojected: its "metres" are 1/cos(latitude) too long (+24 % at 36°N).
+    mode
+        ``"all"`` or ``"walk"`` (both directions of every line) or ``"drive"`` (one-way lines
+        in their direction only).
     layer, encoding
         Passed to :func:`geopandas.read_file` (Chinese Shapefiles without ``.cpg`` are often GBK).
     cache_dir, use_cache
@@ -614,24 +646,34 @@ def network_from_lines(
     """
     import geopandas as gpd
 
+    _check_mode(mode, "network_from_lines")
     aliases = {**LINE_CLASS_ALIASES, **(class_aliases or {})}
+    defaults = Settings()
+    separated = (defaults["road_grade_separated_classes"] if grade_separated_classes is None
+                 else grade_separated_classes)
+    scale_error = defaults["metric_crs_max_scale_error"] if max_scale_error is None else max_scale_error
     options = {
         "road_class_column": road_class_column, "name_column": name_column,
         "maxspeed_column": maxspeed_column, "layer_column": layer_column,
         "bridge_column": bridge_column, "tunnel_column": tunnel_column,
         "class_aliases": class_aliases, "default_class": default_class,
         "tolerance_m": tolerance_m, "crs": None if crs is None else str(crs), "layer": layer,
-        "encoding": encoding,
+        "encoding": encoding, "mode": mode, "from_node_column": from_node_column,
+        "to_node_column": to_node_column, "oneway_column": oneway_column,
+        "grade_separated_classes": separated, "max_scale_error": scale_error,
     }
 
-    def from_frame(gdf: Any, where: str, source: str) -> RoadNetwork:
+    def from_frame(gdf: Any, where: str, source: str, path: str | None = None) -> RoadNetwork:
         arrays = lines_to_edges(
             gdf, where=where, road_class_column=road_class_column, name_column=name_column,
             maxspeed_column=maxspeed_column, layer_column=layer_column,
             bridge_column=bridge_column, tunnel_column=tunnel_column, aliases=aliases,
-            default_class=default_class, tolerance_m=tolerance_m, crs=crs,
+            default_class=default_class, tolerance_m=tolerance_m, crs=crs, mode=mode,
+            from_node_column=from_node_column, to_node_column=to_node_column,
+            oneway_column=oneway_column, grade_separated_classes=separated,
+            max_scale_error=scale_error, source=path,
         )
-        return _build(**arrays, mode="all", source=source, where=where)
+        return _build(**arrays, mode=mode, source=source, where=where)
 
     if isinstance(lines, pd.DataFrame):
         return from_frame(lines, "network_from_lines(GeoDataFrame)", "lines:GeoDataFrame")
@@ -651,7 +693,7 @@ def network_from_lines(
                 f"{str(p)!r} could not be read as a road line layer ({type(exc).__name__}: "
                 f"{exc}). Use a GeoPackage, Shapefile or GeoJSON of lines."
             ) from None
-        return from_frame(gdf, where, source)
+        return from_frame(gdf, where, source, str(p))
 
     return _cached("lines", _line_files(p), options, build, cache_dir=cache_dir,
                    use_cache=use_cache)

@@ -29,12 +29,50 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file; raise one :class:`ScenarioError` listing every problem."""
     path = Path(path)
     if not path.exists():
-        raise ScenarioError(f"{path}: scenario file not found")
+        raise ScenarioError(f"{path}: scenario file not found / 找不到方案文件")
+    if not path.is_file():
+        raise ScenarioError(f"{path}: is a folder, not a scenario file (give the .yaml file) / "
+                            "这是文件夹而不是方案文件，请指定 .yaml 文件")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = _UniqueKeyLoader(path.read_text(encoding="utf-8-sig"))
+        try:
+            raw = loader.get_single_data()
+        finally:
+            loader.dispose()
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
+        raise ScenarioError(f"{path}: not valid YAML ({exc}) / 不是有效的 YAML 文件") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror}) / 无法读取") from None
+    if loader.duplicates:
+        lines = "\n  - ".join(
+            f"line {line}: key '{key}' appears again (first on line {first}); YAML would keep only "
+            f"the last one / 第{line}行：键“{key}”重复（首次在第{first}行），只有最后一个生效"
+            for key, line, first in loader.duplicates)
+        raise ScenarioError(f"{path}: {len(loader.duplicates)} duplicate key(s):\n  - {lines}")
     return scenario_from_dict(raw, base=path.parent, path=path)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that records keys given twice in one mapping (PyYAML keeps the last)."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            try:
+                key = self.construct_object(key_node, deep=True)
+                hash(key)
+            except (TypeError, yaml.YAMLError):
+                continue
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                self.duplicates.append((str(key), line, seen[key]))
+            else:
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
 
 
 def scenario_from_dict(raw: Any, *, base: Path, path: Path | None = None) -> Scenario:
@@ -72,6 +110,9 @@ def scenario_from_dict(raw: Any, *, base: Path, path: Path | None = None) -> Sce
             resolved = p if p.is_absolute() else (base / p)
             if not resolved.exists():
                 errs.append(f"inputs.{key}: file {resolved} does not exist")
+            elif not resolved.is_file():
+                errs.append(f"inputs.{key}: {resolved} is a folder, not a file (name the file "
+                            "inside it) / 这是文件夹而不是文件")
         header_row = spec.get("header_row")
         if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
             errs.append(f"inputs.{key}.header_row must be a row number >= 1, got {header_row!r}")
