@@ -5,11 +5,11 @@ the rule's source:
 
 * ``public_high_school``: the county runs at least ``county_public_high_schools_min`` (1) public
   general high schools (支持每个县至少办好一所公办普通高中: Shandong 2023, Liaocheng 2025). Schools of
-  level ``senior_high``, ``complete`` or ``twelve_year`` whose ``ownership`` is not ``private``
+  level ``senior``, ``complete`` or ``twelve_year`` whose ``ownership`` is not ``private``
   count (a school without an ownership is taken as public, as a bureau ledger lists its own);
 * ``senior_seat_supply``: senior-secondary entry seats (grade 10: senior seats / 3) per junior
   graduate (grade 9 pupils) at least ``county_senior_seat_supply_min`` (1.0: 高中阶段学校学位供给率
-  ≥ 100 %, Liaocheng 2025). Senior seats: a ``senior_high`` school's seats; a ``complete``
+  ≥ 100 %, Liaocheng 2025). Senior seats: a ``senior`` school's seats; a ``complete``
   school's seats x its grades 10–12 share (1 − grades 7–9 pupils / enrolment, else 1/2); a
   ``twelve_year`` school's x (1 − grades 1–9 / enrolment, else 3/12). Graduates: ``enrollment_g9``
   where given, else a third of the junior part (junior: all, nine-year: 1/3, complete: 1/2,
@@ -22,7 +22,7 @@ the rule's source:
   at least ``kindergarten_public_share_min`` (60 %: Shandong 2023, Liaocheng 2025; Jining 2024
   asks 80 %). Kindergartens without an ownership are left out of the share (and counted).
 
-Level names used: ``senior_high``, ``complete``, ``twelve_year``, ``special``, ``kindergarten``,
+Level names used: ``senior``, ``complete``, ``twelve_year``, ``special``, ``kindergarten``,
 ``junior``, ``nine_year``; ownership ``public`` / ``private``.
 """
 
@@ -53,7 +53,7 @@ RULES: dict[str, tuple[str, str, str]] = {
 }
 VERDICTS = {"ok": ("达标", "met"), "fail": ("未达标", "not met"), "unknown": ("无法判断", "unknown"),
             "not_applicable": ("不适用", "not applicable")}
-_SENIOR = ("senior_high", "complete", "twelve_year")
+_SENIOR = ("senior", "complete", "twelve_year")
 _JUNIOR_SHARE = {"junior": 1.0, "nine_year": 1 / 3, "complete": 1 / 2, "twelve_year": 1 / 4}
 
 
@@ -73,7 +73,7 @@ def _grades(r: pd.Series, first: int, last: int) -> float:
 
 def _senior_seats(r: pd.Series) -> float:
     seats, enr = _num(r["seats"]), _num(r["enrollment"])
-    if r["level"] == "senior_high":
+    if r["level"] == "senior":
         return seats
     lower = _grades(r, 7, 9) if r["level"] == "complete" else _grades(r, 1, 9)
     default = 1 / 2 if r["level"] == "complete" else 3 / 12

@@ -1,5 +1,5 @@
 """County-level rules (schoolplan.counties) on hand-made ledgers whose answers a planner can
-check by hand. The frames already carry the levels ``senior_high``, ``complete``, ``special``,
+check by hand. The frames already carry the levels ``senior``, ``complete``, ``special``,
 ``kindergarten`` and an ``ownership`` column (public/private)."""
 
 from __future__ import annotations
@@ -14,23 +14,23 @@ from schoolplan.settings import Settings
 
 def _ledger() -> pd.DataFrame:
     """County 甲县:
-    * 甲一中 public senior_high, 1,500 seats -> 500 grade-10 seats;
+    * 甲一中 public senior, 1,500 seats -> 500 grade-10 seats;
     * 甲完中 private complete, 600 seats, 600 pupils of whom 300 in grades 7-9 -> 300 senior
       seats (100 a year); its grade 9 is 100 pupils;
     * 甲初中 junior, 1,800 pupils, no grade columns -> 600 in grade 9;
     * kindergartens: public 300 children, private 300, one of unknown ownership (50).
     Grade-10 seats 600 for 700 graduates: 86 %.
-    County 乙县: one public senior_high (seats 900 = 300 a year), a junior with grade 9 = 250
+    County 乙县: one public senior (seats 900 = 300 a year), a junior with grade 9 = 250
     pupils, a special school; kindergartens all public."""
     rows = [
-        ("甲县", "甲一中", "senior_high", "public", 1500, 1400, {}),
+        ("甲县", "甲一中", "senior", "public", 1500, 1400, {}),
         ("甲县", "甲完中", "complete", "private", 600, 600, {"enrollment_g7": 100, "enrollment_g8": 100,
                                                           "enrollment_g9": 100}),
         ("甲县", "甲初中", "junior", "public", 1900, 1800, {}),
         ("甲县", "甲公办园", "kindergarten", "public", 330, 300, {}),
         ("甲县", "甲民办园", "kindergarten", "private", 360, 300, {}),
         ("甲县", "甲某园", "kindergarten", None, 60, 50, {}),
-        ("乙县", "乙一中", "senior_high", None, 900, 850, {}),
+        ("乙县", "乙一中", "senior", None, 900, 850, {}),
         ("乙县", "乙初中", "junior", "public", 800, 750, {"enrollment_g9": 250}),
         ("乙县", "乙特教", "special", "public", 100, 60, {}),
         ("乙县", "乙园", "kindergarten", "public", 200, 180, {}),

@@ -44,9 +44,6 @@ SITE_ALIASES: dict[str, tuple[str, ...]] = {
 
 SITE_COLUMNS = ["site_id", "name", "estate_id", "level", "classes", "seats"]
 #: Site levels the ledger schema may not know yet (issue 16 adds them there).
-_SITE_LEVELS = {"幼儿园": "kindergarten", "kindergarten": "kindergarten", "十二年一贯制": "twelve_year",
-                "twelve_year": "twelve_year"}
-
 #: Values of a ``kind`` column (one file holding estates and sites) -> what the row is.
 KINDS = {"estate": "estate", "小区": "estate", "住宅小区": "estate", "site": "site",
          "school_site": "site", "学校用地": "site", "拟建校址": "site"}
@@ -227,7 +224,7 @@ def read_sites(
             gdf[col] = np.nan if col != "estate_id" else None
     levels = []
     for row, v in gdf.get("level", pd.Series(None, index=gdf.index)).items():
-        lv = parse_level(v) or _SITE_LEVELS.get(str(v).strip().lower())
+        lv = parse_level(v)
         if lv not in ("primary", "junior", "nine_year", "complete", "kindergarten", "twelve_year"):
             problems.error("unknown_level", file, row=int(row), column=colmap.get("level", "level"),
                            value=v, en=f"level '{v}' is not kindergarten, primary, junior middle or nine-year",
