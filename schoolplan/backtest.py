@@ -97,7 +97,7 @@ def backtest(
     train, test = h[h["year"] <= cut], h[h["year"] > cut]
     if method == "cohort":
         b = births[births["birth_year"] < cut] if births is not None else None
-        if b is not None:
+        if b is not None and births is not None:
             b.attrs.update(births.attrs)
         proj = cohort_projection(train, births=b, schools=schools, horizon=holdout_years,
                                  settings=settings, **options)

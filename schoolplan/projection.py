@@ -299,7 +299,7 @@ def cohort_projection(
     g1_steps = np.diff(np.log(g1_tot))
     g1_step_var = float(g1_steps.var(ddof=1)) if len(g1_steps) >= 2 else 0.0
     for i, sid in enumerate(cube.schools):
-        for g in np.flatnonzero(entries[i] & alive[i]):
+        for g in np.flatnonzero(entries[i] & alive[i]).tolist():
             obs = cube.p[i, :, g]
             if g == 0 and bir is not None:
                 area = cube.town[sid] if cube.town[sid] in bir.series else None
@@ -337,7 +337,7 @@ def cohort_projection(
     disp = {key: _dispersion(v) for key, v in phis.items()}
     disp.update({f"grade {g + 1}->{g + 2}": float(phi[g]) for g in range(8)})
     for i in range(n_s):
-        for g in np.flatnonzero(entries[i]):
+        for g in np.flatnonzero(entries[i]).tolist():
             src = "births" if g == 0 and "grade 1 = " in how.get(cube.schools[i], "") \
                 else "feeder" if np.isfinite(share[i, g]) else "hold"
             intake_var[i, :, g] += disp[src] * intake_mean[i, :, g]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -91,7 +91,7 @@ def write_estates(out_dir: Path | str, seed: int, *, demo: DemoCounty) -> Path:
 
     half = max(float(free[shared]) / 2.0, 60.0)
     away = nxy[c] + 180.0 * (nxy[c] - sxy[shared]) / np.hypot(*(nxy[c] - sxy[shared]))
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         ("estate", "DEMO-E1", "锦园小区（合成）", households(min(0.3 * free[served], 150.0)), 2026,
          None, None, None, None, block(nxy[a], 220, 180)),
         ("estate", "DEMO-E2", "翠湖花园（合成）", households(half), 2026, None, None, None, None,

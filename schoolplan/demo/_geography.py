@@ -192,7 +192,7 @@ def _urban_core(rng: np.random.Generator, outline: Polygon) -> tuple[
         if outline.boundary.distance(Point(centre)) > 9000:
             break
     theta = np.linspace(0, 2 * np.pi, 96, endpoint=False)
-    rad = rng.uniform(2100, 2400) * (1 + sum(rng.uniform(0.03, 0.08) * np.cos(
+    rad = np.asarray(rng.uniform(2100, 2400)) * (1 + sum(rng.uniform(0.03, 0.08) * np.cos(
         k * theta + rng.uniform(0, 2 * np.pi)) for k in (2, 3, 4)))
     core = _radial_polygon(centre[0], centre[1], rad, theta)
     alpha = rng.uniform(-0.15, 0.15)

@@ -124,9 +124,9 @@ def generate_history(schools: pd.DataFrame, *, seed: int = DEFAULT_SEED,
                 b_years.append(y - 6)
                 g1.append(tot)
         k = 1.25 if urban[t] else rng.uniform(0.85, 0.95)  # pupils per birth: migration to the seat
-        b_years = np.array(b_years)
-        ratio_to_nat = np.log(np.array(g1) / k / nat[b_years].to_numpy())
-        slope, icpt = np.polyfit(b_years - 2019, ratio_to_nat, 1) if len(b_years) > 1 else (0.0, ratio_to_nat[0])
+        years_b = np.array(b_years)
+        ratio_to_nat = np.log(np.array(g1) / k / nat[years_b].to_numpy())
+        slope, icpt = np.polyfit(years_b - 2019, ratio_to_nat, 1) if len(years_b) > 1 else (0.0, ratio_to_nat[0])
         slope = float(np.clip(slope, -0.06, 0.03))
         yrs = np.array(sorted(NATIONAL_BIRTHS_M))
         births[t] = pd.Series(nat[yrs].to_numpy() * np.exp(icpt + slope * (yrs - 2019))
@@ -143,14 +143,14 @@ def generate_history(schools: pd.DataFrame, *, seed: int = DEFAULT_SEED,
             share = np.mean([v / b[y - lag] for y, v in known])
             for entry in range(FIRST_YEAR - (top - e), base_year - (top - e)):
                 v = share * b[entry - lag] * np.exp(rng.normal(0, 0.03))
-                y, g = entry, e
+                y, g = int(entry), int(e)
                 while g <= top and y < base_year:
                     if y >= FIRST_YEAR and (y, g) not in cells:
                         cells[(y, g)] = float(round(v))
                     v = v * ratio[r.school_id] * np.exp(rng.normal(0, 0.02))
                     y, g = y + 1, g + 1
     rows = []
-    for y in years:
+    for y in [int(v) for v in years]:
         for r in schools.itertuples():
             cells = p[r.school_id]
             rows.append({"year": int(y), "school_id": r.school_id, "name": r.name,

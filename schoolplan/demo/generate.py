@@ -369,7 +369,7 @@ def _build_schools(rng: np.random.Generator, f: _Frame, vil: pd.DataFrame,
         tv = vil[vil["town_code"] == f.town_codes[t]]
         d_primary, d_junior = int(tv["pupils_primary"].sum()), int(tv["pupils_junior"].sum())
         town_name = f.town_names[t]
-        rec_list: list[dict[str, Any]] = []
+        rec_list: list[tuple[dict[str, Any], str, np.ndarray]] = []
         hosts = tv[tv["ur_code"] == "220"]
         chosen: list[int] = []
         for _ in range(n_vp[t] + n_tp[t]):
