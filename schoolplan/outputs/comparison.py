@@ -14,6 +14,7 @@ from openpyxl.styles import Font, PatternFill
 
 from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.report import write_csv
+from schoolplan.outputs.summary import write_comparison_summary
 
 __all__ = ["write_comparison"]
 
@@ -29,6 +30,7 @@ def write_comparison(table: pd.DataFrame, out_dir: str | Path, *, lang: str = "z
     paths = {"csv": write_csv(table, out_dir / "comparison.csv")}
     paths["xlsx"] = _write_xlsx(shown, out_dir / "comparison.xlsx", lang)
     paths["html"] = atomic_write(out_dir / "comparison.html", _html(shown, lang, titles or []))
+    paths.update(write_comparison_summary(table, out_dir, lang=lang, titles=titles or []))
     return paths
 
 

@@ -19,6 +19,7 @@ from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import maps
 from schoolplan.outputs.excel import write_report_xlsx
 from schoolplan.outputs.files import atomic_write
+from schoolplan.outputs.summary import write_run_summary
 from schoolplan.schema import GRADE_COLUMNS
 
 __all__ = ["SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "write_csv", "write_outputs"]
@@ -92,7 +93,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         names += ["layouts.csv"]
     if result.actions is not None and len(result.actions):
         names += ["actions.csv"]
-    names.append("report.xlsx")
+    names += ["report.xlsx", "summary.pdf", "summary.html"]
     _guard_inputs(out_dir, result.inputs.files, names)
     logger.info("writing %d files to %s", len(names), out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -150,4 +151,5 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
 
     paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)
+    paths.update(write_run_summary(result, out_dir, lang=lang))  # summary.pdf, summary.html
     return paths
