@@ -389,7 +389,7 @@ def comparison_page(table: pd.DataFrame, *, lang: str = "zh", titles: Sequence[s
     fixed = {"indicator", "label_zh", "label_en"}
     names = [c for c in table.columns if c not in fixed and not str(c).endswith(" Δ")]
     header = [_t("indicator", lang)]
-    for i, n in enumerate(names):
+    for i in range(len(names)):
         header.append(_t("cmp_column", lang).format(i=i + 1))
         if i:
             header.append(_t("change", lang))
@@ -452,7 +452,7 @@ def _draw_map(ax, page: Page) -> None:
     if towns is not None and len(towns):
         towns.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
         pts = towns.geometry.representative_point()
-        for name, p in zip(towns["town"] if "town" in towns else [], pts, strict=False):
+        for name, p in zip(towns.get("town", []), pts, strict=False):
             ax.annotate(str(name), (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333")
     if schools is not None and len(schools):
         status = schools["status"] if "status" in schools else pd.Series("open", index=schools.index)
