@@ -305,7 +305,7 @@ _ALL: list[Setting] = [
     _s("extent_tolerance_m", 5000.0, "float", "m", "schoolplan convention", "A",
        "How far outside the towns' extent a school or village may lie before it is reported.",
        "学校或村庄超出乡镇范围的容许距离"),
-    # --- printed outputs: the one-page summary and A4 workbooks (issue 19) -------------------
+    # --- printed outputs: the one-page summary (issue 19) -------------------
     _s("summary_map_height_share", 0.36, "float", "share of the page height",
        "schoolplan layout convention: the map takes about a third of the A4 page, the tables the rest", "A",
        "Height of the static map on the one-page summary (方案摘要), as a share of the A4 page.",
@@ -314,10 +314,6 @@ _ALL: list[Setting] = [
        "schoolplan layout convention: one line of names on the summary page", "A",
        "How many closed schools the summary page names (the rest are counted).",
        "方案摘要页列出撤并学校名称的最多个数（其余只计数）"),
-    _s("print_key_columns_over", 12, "int", "columns",
-       "schoolplan layout convention: about 12 columns stay readable on A4 landscape fitted to width", "A",
-       "A workbook sheet with more columns than this prints only its key columns (the sheet keeps all).",
-       "工作表列数超过该值时，打印区域只含关键列（表格本身保留全部列）", minimum=1),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -42,6 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolplan import __version__
 from schoolplan.outputs.files import atomic_write, xlsx_bytes
+from schoolplan.outputs.print_setup import setup_about_print, setup_table_print
 from schoolplan.rules import RULES
 from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS
 
@@ -367,11 +368,7 @@ def add_table_sheet(
     ws.freeze_panes = ws.cell(row=2, column=freeze_columns + 1).coordinate
     if specs:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(specs))}{max(1, len(records) + 1)}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    setup_table_print(ws, title, [c.name for c in specs], records, lang=lang)
     return ws
 
 
@@ -548,6 +545,7 @@ def _add_about_sheet(wb: Workbook, result, lang: str, sheets: list[str]) -> Work
     for r in ws.iter_rows(min_col=2, max_col=2):
         for cell in r:
             cell.alignment = Alignment(horizontal="left")
+    setup_about_print(ws, lang=lang)
     return ws
 
 

@@ -150,6 +150,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
     layer = maps.base_layer(tiles, out_dir=out_dir)
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
 
-    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang=lang)
+    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx",
+                                        lang="en" if lang == "en" else "zh")
     paths.update(write_run_summary(result, out_dir, lang=lang))  # summary.pdf, summary.html
     return paths
