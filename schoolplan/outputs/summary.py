@@ -21,6 +21,7 @@ import html
 import io
 import logging
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -659,7 +660,9 @@ def _map_svg(page: Page) -> str:
         fonts = cjk_fonts()
     except FontMissingError:
         fonts = []  # the SVG keeps text as text: the browser's own CJK font shows it
-    with cjk_context(fonts):
+    with cjk_context(fonts), warnings.catch_warnings():
+        # the SVG keeps text as text (svg.fonttype none): matplotlib's glyph check does not apply
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
         fig = Figure(figsize=(7.2, 4.2))
         ax = fig.add_axes((0, 0, 1, 1))
         _draw_map(ax, page)
