@@ -67,6 +67,7 @@ from schoolplan.outputs.labels import (  # noqa: E402  (the bilingual vocabulary
     _TIER_RE,
     COLUMN_LABELS,
     SHEET_TITLES,
+    SUMMARY_KEY_LABELS,
     VALUE_LABELS,
 )
 
@@ -431,6 +432,7 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "schools_judged": ("参评学校数", "schools judged"),
     "cv_over_limit": ("差异系数超限的指标", "indicators with CV above the limit"),
 }
+_KEY_LABELS.update({k: v for k, v in SUMMARY_KEY_LABELS.items() if k not in _KEY_LABELS})  # issue 19
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
                      "violations": "rule_id", "seat_warnings": "seat_warning", "mode": "mode"}
 _OVER_RE = re.compile(r"^(pupils|share)_over_(\d+)_min$")

@@ -293,3 +293,40 @@ def summary_action_text(action: Any, lang: str) -> str:
         obj = arg.get("objective", "") if isinstance(arg, dict) else ""
         return text.format(objective=_OBJECTIVES.get(obj, (obj, obj))[i])
     return text.format(n=n)
+
+#: Keys of a run's ``counts`` and ``indicators`` (the 说明 sheet) that had no words yet.
+SUMMARY_KEY_LABELS: dict[str, tuple[str, str]] = {
+    "schools_closed": ("撤并学校数", "schools closed"),
+    "schools_by_status": ("按状态学校数", "schools by status"),
+    "open": ("开办", "open"), "closed": ("撤并", "closed"),
+    "satellite": ("卫星校（保留1-3年级）", "satellite (grades 1-3)"), "new": ("新建", "new"),
+    "travel": ("上学出行", "travel to school"),
+    "g1_3": ("1-3年级", "grades 1-3"), "g4_6": ("4-6年级", "grades 4-6"), "g7_9": ("7-9年级", "grades 7-9"),
+    **{f"{stat}_distance_m": (f"{zh}距离（米）", f"{en} distance (m)")
+       for stat, zh, en in (("mean", "平均", "mean"), ("median", "中位", "median"),
+                            ("p95", "95%分位", "95th percentile"), ("max", "最大", "longest"))},
+    **{f"{stat}_time_min": (f"{zh}时间（分钟）", f"{en} time (min)")
+       for stat, zh, en in (("mean", "平均", "mean"), ("median", "中位", "median"),
+                            ("p95", "95%分位", "95th percentile"), ("max", "最大", "longest"))},
+    "pupils_needing_bus": ("需校车（人）", "pupils needing a bus"),
+    "pupils_needing_boarding": ("需寄宿（人）", "pupils needing boarding"),
+    "primary": ("小学", "primary"), "junior": ("初中", "junior middle"),
+    "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
+}
+
+VALUE_LABELS["unit"].update({
+    "comma-separated area types": ("城乡类别（逗号分隔）", "comma-separated area types"),
+    "comma-separated rule ids": ("规则代码（逗号分隔）", "comma-separated rule ids"),
+    "mean or trend": ("mean（均值）或 trend（趋势）", "mean or trend"),
+    "classes / pupils": ("班 / 人", "classes / pupils"),
+    "indicators of 7": ("项（共7项）", "indicators of 7"),
+    "modified z-score": ("稳健z分数", "modified z-score"),
+    "per 100 pupils / per pupil": ("每百名学生 / 生均", "per 100 pupils / per pupil"),
+    "probability": ("概率", "probability"),
+    "pupils (pseudo-count)": ("人（等效学生数）", "pupils (pseudo-count)"),
+    "years": ("年", "years"), "years of age": ("周岁", "years of age"),
+    "share of the page height": ("占页面高度的比例", "share of the page height"),
+})
+
+VALUE_LABELS["school_level"] = VALUE_LABELS["level"]  # the balance sheet's whole-school level
+VALUE_LABELS["town_type"] = {"镇": ("镇", "town"), "乡": ("乡", "township"), "街道": ("街道", "subdistrict")}
