@@ -36,7 +36,8 @@ def _result(*, settings: Settings | None = None) -> Result:
         {"school_id": ["s1", "s2", "s3"], "name": ["甲小学", "乙小学", "丙教学点"],
          "level": ["primary", "teaching_point", "teaching_point"],
          "level_before": ["primary", "primary", "teaching_point"],
-         "status": ["open", "satellite", "closed"], "town": ["甲镇", "乙镇", "乙镇"]},
+         "status": ["open", "satellite", "closed"], "town": ["甲镇", "乙镇", "乙镇"],
+         "town_code": ["1", "2", "2"], "enrollment": [420.0, 90.5, 30.0]},
         geometry=[Point(116.05, 36.05), Point(116.15, 36.05), Point(116.18, 36.02)], crs="EPSG:4326")
     counts = {"schools": 2, "schools_closed": 1, "small_schools_by_tier": {"lt200": 2, "lt100": 1, "lt50": 1},
               "violations": {"junior_middle_per_town": 2, "balance_cv": 1, "class_size": 0},

@@ -330,3 +330,18 @@ VALUE_LABELS["unit"].update({
 
 VALUE_LABELS["school_level"] = VALUE_LABELS["level"]  # the balance sheet's whole-school level
 VALUE_LABELS["town_type"] = {"镇": ("镇", "town"), "乡": ("乡", "township"), "街道": ("街道", "subdistrict")}
+
+#: Key -> (zh, en): the text of the town pages (towns.xlsx).
+TOWN_BOOK_TEXT: dict[str, tuple[str, str]] = {
+    "contents": ("目录", "Contents"), "town": ("乡镇", "town"), "code": ("乡镇代码", "town code"),
+    "sheet": ("工作表", "sheet"),
+    "title": ("{town}　一镇一策", "{town}: the town's schools"),
+    "facts": ("开办学校 {n} 所，在校生 {pupils} 人，其中小规模学校 {small} 所；本方案撤并 {closed} 所",
+              "{n} schools open, {pupils} pupils, {small} of them small schools; {closed} closed in this scenario"),
+    "synthetic": ("合成示范数据", "合成示范数据 synthetic demo data"),
+    "schools": ("学校", "Schools"), "status": ("方案中状态", "status in the scenario"),
+    "layout": ("行星-卫星布局", "Planet and satellites"),
+    "candidates": ("撤并候选", "Consolidation candidates"),
+    "checks": ("规则检查与预警", "Rule checks and warnings"),
+    "none": ("无", "none"),
+}

@@ -23,7 +23,7 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 __all__ = ["PRINT_HEADER_ONLY", "PRINT_LAST_COLUMN", "PRINT_SKIP_ROWS", "print_columns", "print_rows",
-           "setup_about_print", "setup_table_print"]
+           "setup_about_print", "setup_table_print", "setup_town_print"]
 
 #: Sheet key -> the last column printed: wide sheets print their columns up to it (their key
 #: columns lead the sheet); sheets not named here print every column.
@@ -120,3 +120,13 @@ def setup_about_print(ws: Worksheet, *, lang: str = "zh") -> None:
     ws.page_setup.fitToHeight = 1
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_area = f"A1:{get_column_letter(max(1, ws.max_column))}{max(1, ws.max_row)}"
+
+
+def setup_town_print(ws: Worksheet, *, last_column: str, lang: str = "zh") -> None:
+    """A town page of ``towns.xlsx``: A4 landscape, fitted to the width of columns A to
+    ``last_column`` (the tables and the map beside them)."""
+    _page(ws, orientation="landscape", lang=lang)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_area = f"A1:{last_column}{max(1, ws.max_row, 24)}"
