@@ -345,3 +345,15 @@ TOWN_BOOK_TEXT: dict[str, tuple[str, str]] = {
     "checks": ("规则检查与预警", "Rule checks and warnings"),
     "none": ("无", "none"),
 }
+
+#: Key -> (zh, en): the layer descriptions and legend words of run.gpkg's QGIS styles.
+GPKG_TEXT: dict[str, tuple[str, str]] = {
+    "closed": ("撤并", "closed"),
+    "rule_ok": ("有开设7-9年级的学校", "has a school teaching grades 7-9"),
+    "rule_broken": ("没有初中（不符合每乡镇一所初中）", "no junior middle school (rule not met)"),
+    "layer:schools": ("学校及其结果（按学段着色，撤并为叉）", "schools and their results (by level, closed as crosses)"),
+    "layer:towns": ("乡镇及规则检查", "towns and their rule checks"),
+    "layer:catchments": ("学区（片区）", "catchments"),
+    "layer:assignments": ("村庄到学校的分配连线", "lines from each village to its school"),
+    "layer:layouts": ("卫星校及撤并校到中心校的连线", "lines from satellites and closed schools to the planet"),
+}

@@ -19,6 +19,7 @@ from schoolplan.errors import SchoolplanError
 from schoolplan.outputs import maps
 from schoolplan.outputs.excel import write_report_xlsx
 from schoolplan.outputs.files import atomic_write
+from schoolplan.outputs.gpkg import write_geopackage
 from schoolplan.outputs.summary import write_run_summary
 from schoolplan.outputs.towns_book import write_towns_xlsx
 from schoolplan.schema import GRADE_COLUMNS
@@ -94,7 +95,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         names += ["layouts.csv"]
     if result.actions is not None and len(result.actions):
         names += ["actions.csv"]
-    names += ["report.xlsx", "summary.pdf", "summary.html", "towns.xlsx"]
+    names += ["report.xlsx", "summary.pdf", "summary.html", "towns.xlsx", "run.gpkg"]
     _guard_inputs(out_dir, result.inputs.files, names)
     logger.info("writing %d files to %s", len(names), out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -155,4 +156,5 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
                                         lang="en" if lang == "en" else "zh")
     paths.update(write_run_summary(result, out_dir, lang=lang))  # summary.pdf, summary.html
     paths["towns_book"] = write_towns_xlsx(result, out_dir / "towns.xlsx", lang=lang)
+    paths["geopackage"] = write_geopackage(result, out_dir / "run.gpkg", lang=lang)  # for QGIS
     return paths
