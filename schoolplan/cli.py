@@ -11,7 +11,6 @@ Exit codes: 0 success, 1 input problems (the report lists every one), 2 usage er
 from __future__ import annotations
 
 import logging
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -220,7 +219,8 @@ def compare(
         raise typer.BadParameter("give a base scenario and at least one more to compare, "
                                  "or one scenario with --years")
     with _reported(lang):
-        results = cmp.compare_files(scenarios, settings_overrides=_parse_sets(set_), years=year_list)
+        files: list[str | Path] = list(scenarios)
+        results = cmp.compare_files(files, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
         paths = write_comparison(table, out, lang=lang,
                                      titles=[r.scenario.title for r in results])
@@ -305,4 +305,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -8,7 +8,7 @@ checks re-evaluate without a new shortest-path run. It never reads files.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -217,21 +217,22 @@ def _warning_years(base: Base, schools: pd.DataFrame, nearest: pd.DataFrame) -> 
     the projection horizon (the villages keep their nearest school; their children change by
     year as :func:`schoolplan.projection.project_demand` scales them)."""
     settings, inputs = base.settings, base.inputs
-    demand = inputs.demand
+    demand = cast(pd.DataFrame, inputs.demand)  # called only for runs with demand and history
+    history = cast(pd.DataFrame, inputs.history)
     cols = {c: f"{c}_base" if f"{c}_base" in demand else c for c in ("pupils_primary", "pupils_junior")}
     today = demand.assign(pupils_primary=demand[cols["pupils_primary"]],
                           pupils_junior=demand[cols["pupils_junior"]])
     proj = inputs.projection if inputs.projection is not None else pj.cohort_projection(
-        inputs.history, births=inputs.births, schools=inputs.schools,
+        history, births=inputs.births, schools=inputs.schools,
         horizon=settings["projection_horizon_years"], settings=settings)
-    base_year = int(inputs.history["year"].max())
+    base_year = int(history["year"].max())
     years = sorted(y for y in proj["year"].unique() if y >= base_year)
     share = nearest[nearest["school_id"].notna()]
     base_pupils = ca.demand_by_group(today, settings).set_index(["demand_id", "group"])["pupils"]
     share = share.assign(part=share["level"], base=[base_pupils.get((v, g), 0.0) for v, g in
                                                     zip(share["demand_id"], share["group"], strict=True)])
     seat_total = schools.set_index("school_id")["seats"].astype(float)
-    first = {"first_yellow_year": {}, "first_red_year": {}}
+    first: dict[str, dict[Any, int]] = {"first_yellow_year": {}, "first_red_year": {}}
     for year in years:
         d = pj.project_demand(today, proj, year=year, births=inputs.births, settings=settings) \
             if year != base_year else today

@@ -99,7 +99,7 @@ RowFill = Callable[[Mapping[str, Any]], "str | None"]
 
 
 def _band(row: Mapping[str, Any]) -> str | None:
-    return _BANDS.get(row.get("seat_warning"))
+    return _BANDS.get(str(row.get("seat_warning")))
 
 
 def _when(column: str, flag: bool, colour: str = RED) -> RowFill:

@@ -189,7 +189,7 @@ def _store_styles(path: Path, layers: dict[str, gpd.GeoDataFrame], lang: str, cr
             "f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), "
             "styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, "
             "owner TEXT(30), ui TEXT(30), update_time DATETIME DEFAULT CURRENT_TIMESTAMP)")
-        for name, gdf in layers.items():
+        for name in layers:
             con.execute(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
                 " styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time)"
