@@ -681,11 +681,28 @@ _CSS = (
     ".synthetic{color:#c00000;font-weight:bold}table{border-collapse:collapse;width:100%;font-size:11px}"
     "th{background:#dde7f3}td,th{border-bottom:1px solid #ccc;padding:2px 6px;text-align:right}"
     "td:first-child,th:first-child{text-align:left}.better{background:#d9f0d3}.worse{background:#f8d0d0}"
-    ".map svg{width:100%;height:auto}.sources{font-size:10px;color:#444}"
+    ".row{display:flex;gap:14px;align-items:flex-start}.row .map{flex:0 0 56%}.row .side{flex:1}"
+    ".pair{display:grid;grid-template-columns:1fr 1fr;gap:14px}"
+    ".map svg{width:100%;height:auto}"
+    "p{margin:3px 0}.sources{font-size:10px;color:#444}"
     "footer{border-top:1px solid #999;margin-top:8px;font-size:10px;color:#555;display:flex;"
     "justify-content:space-between}"
-    "@media print{body{margin:0;max-width:none}h2{break-after:avoid}table{break-inside:avoid}}"
+    "@media print{body{margin:0;max-width:none;font-size:11px}h2{break-after:avoid;margin:6px 0 2px}"
+    "table{break-inside:avoid;font-size:10px}}"
 )
+
+
+def _section_html(s: Section) -> str:
+    e = html.escape
+    parts = [f"<h2>{e(s.title)}</h2><table><thead><tr>"
+             + "".join(f"<th>{e(h)}</th>" for h in s.header) + "</tr></thead><tbody>"]
+    for i, row in enumerate(s.rows):
+        tones = s.tones[i] if i < len(s.tones) else ()
+        parts.append("<tr>" + "".join(
+            f"<td class='{tones[j]}'>{e(c)}</td>" if j < len(tones) and tones[j] else f"<td>{e(c)}</td>"
+            for j, c in enumerate(row)) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
 
 
 def page_html(page: Page) -> str:
@@ -698,18 +715,18 @@ def page_html(page: Page) -> str:
     if page.synthetic:
         parts.append(f"<p class='synthetic'>{e(_t('synthetic', page.lang))}</p>")
     parts += [f"<p>{e(line)}</p>" for line in page.lines]
+    narrow = [sec for sec in page.sections if len(sec.header) <= 4]
+    wide = [sec for sec in page.sections if len(sec.header) > 4]
     svg = _map_svg(page)
-    if svg:
-        parts.append(f"<div class='map'>{svg}</div>")
-    for s in page.sections:
-        parts.append(f"<h2>{e(s.title)}</h2><table><thead><tr>"
-                     + "".join(f"<th>{e(h)}</th>" for h in s.header) + "</tr></thead><tbody>")
-        for i, row in enumerate(s.rows):
-            tones = s.tones[i] if i < len(s.tones) else ()
-            parts.append("<tr>" + "".join(
-                f"<td class='{tones[j]}'>{e(c)}</td>" if j < len(tones) and tones[j] else f"<td>{e(c)}</td>"
-                for j, c in enumerate(row)) + "</tr>")
-        parts.append("</tbody></table>")
+    if svg:  # as on the PDF: the map with the narrow tables beside it
+        side = narrow[:2]
+        narrow = narrow[2:]
+        parts.append(f"<div class='row'><div class='map'>{svg}</div><div class='side'>"
+                     + "".join(_section_html(sec) for sec in side) + "</div></div>")
+    parts += [_section_html(sec) for sec in wide]
+    if narrow:
+        parts.append("<div class='pair'>" + "".join(f"<div>{_section_html(sec)}</div>" for sec in narrow)
+                     + "</div>")
     if page.sources:
         parts.append(f"<h2>{e(_t('sec_sources', page.lang))}</h2><div class='sources'>"
                      + "".join(f"<div>{e(s)}</div>" for s in page.sources) + "</div>")
