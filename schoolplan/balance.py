@@ -35,7 +35,7 @@ import pandas as pd
 from schoolplan.schema import BALANCE_COLUMNS, GRADE_COLUMNS
 from schoolplan.settings import Settings
 
-__all__ = ["INDICATORS", "cv_contributors", "cv_panel", "school_indicators", "weighted_cv"]
+__all__ = ["INDICATORS", "INDICATOR_NAMES", "cv_contributors", "cv_panel", "school_indicators", "weighted_cv"]
 
 #: indicator -> (ledger column, multiplier to the indicator's unit)
 INDICATORS: dict[str, tuple[str, float]] = {
@@ -48,6 +48,17 @@ INDICATORS: dict[str, tuple[str, float]] = {
     "multimedia_classrooms_per100": ("multimedia_classrooms", 100.0),
 }
 assert {c for c, _ in INDICATORS.values()} == set(BALANCE_COLUMNS)
+
+#: Indicator -> (Chinese, English) name, as 教督〔2017〕6号 words it.
+INDICATOR_NAMES: dict[str, tuple[str, str]] = {
+    "teachers_qualified_per100": ("每百名学生高于规定学历教师数", "qualified teachers per 100 pupils"),
+    "key_teachers_per100": ("每百名学生县级以上骨干教师数", "key teachers per 100 pupils"),
+    "pe_arts_teachers_per100": ("每百名学生体艺专任教师数", "PE and arts teachers per 100 pupils"),
+    "teaching_area_m2_per_pupil": ("生均教学及辅助用房面积", "teaching floor area per pupil"),
+    "sports_area_m2_per_pupil": ("生均体育运动场馆面积", "sports ground per pupil"),
+    "equipment_yuan_per_pupil": ("生均教学仪器设备值", "equipment value per pupil"),
+    "multimedia_classrooms_per100": ("每百名学生网络多媒体教室数", "multimedia classrooms per 100 pupils"),
+}
 
 _PARTS = {"primary": ("primary", "teaching_point", "nine_year"),
           "junior": ("junior", "nine_year", "complete")}

@@ -161,20 +161,22 @@ def run(
         settings = _settings_for(sc, _parse_sets(set_))
         result = evaluate(sc, settings=settings)
         paths = write_outputs(result, out_dir, lang=lang, tiles=tiles)
+    from schoolplan.outputs.summary import small_schools_sentence, title_in
+
     c = result.counts
-    tiers = ", ".join(f"<{k[2:]}: {v}" for k, v in c["small_schools_by_tier"].items())
+    small = small_schools_sentence(c["small_schools_by_tier"], lang)
     if sc.synthetic:
         typer.echo(_msg(lang, "注意：本方案使用合成示范数据。", "Note: this scenario uses synthetic demo data."))
     rule_on = "junior_middle_per_town" not in result.settings["rules_disabled"]
     n_towns = c["towns_without_junior_middle_school"]
     typer.echo(_msg(
         lang,
-        f"{sc.title}：{c['schools']} 所学校，{c['towns']} 个乡镇，"
-        + (f"{n_towns} 个乡镇没有初中，" if rule_on else "")
-        + f"乡村小规模学校（人数）{tiers}，输入警告 {c['warnings']} 条。",
-        f"{sc.title}: {c['schools']} schools, {c['towns']} towns, "
-        + (f"{n_towns} town(s) without a junior middle school, " if rule_on else "")
-        + f"small rural schools (pupils) {tiers}, {c['warnings']} input warning(s).",
+        f"{title_in(sc.title, 'zh')}：学校 {c['schools']} 所，乡镇 {c['towns']} 个"
+        + (f"，其中 {n_towns} 个乡镇没有初中" if rule_on else "")
+        + (f"；{small}" if small else "") + f"；数据检查警告 {c['warnings']} 条。",
+        f"{title_in(sc.title, 'en')}: {c['schools']} schools, {c['towns']} towns"
+        + (f", {n_towns} town(s) without a junior middle school" if rule_on else "")
+        + (f"; {small}" if small else "") + f"; {c['warnings']} input warning(s).",
     ))
     typer.echo(_msg(lang, f"结果已写入 {out_dir}/：", f"Outputs written to {out_dir}/:"))
     for p in paths.values():

@@ -501,8 +501,9 @@ def _balance(schools: pd.DataFrame, settings: Settings):
     for r in cv.itertuples():
         if r.ok is False:
             lvl_zh = "小学" if r.level == "primary" else "初中"
-            rows.append([rule.rule_id, "county", f"{r.level}/{r.indicator}", r.indicator, r.cv, r.limit,
-                         f"{lvl_zh}“{r.indicator}”校际差异系数 {r.cv:.3f}，超过 {r.limit:.2f}",
+            name_zh = balance.INDICATOR_NAMES.get(r.indicator, (r.indicator, r.indicator))[0]
+            rows.append([rule.rule_id, "county", f"{r.level}/{r.indicator}", f"{lvl_zh}{name_zh}", r.cv, r.limit,
+                         f"{lvl_zh}“{name_zh}”校际差异系数 {r.cv:.3f}，超过 {r.limit:.2f}",
                          f"{r.level} {r.indicator}: CV {r.cv:.3f} above {r.limit:.2f}", rule.source])
     for r in ind[ind["meets_standard"] == False].itertuples():  # noqa: E712
         rows.append(["balance_school", "school", r.school_id, r.name, r.indicators_met,

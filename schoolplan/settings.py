@@ -477,6 +477,15 @@ _ALL: list[Setting] = [
        "Keep access=private service/residential OSM ways in the walking network (home-to-school "
        "walks start inside gated estates); foot=no still excludes a way.",
        "步行路网保留 access=private 的小区内部道路（service/residential），foot=no 仍排除", minimum=None),
+    # --- printed outputs: the one-page summary (issue 19) -------------------
+    _s("summary_map_height_share", 0.36, "float", "share of the page height",
+       "schoolplan layout convention: the map takes about a third of the A4 page, the tables the rest", "A",
+       "Height of the static map on the one-page summary (方案摘要), as a share of the A4 page.",
+       "方案摘要页中静态地图的高度（占A4页面高度的比例）", minimum=0.1),
+    _s("summary_closed_names_max", 8, "int", "schools",
+       "schoolplan layout convention: one line of names on the summary page", "A",
+       "How many closed schools the summary page names (the rest are counted).",
+       "方案摘要页列出撤并学校名称的最多个数（其余只计数）"),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -16,6 +16,7 @@ from schoolplan.outputs.excel import _cell, _to_bytes
 from schoolplan.outputs.files import atomic_write, output_time
 from schoolplan.outputs.folder import OutputFolder, moved
 from schoolplan.outputs.report import write_csv
+from schoolplan.outputs.summary import write_comparison_summary
 
 __all__ = ["write_comparison"]
 
@@ -38,6 +39,7 @@ def _write_all(table: pd.DataFrame, out_dir: Path, lang: str, titles: list[str])
     paths = {"csv": write_csv(table, out_dir / "comparison.csv")}
     paths["xlsx"] = _write_xlsx(shown, out_dir / "comparison.xlsx", lang)
     paths["html"] = atomic_write(out_dir / "comparison.html", _html(shown, lang, titles))
+    paths.update(write_comparison_summary(table, out_dir, lang=lang, titles=titles))
     return paths
 
 

@@ -43,6 +43,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from schoolplan import __version__
 from schoolplan.counties import county_checks
 from schoolplan.outputs.files import atomic_write, output_time, xlsx_bytes
+from schoolplan.outputs.print_setup import setup_about_print, setup_table_print
 from schoolplan.rules import RULES
 from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS
 
@@ -67,6 +68,7 @@ from schoolplan.outputs.labels import (  # noqa: E402  (the bilingual vocabulary
     _TIER_RE,
     COLUMN_LABELS,
     SHEET_TITLES,
+    SUMMARY_KEY_LABELS,
     VALUE_LABELS,
 )
 
@@ -370,11 +372,7 @@ def add_table_sheet(
     ws.freeze_panes = ws.cell(row=2, column=freeze_columns + 1).coordinate
     if specs:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(specs))}{max(1, len(records) + 1)}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    setup_table_print(ws, title, [c.name for c in specs], records, lang=lang)
     return ws
 
 
@@ -437,6 +435,7 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "schools_judged": ("参评学校数", "schools judged"),
     "cv_over_limit": ("差异系数超限的指标", "indicators with CV above the limit"),
 }
+_KEY_LABELS.update({k: v for k, v in SUMMARY_KEY_LABELS.items() if k not in _KEY_LABELS})  # issue 19
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
                      "violations": "rule_id", "seat_warnings": "seat_warning", "mode": "mode"}
 _OVER_RE = re.compile(r"^(pupils|share)_over_(\d+)_min$")
@@ -551,6 +550,7 @@ def _add_about_sheet(wb: Workbook, result, lang: str, sheets: list[str]) -> Work
     for r in ws.iter_rows(min_col=2, max_col=2):
         for cell in r:
             cell.alignment = Alignment(horizontal="left")
+    setup_about_print(ws, lang=lang)
     return ws
 
 

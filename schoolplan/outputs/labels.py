@@ -260,3 +260,156 @@ def text(key: str, lang: str) -> str:
     """A map word in ``lang`` (``zh`` or ``en``)."""
     zh, en = MAP_TEXT[key]
     return zh if lang == "zh" else en
+# --- issue 19: the one-page summary (方案摘要), per-town pages and print layouts ----------------
+
+#: Key -> (zh, en): the text of the one-page summary and the town pages.
+SUMMARY_TEXT: dict[str, tuple[str, str]] = {
+    "title_run": ("方案摘要", "Scenario summary"),
+    "title_cmp": ("方案对比摘要", "Scenario comparison summary"),
+    "synthetic": ("合成示范数据", "合成示范数据 synthetic demo data"),
+    "footer": ("县域中小学布局规划工具生成，供研究讨论", "made with schoolplan, for discussion"),
+    "page_of": ("第 1 页 共 1 页", "page 1 of 1"),
+    "colon": ("：", ": "),
+    "actions": ("方案内容：", "What the scenario does: "),
+    "no_actions": ("现状诊断（不调整学校）", "diagnosis of today's schools (no changes)"),
+    "closures": ("撤并学校 {n} 所，卫星校（保留1-3年级）{s} 所，新建学校 {new} 所",
+                 "{n} schools closed, {s} satellites (grades 1-3 kept), {new} new schools"),
+    "and_more": ("等（另 {n} 所）", " and {n} more"),
+    "sec_schools": ("学校数（按学段）", "Schools by level"),
+    "level": ("学段", "level"), "before": ("调整前", "before"), "after": ("调整后", "after"),
+    "change": ("变化", "change"), "total": ("合计", "total"),
+    "sec_travel": ("上学出行（按年级组）", "Travel to school by grade group"),
+    "group": ("年级组", "grade group"), "pupils": ("学生（人）", "pupils"),
+    "mean_min": ("平均（分钟）", "mean (min)"), "p95_min": ("95%分位（分钟）", "95th pct (min)"),
+    "over_min": ("超过{limit}分钟（人）", "over {limit} min (pupils)"),
+    "bus": ("需校车（人）", "bus riders"), "boarding": ("需寄宿（人）", "boarding places"),
+    "group:g1_3": ("1-3年级", "grades 1-3"), "group:g4_6": ("4-6年级", "grades 4-6"),
+    "group:g7_9": ("7-9年级", "grades 7-9"),
+    "sec_seats": ("学位", "Seats"), "item": ("项目", "item"), "count": ("数量", "count"),
+    "seat_red": ("红色预警学校（所）", "schools with a red seat warning"),
+    "seat_yellow": ("黄色预警学校（所）", "schools with a yellow seat warning"),
+    "shortage:primary": ("小学学位缺口（人）", "primary pupils without a seat"),
+    "shortage:junior": ("初中学位缺口（人）", "junior pupils without a seat"),
+    "planet_gap": ("中心校学位不足的乡镇（个）", "towns whose planet lacks seats"),
+    "sec_rules": ("规则检查", "Rule checks"), "rule": ("规则", "rule"),
+    "no_violations": ("全部符合", "all met"),
+    "rule:balance_cv": ("校际差异系数超限", "coefficient of variation above the limit"),
+    "rule:balance_school": ("学校资源配置指标未达标", "school below the resource standards"),
+    "sec_sources": ("数据来源", "Data sources"),
+    "distance_method": ("距离计算：", "Distances: "),
+    "by_road": ("路网最短路径", "shortest paths on the road network"),
+    "by_line": ("直线距离×绕行系数（估算）", "straight line x circuity (estimate)"),
+    "not_computed": ("未计算（无需求点输入）", "not computed (no demand input)"),
+    "settings_changed": ("与默认值不同的设置：", "Settings changed from the defaults: "),
+    "settings_default": ("全部设置为默认值", "all settings at their defaults"),
+    "closed": ("撤并", "closed"),
+    "indicator": ("指标", "indicator"),
+    "grp_schools": ("学校", "Schools"), "grp_travel": ("出行", "Travel"),
+    "grp_seats": ("学位", "Seats"), "grp_rules": ("规则", "Rules"),
+    "cmp_column": ("方案{i}", "Scenario {i}"),
+    "cmp_is_base": ("（基准）", " (base)"),
+    "cmp_subtitle": ("{n} 个方案的主要指标及与基准方案的变化",
+                     "Key indicators of {n} scenarios and their change from the base"),
+    "cmp_legend": ("变化为与基准方案之差；绿色表示改善，红色表示变差，无色表示无优劣之分。",
+                   "Changes are against the base; green is better, red is worse, no colour is neither."),
+    "violations_of": ("不符合：{rule}", "not met: {rule}"),
+    "more_rows": ("…另 {n} 项见 report.xlsx", "… {n} more in report.xlsx"),
+}
+
+_ACTION_TEXT: dict[str, tuple[str, str]] = {
+    "close": ("撤并 {n} 所学校", "close {n} school(s)"),
+    "merge": ("并入另一所学校 {n} 所", "merge {n} school(s) into another"),
+    "to_satellite": ("{n} 所学校改为卫星校（保留1-3年级）", "{n} school(s) to satellites (grades 1-3)"),
+    "new_school": ("新建学校 {n} 所", "{n} new school(s)"),
+    "planet_satellite": ("按行星-卫星布局调整{towns}", "planet-satellite layout in {towns}"),
+    "optimise": ("优化布局（{objective}）", "optimised layout ({objective})"),
+}
+_OBJECTIVES = {"min_schools": ("学校数最少", "fewest schools"),
+               "p_median": ("给定校数下出行最短", "least travel for a given number of schools")}
+
+
+def summary_action_text(action: Any, lang: str) -> str:
+    """One scenario action (``{"close": [...]}``) in words."""
+    i = 0 if lang == "zh" else 1
+    if not isinstance(action, dict) or len(action) != 1:
+        return str(action)
+    kind, arg = next(iter(action.items()))
+    if kind not in _ACTION_TEXT:
+        return str(kind)
+    text = _ACTION_TEXT[kind][i]
+    n = len(arg) if isinstance(arg, (list, tuple)) else 1  # close / to_satellite take a list
+    if kind == "planet_satellite":
+        towns = arg.get("towns", "all") if isinstance(arg, dict) else "all"
+        where = (("全部乡镇", "every town") if towns == "all" else
+                 (f"{len(towns) if isinstance(towns, list) else 1} 个乡镇",
+                  f"{len(towns) if isinstance(towns, list) else 1} town(s)"))[i]
+        return text.format(towns=where)
+    if kind == "optimise":
+        obj = arg.get("objective", "") if isinstance(arg, dict) else ""
+        return text.format(objective=_OBJECTIVES.get(obj, (obj, obj))[i])
+    return text.format(n=n)
+
+#: Keys of a run's ``counts`` and ``indicators`` (the 说明 sheet) that had no words yet.
+SUMMARY_KEY_LABELS: dict[str, tuple[str, str]] = {
+    "schools_closed": ("撤并学校数", "schools closed"),
+    "schools_by_status": ("按状态学校数", "schools by status"),
+    "open": ("开办", "open"), "closed": ("撤并", "closed"),
+    "satellite": ("卫星校（保留1-3年级）", "satellite (grades 1-3)"), "new": ("新建", "new"),
+    "travel": ("上学出行", "travel to school"),
+    "g1_3": ("1-3年级", "grades 1-3"), "g4_6": ("4-6年级", "grades 4-6"), "g7_9": ("7-9年级", "grades 7-9"),
+    **{f"{stat}_distance_m": (f"{zh}距离（米）", f"{en} distance (m)")
+       for stat, zh, en in (("mean", "平均", "mean"), ("median", "中位", "median"),
+                            ("p95", "95%分位", "95th percentile"), ("max", "最大", "longest"))},
+    **{f"{stat}_time_min": (f"{zh}时间（分钟）", f"{en} time (min)")
+       for stat, zh, en in (("mean", "平均", "mean"), ("median", "中位", "median"),
+                            ("p95", "95%分位", "95th percentile"), ("max", "最大", "longest"))},
+    "pupils_needing_bus": ("需校车（人）", "pupils needing a bus"),
+    "pupils_needing_boarding": ("需寄宿（人）", "pupils needing boarding"),
+    "primary": ("小学", "primary"), "junior": ("初中", "junior middle"),
+    "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
+}
+
+VALUE_LABELS["unit"].update({
+    "comma-separated area types": ("城乡类别（逗号分隔）", "comma-separated area types"),
+    "comma-separated rule ids": ("规则代码（逗号分隔）", "comma-separated rule ids"),
+    "mean or trend": ("mean（均值）或 trend（趋势）", "mean or trend"),
+    "classes / pupils": ("班 / 人", "classes / pupils"),
+    "indicators of 7": ("项（共7项）", "indicators of 7"),
+    "modified z-score": ("稳健z分数", "modified z-score"),
+    "per 100 pupils / per pupil": ("每百名学生 / 生均", "per 100 pupils / per pupil"),
+    "probability": ("概率", "probability"),
+    "pupils (pseudo-count)": ("人（等效学生数）", "pupils (pseudo-count)"),
+    "years": ("年", "years"), "years of age": ("周岁", "years of age"),
+    "share of the page height": ("占页面高度的比例", "share of the page height"),
+})
+
+VALUE_LABELS["school_level"] = VALUE_LABELS["level"]  # the balance sheet's whole-school level
+VALUE_LABELS["town_type"] = {"镇": ("镇", "town"), "乡": ("乡", "township"), "街道": ("街道", "subdistrict")}
+
+#: Key -> (zh, en): the text of the town pages (towns.xlsx).
+TOWN_BOOK_TEXT: dict[str, tuple[str, str]] = {
+    "contents": ("目录", "Contents"), "town": ("乡镇", "town"), "code": ("乡镇代码", "town code"),
+    "sheet": ("工作表", "sheet"),
+    "title": ("{town}　一镇一策", "{town}: the town's schools"),
+    "facts": ("开办学校 {n} 所，在校生 {pupils} 人，其中小规模学校 {small} 所；本方案撤并 {closed} 所",
+              "{n} schools open, {pupils} pupils, {small} of them small schools; {closed} closed in this scenario"),
+    "synthetic": ("合成示范数据", "合成示范数据 synthetic demo data"),
+    "schools": ("学校", "Schools"), "status": ("方案中状态", "status in the scenario"),
+    "layout": ("行星-卫星布局", "Planet and satellites"),
+    "candidates": ("撤并候选", "Consolidation candidates"),
+    "checks": ("规则检查与预警", "Rule checks and warnings"),
+    "none": ("无", "none"),
+}
+
+#: Key -> (zh, en): the layer descriptions and legend words of run.gpkg's QGIS styles.
+GPKG_TEXT: dict[str, tuple[str, str]] = {
+    "closed": ("撤并", "closed"),
+    "rule_ok": ("有开设7-9年级的学校", "has a school teaching grades 7-9"),
+    "rule_broken": ("没有初中（不符合每乡镇一所初中）", "no junior middle school (rule not met)"),
+    "layer:schools": ("学校及其结果（按学段着色，撤并为叉）",
+                      "schools and their results (by level, closed as crosses)"),
+    "layer:towns": ("乡镇及规则检查", "towns and their rule checks"),
+    "layer:catchments": ("学区（片区）", "catchments"),
+    "layer:assignments": ("村庄到学校的分配连线", "lines from each village to its school"),
+    "layer:layouts": ("卫星校及撤并校到中心校的连线", "lines from satellites and closed schools to the planet"),
+}

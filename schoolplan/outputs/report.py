@@ -21,6 +21,9 @@ from schoolplan.outputs.escape import csv_safe
 from schoolplan.outputs.excel import write_report_xlsx
 from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.folder import OutputFolder, moved
+from schoolplan.outputs.gpkg import write_geopackage
+from schoolplan.outputs.summary import write_run_summary
+from schoolplan.outputs.towns_book import write_towns_xlsx
 from schoolplan.schema import GRADE_COLUMNS
 
 __all__ = ["SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "write_csv", "write_outputs"]
@@ -90,7 +93,7 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         names += ["layouts.csv"]
     if result.actions is not None and len(result.actions):
         names += ["actions.csv"]
-    names += ["counties.csv", "report.xlsx"]
+    names += ["counties.csv", "report.xlsx", "summary.pdf", "summary.html", "towns.xlsx", "run.gpkg"]
     inputs = [info["path"] for info in result.inputs.files.values() if info.get("path")]
     if result.scenario.path:
         inputs.append(result.scenario.path)
@@ -161,5 +164,9 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
     layer = maps.base_layer(tiles, out_dir=final_dir)
     paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
 
-    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx", lang="zh" if lang == "zh" else "en")
+    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx",
+                                        lang="en" if lang == "en" else "zh")
+    paths.update(write_run_summary(result, out_dir, lang=lang))  # summary.pdf, summary.html
+    paths["towns_book"] = write_towns_xlsx(result, out_dir / "towns.xlsx", lang=lang)
+    paths["geopackage"] = write_geopackage(result, out_dir / "run.gpkg", lang=lang)  # for QGIS
     return paths

@@ -28,6 +28,10 @@ from schoolplan.settings import Settings
 
 __all__ = ["compare", "compare_files", "indicators"]
 
+#: Rules made outside schoolplan.rules.RULES (by the balance diagnosis): their names.
+_OTHER_RULES = {"balance_cv": ("校际差异系数超限", "coefficient of variation above the limit"),
+                "balance_school": ("学校资源配置指标未达标", "school below the resource standards")}
+
 _GROUP = {"g1_3": ("1-3年级", "grades 1-3"), "g4_6": ("4-6年级", "grades 4-6"),
           "g7_9": ("7-9年级", "grades 7-9")}
 
@@ -79,8 +83,8 @@ def indicators(result: Result) -> list[tuple[str, str, str, Any]]:
                  c["towns_without_junior_middle_school"]))
     for rule, n in sorted(c.get("violations", {}).items()):
         r = RULES.get(rule)
-        rows.append((f"violations_{rule}", f"违规：{r.title_zh if r else rule}",
-                     f"violations: {r.title_en if r else rule}", n))
+        zh, en = (r.title_zh, r.title_en) if r else _OTHER_RULES.get(rule, (rule, rule))
+        rows.append((f"violations_{rule}", f"违规：{zh}", f"violations: {en}", n))
     return rows
 
 

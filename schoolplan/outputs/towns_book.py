@@ -1,0 +1,203 @@
+"""Per-town pages (一镇一策): ``towns.xlsx``, one sheet per town, for the meeting at which a town's
+schools are discussed.
+
+Each sheet, printable on one A4 landscape page width, holds the town's key figures, its schools
+(level, status, pupils, seats, seat warning, small-school tier, travel), the planet and satellites
+of its layout, its consolidation candidates, the rule checks and warnings of the town, its schools
+and its villages, and a small map (the town, its neighbours' outlines, its schools by level,
+closures). A first sheet (目录 / Contents) lists the towns. Words come from
+:mod:`schoolplan.outputs.labels`; the page renders results, it never computes them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.drawing.image import Image as XLImage
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from schoolplan import __version__
+from schoolplan.outputs.excel import COLUMN_LABELS, _created, label_value
+from schoolplan.outputs.files import atomic_write, xlsx_bytes
+from schoolplan.outputs.labels import TOWN_BOOK_TEXT
+from schoolplan.outputs.print_setup import setup_town_print
+from schoolplan.outputs.summary import FontMissingError, Page, _draw_map, cjk_context, cjk_fonts
+
+__all__ = ["TOWN_SCHOOL_COLUMNS", "sheet_name", "write_towns_xlsx"]
+
+#: The columns of a town's school table.
+TOWN_SCHOOL_COLUMNS = ["name", "level", "status", "enrollment", "seats", "utilisation", "seat_warning",
+                       "small_tier", "mean_time_min"]
+_CANDIDATE_COLUMNS = ["rank", "name", "enrollment", "recommendation", "receiving_school",
+                      "added_time_mean_min", "pupils_needing_bus_after"]
+_VIOLATION_COLUMNS = ["rule_id", "name", "message"]
+_STATUS = {"open": ("开办", "open"), "closed": ("撤并", "closed"),
+           "satellite": ("卫星校（保留1-3年级）", "satellite (grades 1-3)"), "new": ("新建", "new")}
+_BOLD = Font(bold=True)
+_HEAD = PatternFill("solid", fgColor="DDEBF7")
+_FILL = {"red": PatternFill("solid", fgColor="FFC7CE"), "yellow": PatternFill("solid", fgColor="FFEB9C")}
+_BAD_SHEET = re.compile(r"[\[\]:*?/\\]")
+
+
+def _t(key: str, lang: str) -> str:
+    zh, en = TOWN_BOOK_TEXT[key]
+    return zh if lang == "zh" else en
+
+
+def sheet_name(town: str, code: str, taken: set[str]) -> str:
+    """A valid, unique Excel sheet name for a town: without ``[]:*?/\\``, at most 31 characters,
+    the town code added when two towns share a name."""
+    base = _BAD_SHEET.sub("_", str(town)).strip("'") or str(code)
+    name = base[:31]
+    if name in taken:
+        name = f"{base[:31 - len(str(code)) - 1]}_{code}"[:31]
+    n = 2
+    while name in taken:
+        name = f"{base[:27]}_{n}"
+        n += 1
+    taken.add(name)
+    return name
+
+
+def _cell_value(column: str, value: Any, lang: str) -> Any:
+    if column == "status" and value in _STATUS:
+        return _STATUS[value][0 if lang == "zh" else 1]
+    shown = label_value(column, value, lang)
+    if column in ("enrollment", "seats", "pupils_needing_bus_after") and isinstance(shown, float):
+        return round(shown)  # whole pupils on paper (exact in the CSVs)
+    if column in ("mean_time_min", "added_time_mean_min") and isinstance(shown, float):
+        return round(shown, 1)
+    return shown
+
+
+def _table(ws: Worksheet, row: int, title: str, df: pd.DataFrame, columns: Sequence[str],
+           lang: str, *, headers: dict[str, str] | None = None) -> int:
+    """Write a titled table from ``row``; return the next free row."""
+    ws.cell(row=row, column=1, value=title).font = Font(bold=True, size=12, color="1F3864")
+    row += 1
+    cols = [c for c in columns if c in df.columns]
+    if not len(df) or not cols:
+        ws.cell(row=row, column=1, value=_t("none", lang))
+        return row + 2
+    for j, c in enumerate(cols, 1):
+        label = (headers or {}).get(c) or COLUMN_LABELS.get(c, (c, c))[0 if lang == "zh" else 1]
+        cell = ws.cell(row=row, column=j, value=label)
+        cell.font, cell.fill = _BOLD, _HEAD
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for rec in df[cols].to_dict("records"):
+        row += 1
+        for j, c in enumerate(cols, 1):
+            value = _cell_value(c, rec[c], lang)
+            cell = ws.cell(row=row, column=j, value=None if pd.isna(value) else value)
+            if c == "utilisation" and isinstance(value, float):
+                cell.number_format = "0%"
+            if c == "seat_warning" and rec[c] in _FILL:
+                cell.fill = _FILL[rec[c]]
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # a name is never a formula
+    return row + 2
+
+
+def _map_png(result, code: str, lang: str) -> bytes | None:
+    """A small map of the town: its outline over its neighbours', its schools by level, closures."""
+    try:
+        fonts = cjk_fonts()
+    except FontMissingError:
+        return None
+    from matplotlib.figure import Figure
+
+    towns = result.towns
+    mine = towns[towns["town_code"].astype(str) == code]
+    schools = result.schools[result.schools["town_code"].astype(str) == code]
+    if not len(mine):
+        return None
+    with cjk_context(fonts):
+        fig = Figure(figsize=(3.6, 3.6))
+        ax = fig.add_axes((0, 0, 1, 1))
+        minx, miny, maxx, maxy = mine.total_bounds
+        pad = max(maxx - minx, maxy - miny) * 0.08
+        towns.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
+        _draw_map(ax, Page(lang=lang, title="", subtitle="", date="", synthetic=False, lines=(),
+                           sections=(), sources=(), towns=mine, schools=schools))
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _town_sheet(wb: Workbook, result, town: pd.Series, name: str, lang: str) -> None:
+    code = str(town["town_code"])
+    ws = wb.create_sheet(name)
+    schools = pd.DataFrame(result.schools.drop(columns=result.schools.geometry.name))
+    schools = schools[schools["town_code"].astype(str) == code].copy()
+    if "mean_time_s" in schools:
+        schools["mean_time_min"] = pd.to_numeric(schools["mean_time_s"], errors="coerce") / 60.0
+    open_s = schools[schools.get("status", pd.Series("open", index=schools.index)) != "closed"]
+    ws.cell(row=1, column=1, value=_t("title", lang).format(town=town["town"])).font = Font(bold=True, size=16)
+    facts = _t("facts", lang).format(
+        n=len(open_s), pupils=round(float(pd.to_numeric(open_s["enrollment"], errors="coerce").sum())),
+        small=int((open_s.get("small_tier", pd.Series("", index=open_s.index)).fillna("") != "").sum()),
+        closed=len(schools) - len(open_s))
+    ws.cell(row=2, column=1, value=facts)
+    if result.scenario.synthetic:
+        ws.cell(row=3, column=1, value=_t("synthetic", lang)).font = Font(bold=True, color="C00000")
+    row = 5
+    row = _table(ws, row, _t("schools", lang), schools, TOWN_SCHOOL_COLUMNS, lang,
+                 headers={"status": _t("status", lang)})
+    if result.layouts is not None and "town_code" in result.layouts:
+        lay = result.layouts[result.layouts["town_code"].astype(str) == code]
+        row = _table(ws, row, _t("layout", lang), lay,
+                     ["planet", "satellites", "closed", "seats_left_at_planet", "g4_6_pupils_needing_bus",
+                      "g4_6_pupils_needing_boarding"], lang)
+    if result.candidates is not None and "town_code" in result.candidates:
+        cand = result.candidates[result.candidates["town_code"].astype(str) == code]
+        row = _table(ws, row, _t("candidates", lang), cand, _CANDIDATE_COLUMNS, lang)
+    v = result.violations
+    if len(v):
+        ids = set(schools["school_id"].astype(str)) | {code}
+        demand = result.inputs.demand
+        if demand is not None and "town_code" in demand:
+            ids |= set(demand.loc[demand["town_code"].astype(str) == code, "demand_id"].astype(str))
+        mine = v[v["object_id"].astype(str).isin(ids)].copy()
+        mine["message"] = mine["message_zh" if lang == "zh" else "message_en"]
+        row = _table(ws, row, _t("checks", lang), mine, _VIOLATION_COLUMNS, lang)
+    widths = {"A": 26, "B": 13, "C": 16, "D": 11, "E": 11, "F": 11, "G": 11, "H": 13, "I": 12}
+    for col, w in widths.items():
+        ws.column_dimensions[col].width = w
+    png = _map_png(result, code, lang)
+    if png is not None:
+        img = XLImage(io.BytesIO(png))
+        img.width, img.height = 330, 330
+        ws.add_image(img, "K1")
+    setup_town_print(ws, last_column="Q" if png is not None else get_column_letter(9), lang=lang)
+
+
+def write_towns_xlsx(result, path: str | Path, *, lang: str = "zh") -> Path:
+    """Write ``towns.xlsx``: a contents sheet, then one sheet per town (一镇一策)."""
+    wb = Workbook()
+    toc = wb.active
+    toc.title = _t("contents", lang)
+    toc.append([_t("town", lang), _t("code", lang), _t("sheet", lang)])
+    for cell in toc[1]:
+        cell.font, cell.fill = _BOLD, _HEAD
+    taken = {toc.title}
+    towns = pd.DataFrame(result.towns.drop(columns=result.towns.geometry.name))
+    for _, town in towns.iterrows():
+        name = sheet_name(str(town["town"]), str(town["town_code"]), taken)
+        toc.append([town["town"], str(town["town_code"]), name])
+        toc.cell(row=toc.max_row, column=3).hyperlink = f"#'{name}'!A1"
+        _town_sheet(wb, result, town, name, lang)
+    toc.column_dimensions["A"].width = 20
+    toc.column_dimensions["B"].width = 14
+    toc.column_dimensions["C"].width = 20
+    setup_town_print(toc, last_column="C", lang=lang)
+    return atomic_write(path, xlsx_bytes(wb, _created(result), creator=f"schoolplan {__version__}"))

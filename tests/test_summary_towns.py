@@ -1,0 +1,45 @@
+"""The per-town pages (towns.xlsx, 一镇一策) on the hand-made county of tests/test_summary.py."""
+
+from __future__ import annotations
+
+import openpyxl
+import pandas as pd
+from test_summary import _result
+
+from schoolplan.outputs.towns_book import sheet_name, write_towns_xlsx
+
+
+def test_sheet_names_are_valid_and_unique():
+    taken: set[str] = {"目录"}
+    assert sheet_name("城关/街道:[新]", "1", taken) == "城关_街道__新_"
+    assert sheet_name("甲镇", "2", taken) == "甲镇"
+    assert sheet_name("甲镇", "3", taken) == "甲镇_3"          # same name: the code added
+    long = "长" * 40
+    assert len(sheet_name(long, "4", taken)) == 31
+    assert sheet_name("目录", "5", taken) == "目录_5"          # never the contents sheet's name
+
+
+def test_one_sheet_per_town_with_its_schools(tmp_path):
+    result = _result()
+    result.violations = pd.DataFrame({
+        "rule_id": ["class_size", "class_size"], "object_type": ["school", "school"],
+        "object_id": ["s2", "s1"], "name": ["乙小学", "甲小学"], "value": [50, 48], "limit": [45, 45],
+        "message_zh": ["乙小学平均班额50人", "甲小学平均班额48人"], "message_en": ["a", "b"], "source": ["x", "x"]})
+    book = openpyxl.load_workbook(write_towns_xlsx(result, tmp_path / "towns.xlsx", lang="zh"))
+    assert book.sheetnames == ["目录", "甲镇", "乙镇"]
+    toc = [[c.value for c in row] for row in book["目录"].iter_rows()]
+    assert toc == [["乡镇", "乡镇代码", "工作表"], ["甲镇", "1", "甲镇"], ["乙镇", "2", "乙镇"]]
+    ws = book["乙镇"]
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    assert cells[0][0] == "乙镇　一镇一策"
+    # one school open (the satellite, 90.5 pupils shown as 90), 丙教学点 closed
+    assert cells[1][0] == "开办学校 1 所，在校生 90 人，其中小规模学校 0 所；本方案撤并 1 所"
+    assert cells[2][0] == "合成示范数据"
+    rows = {r[0]: r for r in cells if r[0] in ("乙小学", "丙教学点")}
+    assert rows["乙小学"][1:4] == ["教学点", "卫星校（保留1-3年级）", 90]
+    assert rows["丙教学点"][2] == "撤并"
+    # the town's rule checks only: 乙小学's, not 甲小学's
+    messages = [r[2] for r in cells if r[0] == "平均班额超标"]
+    assert messages == ["乙小学平均班额50人"]
+    assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+    assert len(ws._images) == 1  # the town's small map
