@@ -27,7 +27,7 @@ __all__ = ["cached", "cached_arrays", "content_digest", "default_cache_dir", "sh
 
 logger = logging.getLogger(__name__)
 
-_CACHE_VERSION = "schoolplan-network-1"
+_CACHE_VERSION = "schoolplan-network-2"
 T = TypeVar("T")
 
 
