@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-
 from platformdirs import user_cache_dir
 
 __all__ = ["cached", "cached_arrays", "content_digest", "default_cache_dir", "sha256_files"]

@@ -4,6 +4,8 @@ where nodes are missing from the extract, for osmnx.graph_from_xml."""
 from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
+
+
 def write_full_xml(pbf, out):
     import osmium
     nodes, ways = {}, []
@@ -27,7 +29,7 @@ def write_full_xml(pbf, out):
     for n in used:
         lon, lat = nodes[n]
         lines.append(f'<node id="{n}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
-    for i, (wid, piece, tags) in enumerate(pieces, start=1):
+    for i, (_wid, piece, tags) in enumerate(pieces, start=1):
         nds = "".join(f'<nd ref="{r}"/>' for r in piece)
         tg = "".join(f'<tag k={quoteattr(k)} v={quoteattr(v)}/>' for k, v in tags.items())
         lines.append(f'<way id="{i}">{nds}{tg}</way>')

@@ -243,7 +243,7 @@ def test_graphml_without_crs_or_malformed_is_refused(tmp_path):
     assert network_from_graphml(p, crs=UTM50, use_cache=False).n_nodes == 3
     bad = tmp_path / "cut.graphml"
     bad.write_text(_GRAPHML.format(crs=UTM50)[:900], encoding="utf-8")
-    with pytest.raises(UnreadableFileError, match="cut.graphml"):
+    with pytest.raises(UnreadableFileError, match=r"cut\.graphml"):
         network_from_graphml(bad, use_cache=False)
 
 
