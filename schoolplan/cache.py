@@ -141,7 +141,7 @@ def cached_arrays(
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
         os.close(fd)
         with open(tmp, "wb") as f:
-            np.savez(f, **out)
+            np.savez(f, allow_pickle=False, **out)
         os.replace(tmp, target)
     except OSError as exc:
         logger.warning("could not write cache %s (%s)", target, exc)

@@ -178,7 +178,8 @@ def shared_costs(
         included), or ``None`` when ``school_pairs_k`` is ``None`` or there is no network.
     """
     s = settings or Settings()
-    k = s["catchment_candidates"] if k == "setting" else k
+    k_n: int | None = int(s["catchment_candidates"]) if k == "setting" else (
+        None if k is None else int(k))
     cutoff = s["catchment_cutoff_m"]
     located_d = demand[np.isfinite(demand["lon"])]
     located_all = schools[np.isfinite(schools["lon"])]
@@ -194,7 +195,7 @@ def shared_costs(
             origins = located_d[located_d["demand_id"].isin(group_ids[group])]
             costs = travel.travel_costs(None, origins, eligible, mode=s[f"travel_mode_{group}"],
                                         origin_id="demand_id", destination_id="school_id",
-                                        cutoff_m=cutoff, k=k, settings=s)
+                                        cutoff_m=cutoff, k=k_n, settings=s)
             frames.append(costs.assign(group=group))
         return (pd.concat(frames, ignore_index=True) if frames else empty), None
     d_pts = _net.snap(network, located_d, id_column="demand_id", settings=s)
@@ -206,10 +207,10 @@ def shared_costs(
     is_village = np.arange(len(origins)) < len(d_pts)
     passes: dict[str, travel.PairCosts] = {}
 
-    def pass_for(mode: str) -> travel.PairCosts:
+    def pass_for(mode: travel.TravelMode) -> travel.PairCosts:
         kind = "bus" if mode == "bus" else "length"
         if kind not in passes:
-            first = "bus" if kind == "bus" else mode
+            first: travel.TravelMode = "bus" if kind == "bus" else mode
             passes[kind] = travel.pair_costs(network, origins, s_pts, mode=first, cutoff_m=cutoff,
                                              settings=s, workers=workers, use_cache=use_cache)
         return passes[kind].retimed(mode, settings=s) if kind == "length" else passes[kind]
@@ -224,7 +225,7 @@ def shared_costs(
         in_group[:len(d_pts)] = pd.Index(d_index).isin(list(group_ids[group]))
         mode = s[f"travel_mode_{group}"]
         sub = pass_for(mode).select(in_group & is_village, eligible)
-        frames.append(sub.long(cutoff_m=cutoff, k=k).assign(group=group))
+        frames.append(sub.long(cutoff_m=cutoff, k=k_n).assign(group=group))
     costs = pd.concat(frames, ignore_index=True) if frames else empty
     school_costs = None
     if with_schools:

@@ -31,7 +31,7 @@ school node by its snap leg, so the school's own snap distance takes part in cho
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -40,6 +40,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from schoolplan._reassign import Reassigner
 from schoolplan.cache import cached_arrays, content_digest
 from schoolplan.coords import metric_crs_for
 from schoolplan.errors import NetworkError
@@ -365,7 +366,8 @@ def _snapped_pairs(network, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, setting
     snap_sum = (o_snap["snap_distance_m"].to_numpy()[oi]
                 + d_snap["snap_distance_m"].to_numpy()[di])
     if mode == "bus":
-        dist = second[pair] + snap_sum  # type: ignore[index]
+        assert second is not None  # bus passes carry the distance along the fastest path
+        dist = second[pair] + snap_sum
         time = cost[pair] + snap_sum / speed
     else:
         dist = cost[pair] + snap_sum
@@ -716,106 +718,3 @@ def straight_line_costs(
     oi, di = np.divmod(np.arange(dist.size), dist.shape[1])
     return _long(oi, di, dist.ravel(), time.ravel(), o_snap, d_snap, mode=mode, cutoff_m=cutoff_m, cutoff_s=cutoff_s,
                  k=k, estimate=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# re-assignment after closing schools
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class Reassigner:
-    """Each origin's ranked candidate destinations, to re-assign after closures without a new
-    shortest-path run.
-
-    Build it with :meth:`from_costs` from a :func:`travel_costs` table (typically with ``k`` and
-    a cut-off); :meth:`assign` then gives every origin its best open candidate in milliseconds.
-
-    Attributes
-    ----------
-    from_ids, to_ids
-        Origin ids (rows) and destination ids (codes used in ``candidates``).
-    candidates
-        ``n_origins x k`` destination codes in rank order, ``-1`` padded.
-    distance_m, time_s
-        Costs of each candidate (metres, seconds; NaN where padded).
-    mode
-        Travel mode of the costs.
-    """
-
-    from_ids: pd.Index
-    to_ids: pd.Index
-    candidates: np.ndarray
-    distance_m: np.ndarray
-    time_s: np.ndarray
-    mode: str
-
-    @classmethod
-    def from_costs(
-        cls,
-        costs: pd.DataFrame,
-        *,
-        k: int | None = None,
-        by: Literal["distance_m", "time_s"] | None = None,
-        origins: Iterable[Any] | None = None,
-    ) -> Reassigner:
-        """Keep each origin's ``k`` best rows of ``costs`` (all when ``None``), ranked by ``by``
-        (default ``time_s`` for bus, else ``distance_m``). ``origins`` lists every origin id so
-        that those without any candidate are kept (and reported by :meth:`assign`)."""
-        mode = str(costs["mode"].iloc[0]) if len(costs) else "walk_g4_9"
-        by = by or ("time_s" if mode == "bus" else "distance_m")
-        c = costs.sort_values(["from_id", by], kind="stable")
-        from_ids = pd.Index(pd.unique(c["from_id"]))
-        if origins is not None:
-            extra = pd.Index(list(origins)).difference(from_ids, sort=False)
-            from_ids = from_ids.append(extra)
-        to_ids = pd.Index(pd.unique(c["to_id"]))
-        row = from_ids.get_indexer(c["from_id"])
-        rank = c.groupby("from_id", sort=False).cumcount().to_numpy()
-        width = int(rank.max()) + 1 if len(c) else 1
-        if k is not None:
-            width = min(width, k)
-        keep = rank < width
-        cand = np.full((len(from_ids), width), -1, dtype=np.int64)
-        dist = np.full((len(from_ids), width), np.nan)
-        tim = np.full((len(from_ids), width), np.nan)
-        cand[row[keep], rank[keep]] = to_ids.get_indexer(c["to_id"])[keep]
-        dist[row[keep], rank[keep]] = c["distance_m"].to_numpy()[keep]
-        tim[row[keep], rank[keep]] = c["time_s"].to_numpy()[keep]
-        return cls(from_ids, to_ids, cand, dist, tim, mode)
-
-    def assign(self, *, closed: Iterable[Any] = ()) -> pd.DataFrame:
-        """Best open candidate of every origin once the ``closed`` destinations are removed.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by ``from_id``: ``to_id``, ``distance_m``, ``time_s``, ``rank`` (0 = first
-            choice) and ``lost_all`` (True when every candidate is closed or there was none:
-            such origins need a new search with a larger ``k`` or cut-off).
-        """
-        closed_codes = self.to_ids.get_indexer(pd.Index(list(closed)))
-        is_closed = np.zeros(len(self.to_ids) + 1, dtype=bool)  # last slot: padding (-1)
-        is_closed[-1] = True
-        is_closed[closed_codes[closed_codes >= 0]] = True
-        open_ = ~is_closed[self.candidates]
-        rank = np.argmax(open_, axis=1)
-        rows = np.arange(len(self.from_ids))
-        found = open_[rows, rank]
-        code = self.candidates[rows, rank]
-        out = pd.DataFrame(
-            {
-                "to_id": pd.Series(self.to_ids.to_numpy()[np.where(found, code, 0)]
-                                   if len(self.to_ids) else np.full(len(rows), None),
-                                   index=self.from_ids).where(found),
-                "distance_m": np.where(found, self.distance_m[rows, rank], np.nan),
-                "time_s": np.where(found, self.time_s[rows, rank], np.nan),
-                "rank": np.where(found, rank, -1),
-                "lost_all": ~found,
-            },
-            index=self.from_ids,
-        )
-        out.index.name = "from_id"
-        n_lost = int((~found).sum())
-        if n_lost:
-            logger.info("%d origin(s) lost all their candidate destinations", n_lost)
-        return out
-

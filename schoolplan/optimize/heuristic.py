@@ -38,7 +38,7 @@ import numpy as np
 
 from schoolplan.catchments import PART_OF_GROUP
 from schoolplan.errors import SchoolplanError
-from schoolplan.optimize.model import InfeasibleError, LocationModel, ModelInputError
+from schoolplan.optimize.model import InfeasibleError, LocationModel, ModelInputError, Objective
 
 __all__ = ["optimality_gap", "solve_heuristic"]
 
@@ -194,9 +194,9 @@ def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open
             gain = g0 + np.bincount(s.j[pos], weights=corr, minlength=s.n_s)
             delta = loss + gain
             cand = allowed_open & ~is_open
-            if town_of[a] >= 0:  # a town's last junior-teaching school: swap within the town
-                if (is_open & (town_of == town_of[a])).sum() <= 1:
-                    cand &= town_of == town_of[a]
+            # a town's last junior-teaching school: swap within the town only
+            if town_of[a] >= 0 and (is_open & (town_of == town_of[a])).sum() <= 1:
+                cand &= town_of == town_of[a]
             total = s.seats[is_open].sum(axis=0) - s.seats[a]
             cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1) \
                 if s.capacitated else cand
@@ -277,15 +277,17 @@ def solve_heuristic(
     closed_ids = sch.index[~is_open].tolist()
     if len(open_ids) != p:
         raise SchoolplanError(f"the heuristic found {len(open_ids)} schools to open for p={p}")
-    fixed = {"p": p, "must_keep": open_ids, "must_close": closed_ids, "capacitated": capacitated,
-             "allow_split": allow_split, "max_time_g1_3_s": max_time_g1_3_s,
-             "junior_school_per_town": junior_school_per_town, "size_caps": size_caps,
-             "time_limit_s": time_limit_s}
+    def assign(obj: Objective) -> None:
+        model.solve(obj, p=p, must_keep=open_ids, must_close=closed_ids, capacitated=capacitated,
+                    allow_split=allow_split, max_time_g1_3_s=max_time_g1_3_s,
+                    junior_school_per_town=junior_school_per_town, size_caps=size_caps,
+                    time_limit_s=time_limit_s)
+
     status = "heuristic"
     try:
-        model.solve(objective, **fixed)  # type: ignore[arg-type]
+        assign("least_shortage" if objective == "least_shortage" else "p_median")
     except InfeasibleError:  # this layout's seats are short: place as many pupils as possible
-        model.solve("least_shortage", **fixed)  # type: ignore[arg-type]
+        assign("least_shortage")
         status = "heuristic_shortage"
     model.status = status
     model.gap = float("nan")  # no bound on the distance to the optimum (see optimality_gap)

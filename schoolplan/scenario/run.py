@@ -100,7 +100,7 @@ _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "
                   ".gpkg": "lines", ".shp": "lines", ".geojson": "lines", ".json": "lines"}
 
 
-def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
+def load_roads(spec: InputSpec | None, *, mode: net.NetworkMode, settings: Settings,
                towns: gpd.GeoDataFrame | None = None):
     """The road network of a scenario for a network mode (``walk`` or ``drive``), or ``None``.
 
@@ -129,7 +129,7 @@ def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
         return net.network_from_osm(path, mode=mode)
     if kind == "lines":
         cols = spec.columns or {}
-        opts = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
+        opts: dict[str, Any] = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
                 "maxspeed_column": cols.get("maxspeed")}
         system = spec.coordinate_system
         if system is not None and coords.parse_coordinate_system(system)[0] in ("gcj02", "bd09"):
@@ -217,7 +217,7 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     k = None if settings["catchment_within_town"] else settings["catchment_candidates"]
     workers = resolve_workers(None, settings=settings)
     cache: dict[str, Any] = {}
-    by_network: dict[str, list[str]] = {}
+    by_network: dict[net.NetworkMode, list[str]] = {}
     for group in ca.GRADE_GROUPS:
         by_network.setdefault(network_mode(settings[f"travel_mode_{group}"]), []).append(group)
     for nmode, mode_groups in by_network.items():
@@ -258,6 +258,9 @@ def _project_to_year(inputs: Inputs, year: int, settings: Settings) -> None:
     (cohort progression with births when given; :mod:`schoolplan.projection`). The ledger's values
     stay in ``enrollment_ledger`` and ``pupils_primary_base``/``pupils_junior_base``."""
     history = inputs.history
+    if history is None:
+        raise ScenarioError(f"year: {year} needs inputs.history (the enrolment by grade over past "
+                            "years) to project from")
     base_year = int(history["year"].max())
     if year < base_year:
         raise ScenarioError(f"year {year} is before the last year of the enrolment history "
