@@ -16,6 +16,7 @@ new school needs a shortest-path run of its own)::
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -194,7 +195,7 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
 
 _OPTIMISE_KEYS = {"objective", "p", "must_keep", "must_close", "capacitated", "allow_split",
                   "walk_limit_g1_3", "junior_school_per_town", "size_caps", "time_limit_s",
-                  "close_only"}
+                  "close_only", "method"}
 
 
 def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
@@ -221,8 +222,13 @@ def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
     if close_only == "small":
         tiers = small_tier(open_now, base.settings)
         must_keep += open_now.loc[tiers == "", "school_id"].tolist()
+    method = options.get("method", "exact")
+    if method not in ("exact", "heuristic"):
+        raise ScenarioError(f"{where}: method was {method!r} but is expected to be 'exact' or "
+                            "'heuristic' (greedy + interchange, for interactive use)")
+    solve = model.solve if method == "exact" else partial(opt.solve_heuristic, model)
     try:
-        model.solve(objective, p=options.get("p"), must_keep=sorted(set(must_keep)),
+        solve(objective, p=options.get("p"), must_keep=sorted(set(must_keep)),
                     must_close=[str(i) for i in options.get("must_close", [])],
                     capacitated=bool(options.get("capacitated", True)),
                     allow_split=bool(options.get("allow_split", True)),
@@ -232,6 +238,8 @@ def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
                     time_limit_s=float(options.get("time_limit_s", 60)))
     except (opt.InfeasibleError, opt.ModelInputError) as exc:
         raise ScenarioError(f"{where}: {exc}") from None
+    if model.open_schools is None:  # solve() sets it or raises
+        raise ScenarioError(f"{where}: the optimiser returned no layout")
     closed = sorted(set(open_now["school_id"]) - set(model.open_schools.index.astype(str)))
     schools = schools.copy()
     schools.loc[schools["school_id"].isin(closed), "status"] = "closed"
