@@ -184,7 +184,7 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
     costs = []
     if base.groups is not None:
         for group in ca.GRADE_GROUPS:
-            if not ca.serves(level, group):
+            if level is None or not ca.serves(level, group):
                 continue
             net = base.networks.get(network_mode(base.settings[f"travel_mode_{group}"]))
             costs.append(ca.catchment_costs(net, base.inputs.demand, row,
