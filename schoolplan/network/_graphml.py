@@ -2,8 +2,9 @@
 
 Reads files written by osmnx (``ox.save_graphml``: a directed multigraph, OSM tags as edge data,
 lists written as ``"['a', 'b']"``) and by networkx or schoolplan itself. The XML is parsed with
-the standard library's ``xml.etree.ElementTree.iterparse``, each element cleared once read, so
-memory holds the arrays and the id table only: linear in nodes + edges, one pass over the file.
+lxml's ``iterparse`` (libxml2), each element cleared and unlinked once read, so memory holds the
+arrays and the id table only: linear in nodes + edges, one pass over the file (plus a shallow
+look for the graph's ``crs``, which writers put before the nodes).
 
 Way filter: the same :func:`schoolplan.network._osm.way_allowed` as for OpenStreetMap files, on the
 edge's tags (``highway``, ``access``, ``foot``, ``area``, ...; the first value of a list). A file
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,12 +63,20 @@ def _tag(value: str | None) -> str | None:
     return v
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+_NS = "{http://graphml.graphdrawing.org/xmlns}"
+#: Tags the way filter reads (:func:`schoolplan.network._osm.way_allowed`); its answer is
+#: memoised on their values, so the filter costs one dict look-up per edge.
+_FILTER_TAGS = ("highway", "area", "access", "foot", "motor_vehicle", "motorcar")
 
 
 def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
-    """Read ``path`` for ``mode``; raises ``ValueError`` (with the reason) on a malformed file."""
+    """Read ``path`` for ``mode``; raises ``ValueError`` (with the reason) on a malformed file.
+
+    lxml's ``iterparse`` hands over only the ``key``, ``node``, ``edge`` and ``graph`` elements
+    (with or without the GraphML namespace); each is cleared and unlinked once read.
+    """
+    from lxml import etree
+
     keys: dict[str, str] = {}
     pos: dict[str, int] = {}
     xs: list[float] = []
@@ -82,52 +90,77 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
     graph_data: dict[str, str] = {}
     directed = True
     has_highway = False
+    saw_graph = False
     n_read = n_dropped = 0
-    pending: list[tuple[str, str, dict[str, str]]] = []  # edges waiting to be filtered
-    stack: list[str] = []
-    graph_elem: ET.Element | None = None
+    decided: dict[tuple, bool] = {}
+    x_key = y_key = None
+    short = {f"{ns}{t}": t for ns in (_NS, "") for t in ("key", "node", "edge", "graph")}
     try:
-        for event, elem in ET.iterparse(str(path), events=("start", "end")):
-            tag = _local(elem.tag)
-            if event == "start":
-                stack.append(tag)
-                if tag == "graph":
-                    directed = elem.get("edgedefault", "directed") != "undirected"
-                    graph_elem = elem
-                continue
-            stack.pop()
-            if tag == "key":
+        context = etree.iterparse(str(path), events=("end",), tag=list(short),
+                                  resolve_entities=False, no_network=True, huge_tree=True)
+        for _event, elem in context:
+            tag = short[elem.tag]
+            if tag == "node" or tag == "edge":
+                if not saw_graph and elem.getparent() is not None:
+                    saw_graph = True
+                    directed = elem.getparent().get("edgedefault", "directed") != "undirected"
+            if tag == "node":
+                data = {d.get("key"): d.text for d in elem}
+                if x_key is None:
+                    names = {v: k for k, v in keys.items()}
+                    x_key, y_key = names.get("x", "x"), names.get("y", "y")
+                try:
+                    xs.append(float(data[x_key]))
+                    ys.append(float(data[y_key]))
+                except (KeyError, TypeError, ValueError):
+                    raise ValueError(f"node {elem.get('id')!r} has no numeric 'x'/'y' data"
+                                     ) from None
+                pos[elem.get("id", "")] = len(pos)
+            elif tag == "edge":
+                n_read += 1
+                data = {keys.get(d.get("key"), d.get("key")): (d.text or "") for d in elem}
+                if has_highway:
+                    fkey = tuple(data.get(t) for t in _FILTER_TAGS)
+                    ok = decided.get(fkey)
+                    if ok is None:
+                        ok = decided[fkey] = way_allowed(
+                            {t: _tag(v) for t, v in zip(_FILTER_TAGS, fkey, strict=True)
+                             if v is not None}, mode)
+                    if not ok:
+                        n_dropped += 1
+                        _unlink(elem, keys, graph_data)
+                        continue
+                    hw = _tag(data.get("highway")) or "unclassified"
+                else:
+                    hw = "unclassified"
+                us.append(elem.get("source", ""))
+                vs.append(elem.get("target", ""))
+                raw_len = data.get("length")
+                try:
+                    lens.append(float(raw_len) if raw_len else np.nan)
+                except ValueError:
+                    lens.append(np.nan)
+                hws.append(hw)
+                raw = data.get("maxspeed")
+                spd.append(_speed(raw) if raw else np.nan)
+                nms.append(_tag(data.get("name")) or "")
+            elif tag == "key":
                 keys[elem.get("id", "")] = elem.get("attr.name", elem.get("id", ""))
                 if elem.get("attr.name") == "highway" and elem.get("for") in ("edge", "all"):
                     has_highway = True
-            elif tag == "node":
-                data = {keys.get(d.get("key", ""), d.get("key", "")): (d.text or "")
-                        for d in elem if _local(d.tag) == "data"}
-                try:
-                    xs.append(float(data["x"]))
-                    ys.append(float(data["y"]))
-                except KeyError:
-                    raise ValueError(f"node {elem.get('id')!r} has no 'x'/'y' data") from None
-                pos[elem.get("id", "")] = len(pos)
-                if graph_elem is not None:
-                    graph_elem.clear()  # drop the finished element from the tree: flat memory
-            elif tag == "edge":
-                data = {keys.get(d.get("key", ""), d.get("key", "")): (d.text or "")
-                        for d in elem if _local(d.tag) == "data"}
-                pending.append((elem.get("source", ""), elem.get("target", ""), data))
-                if graph_elem is not None:
-                    graph_elem.clear()
-                if len(pending) >= 4096:
-                    n_read, n_dropped = _flush(pending, mode, has_highway, us, vs, lens, hws, spd,
-                                               nms, n_read, n_dropped)
-            elif tag == "data" and stack and stack[-1] == "graph":
-                graph_data[keys.get(elem.get("key", ""), "")] = elem.text or ""
-    except ET.ParseError as exc:
+                continue
+            elif tag == "graph":  # graph data written after the nodes and edges
+                saw_graph = True
+                directed = elem.get("edgedefault", "directed") != "undirected"
+                for d in elem:
+                    if str(d.tag).endswith("data"):
+                        graph_data[keys.get(d.get("key", ""), d.get("key", ""))] = d.text or ""
+                continue
+            _unlink(elem, keys, graph_data)
+    except etree.XMLSyntaxError as exc:
         raise ValueError(f"not well-formed XML ({exc})") from None
-    if graph_elem is None:
+    if not saw_graph:
         raise ValueError("no GraphML <graph> element")
-    n_read, n_dropped = _flush(pending, mode, has_highway, us, vs, lens, hws, spd, nms, n_read,
-                               n_dropped)
     try:
         u = np.fromiter((pos[a] for a in us), dtype=np.int64, count=len(us))
         v = np.fromiter((pos[b] for b in vs), dtype=np.int64, count=len(vs))
@@ -147,32 +180,23 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
     )
 
 
-def _flush(pending, mode, has_highway, us, vs, lens, hws, spd, nms, n_read, n_dropped):
-    for a, b, data in pending:
-        n_read += 1
-        tags = {k: _tag(val) for k, val in data.items()}
-        if has_highway:
-            if not way_allowed(tags, mode):
-                n_dropped += 1
-                continue
-            hw = tags.get("highway") or "unclassified"
-        else:
-            hw = "unclassified"
-        us.append(a)
-        vs.append(b)
+def _unlink(elem, keys: dict[str, str], graph_data: dict[str, str]) -> None:
+    """Free a finished node or edge and its earlier siblings (flat memory on large files); the
+    graph's own ``<data>`` written before the nodes (the CRS) is kept in ``graph_data``."""
+    elem.clear()
+    parent = elem.getparent()
+    if parent is not None:
+        while (prev := elem.getprevious()) is not None:
+            if str(prev.tag).endswith("data"):
+                graph_data[keys.get(prev.get("key", ""), prev.get("key", ""))] = prev.text or ""
+            parent.remove(prev)
+
+
+def _speed(raw: str) -> float:
+    v = raw.strip()
+    if v.startswith("["):
         try:
-            lens.append(float(data["length"]) if data.get("length") else np.nan)
-        except ValueError:
-            lens.append(np.nan)
-        hws.append(str(hw))
-        raw = data.get("maxspeed")
-        if raw is not None and raw.strip().startswith("["):
-            try:
-                spd.append(parse_maxspeed_kph(list(ast.literal_eval(raw.strip()))))
-            except (ValueError, SyntaxError):
-                spd.append(parse_maxspeed_kph(raw))
-        else:
-            spd.append(parse_maxspeed_kph(raw))
-        nms.append(str(tags.get("name") or ""))
-    pending.clear()
-    return n_read, n_dropped
+            return parse_maxspeed_kph(list(ast.literal_eval(v)))
+        except (ValueError, SyntaxError):
+            pass
+    return parse_maxspeed_kph(v)
