@@ -123,7 +123,7 @@ def generate(size: str, folder: Path, seed: int) -> None:
         f.write("</graph>\n</graphml>\n")
     rng = np.random.default_rng([seed, 1])
     # towns: a grid of square cells; schools and villages at random nodes (+ jitter)
-    cells = int(math.ceil(math.sqrt(n_t)))
+    cells = math.ceil(math.sqrt(n_t))
 
     def town_of(px, py):
         cx = np.minimum(((px - x.min()) / (np.ptp(x) + 1) * cells).astype(int), cells - 1)
@@ -152,7 +152,6 @@ def generate(size: str, folder: Path, seed: int) -> None:
 
 def _frames(folder: Path):
     import geopandas as gpd
-    import pandas as pd
 
     z = np.load(folder / "points.npz")
     schools = gpd.GeoDataFrame(
@@ -165,7 +164,7 @@ def _frames(folder: Path):
          "town_code": [f"T{t:03d}" for t in z["vtown"]], "lon": z["vlon"], "lat": z["vlat"],
          "pupils_primary": z["primary"], "pupils_junior": z["junior"]},
         geometry=gpd.points_from_xy(z["vlon"], z["vlat"]), crs=4326)
-    return schools, demand, pd
+    return schools, demand
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +198,7 @@ def stage(name: str, folder: Path, cache: Path) -> dict:
         network_from_osm(pbf, mode="walk", use_cache=False)
     elif name.startswith("travel") or name in ("heuristic", "exact"):
         net = network_from_graphml(gml, mode="walk", cache_dir=cache)  # warm network cache
-        schools, demand, pd = _frames(folder)
+        schools, demand = _frames(folder)
         s = Settings({"catchment_cutoff_m": 15_000.0, "travel_cache": name == "travel_warm"})
         groups = ca.demand_by_group(demand, s)
         if name == "travel_warm":  # fill the cache first: the timed call reads it back
@@ -224,7 +223,7 @@ def stage(name: str, folder: Path, cache: Path) -> dict:
 
             costs, _ = ca.shared_costs(net, demand, schools, groups, settings=s, workers=0)
             model = LocationModel.from_costs(costs, groups, schools, settings=s)
-            p = int(round(0.85 * len(schools)))
+            p = round(0.85 * len(schools))
             t0, c0 = time.perf_counter(), cpu()
             opts = {"p": p, "max_time_g1_3_s": np.inf, "capacitated": False}
             if name == "heuristic":

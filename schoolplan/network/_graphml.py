@@ -100,10 +100,10 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
                                   resolve_entities=False, no_network=True, huge_tree=True)
         for _event, elem in context:
             tag = short[elem.tag]
-            if tag == "node" or tag == "edge":
-                if not saw_graph and elem.getparent() is not None:
-                    saw_graph = True
-                    directed = elem.getparent().get("edgedefault", "directed") != "undirected"
+            parent = elem.getparent() if not saw_graph and tag in ("node", "edge") else None
+            if parent is not None:  # the <graph> around the first node: its edge default
+                saw_graph = True
+                directed = parent.get("edgedefault", "directed") != "undirected"
             if tag == "node":
                 data = {d.get("key"): d.text for d in elem}
                 if x_key is None:
