@@ -2,9 +2,9 @@
 
 Reads files written by osmnx (``ox.save_graphml``: a directed multigraph, OSM tags as edge data,
 lists written as ``"['a', 'b']"``) and by networkx or schoolplan itself. The XML is parsed with
-lxml's ``iterparse`` (libxml2), each element cleared and unlinked once read, so memory holds the
-arrays and the id table only: linear in nodes + edges, one pass over the file (plus a shallow
-look for the graph's ``crs``, which writers put before the nodes).
+the standard library's ``xml.etree.ElementTree.iterparse`` (expat), each node and edge dropped
+from the tree once read, so memory holds the arrays and the id table only: linear in nodes +
+edges, one pass over the file. (lxml was not used: installing it changes openpyxl's XLSX bytes.)
 
 Way filter: the same :func:`schoolplan.network._osm.way_allowed` as for OpenStreetMap files, on the
 edge's tags (``highway``, ``access``, ``foot``, ``area``, ...; the first value of a list). A file
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +64,6 @@ def _tag(value: str | None) -> str | None:
     return v
 
 
-_NS = "{http://graphml.graphdrawing.org/xmlns}"
 #: Tags the way filter reads (:func:`schoolplan.network._osm.way_allowed`); its answer is
 #: memoised on their values, so the filter costs one dict look-up per edge.
 _FILTER_TAGS = ("highway", "area", "access", "foot", "motor_vehicle", "motorcar")
@@ -72,11 +72,9 @@ _FILTER_TAGS = ("highway", "area", "access", "foot", "motor_vehicle", "motorcar"
 def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
     """Read ``path`` for ``mode``; raises ``ValueError`` (with the reason) on a malformed file.
 
-    lxml's ``iterparse`` hands over only the ``key``, ``node``, ``edge`` and ``graph`` elements
-    (with or without the GraphML namespace); each is cleared and unlinked once read.
+    One ``iterparse`` pass; each node or edge is read when it ends and then dropped from the
+    tree (the ``<graph>`` element is emptied), so memory stays flat on large files.
     """
-    from lxml import etree
-
     keys: dict[str, str] = {}
     pos: dict[str, int] = {}
     xs: list[float] = []
@@ -90,35 +88,32 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
     graph_data: dict[str, str] = {}
     directed = True
     has_highway = False
-    saw_graph = False
     n_read = n_dropped = 0
     decided: dict[tuple, bool] = {}
-    x_key = y_key = None
-    short = {f"{ns}{t}": t for ns in (_NS, "") for t in ("key", "node", "edge", "graph")}
+    x_key = y_key = "x"
+    graph: ET.Element | None = None
+    depth = 0
     try:
-        context = etree.iterparse(str(path), events=("end",), tag=list(short),
-                                  resolve_entities=False, no_network=True, huge_tree=True)
-        for _event, elem in context:
-            tag = short[elem.tag]
-            parent = elem.getparent() if not saw_graph and tag in ("node", "edge") else None
-            if parent is not None:  # the <graph> around the first node: its edge default
-                saw_graph = True
-                directed = parent.get("edgedefault", "directed") != "undirected"
-            if tag == "node":
-                data = {d.get("key"): d.text for d in elem}
-                if x_key is None:
-                    names = {v: k for k, v in keys.items()}
-                    x_key, y_key = names.get("x", "x"), names.get("y", "y")
-                try:
-                    xs.append(float(data[x_key]))
-                    ys.append(float(data[y_key]))
-                except (KeyError, TypeError, ValueError):
-                    raise ValueError(f"node {elem.get('id')!r} has no numeric 'x'/'y' data"
-                                     ) from None
-                pos[elem.get("id", "")] = len(pos)
-            elif tag == "edge":
+        for event, elem in ET.iterparse(str(path), events=("start", "end")):
+            if event == "start":
+                depth += 1
+                if graph is None and elem.tag.endswith("graph") and depth == 2:
+                    graph = elem
+                    directed = elem.get("edgedefault", "directed") != "undirected"
+                continue
+            depth -= 1
+            tag = elem.tag.rsplit("}", 1)[-1]
+            if tag == "data":
+                if depth == 2:  # a child of <graph>: graph data (the CRS)
+                    graph_data[keys.get(elem.get("key", ""), elem.get("key", ""))] = \
+                        elem.text or ""
+                continue
+            if tag == "edge":
                 n_read += 1
-                data = {keys.get(d.get("key"), d.get("key")): (d.text or "") for d in elem}
+                data = {keys.get(d.get("key", ""), d.get("key", "")): (d.text or "")
+                        for d in elem}
+                if graph is not None:
+                    graph.clear()
                 if has_highway:
                     fkey = tuple(data.get(t) for t in _FILTER_TAGS)
                     ok = decided.get(fkey)
@@ -128,7 +123,6 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
                              if v is not None}, mode)
                     if not ok:
                         n_dropped += 1
-                        _unlink(elem, keys, graph_data)
                         continue
                     hw = _tag(data.get("highway")) or "unclassified"
                 else:
@@ -144,22 +138,27 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
                 raw = data.get("maxspeed")
                 spd.append(_speed(raw) if raw else np.nan)
                 nms.append(_tag(data.get("name")) or "")
+            elif tag == "node":
+                if not pos:
+                    names = {v: k for k, v in keys.items()}
+                    x_key, y_key = names.get("x", "x"), names.get("y", "y")
+                got = {d.get("key"): d.text for d in elem}
+                try:
+                    xs.append(float(got[x_key]))
+                    ys.append(float(got[y_key]))
+                except (KeyError, TypeError, ValueError):
+                    raise ValueError(f"node {elem.get('id')!r} has no numeric 'x'/'y' data"
+                                     ) from None
+                pos[elem.get("id", "")] = len(pos)
+                if graph is not None:
+                    graph.clear()
             elif tag == "key":
                 keys[elem.get("id", "")] = elem.get("attr.name", elem.get("id", ""))
                 if elem.get("attr.name") == "highway" and elem.get("for") in ("edge", "all"):
                     has_highway = True
-                continue
-            elif tag == "graph":  # graph data written after the nodes and edges
-                saw_graph = True
-                directed = elem.get("edgedefault", "directed") != "undirected"
-                for d in elem:
-                    if str(d.tag).endswith("data"):
-                        graph_data[keys.get(d.get("key", ""), d.get("key", ""))] = d.text or ""
-                continue
-            _unlink(elem, keys, graph_data)
-    except etree.XMLSyntaxError as exc:
+    except ET.ParseError as exc:
         raise ValueError(f"not well-formed XML ({exc})") from None
-    if not saw_graph:
+    if graph is None:
         raise ValueError("no GraphML <graph> element")
     try:
         u = np.fromiter((pos[a] for a in us), dtype=np.int64, count=len(us))
@@ -178,18 +177,6 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
         maxspeed_kph=np.asarray(spd, dtype=np.float64), name=nms,
         crs=graph_data.get("crs") or None, directed=directed, n_read=n_read, n_dropped=n_dropped,
     )
-
-
-def _unlink(elem, keys: dict[str, str], graph_data: dict[str, str]) -> None:
-    """Free a finished node or edge and its earlier siblings (flat memory on large files); the
-    graph's own ``<data>`` written before the nodes (the CRS) is kept in ``graph_data``."""
-    elem.clear()
-    parent = elem.getparent()
-    if parent is not None:
-        while (prev := elem.getprevious()) is not None:
-            if str(prev.tag).endswith("data"):
-                graph_data[keys.get(prev.get("key", ""), prev.get("key", ""))] = prev.text or ""
-            parent.remove(prev)
 
 
 def _speed(raw: str) -> float:
