@@ -303,11 +303,13 @@ def main(argv=None) -> int:
         a, b = sizes[0], sizes[-1]
         n_a, n_b = results[a]["nodes"], results[b]["nodes"]
         for name in ("graphml", "osm", "travel_new", "travel_warm", "heuristic"):
-            ta, tb = results[a].get(name, {}).get("time_s"), results[b].get(name, {}).get("time_s")
-            if ta and tb:
-                expo = math.log(tb / ta) / math.log(n_b / n_a)
-                print(f"scaling exponent {name:12s} {a} -> {b}: {expo:.2f}")
-                results.setdefault("scaling", {})[name] = expo
+            for what in ("time_s", "cpu_s"):
+                ta = results[a].get(name, {}).get(what)
+                tb = results[b].get(name, {}).get(what)
+                if ta and tb:
+                    expo = math.log(tb / ta) / math.log(n_b / n_a)
+                    print(f"scaling exponent {name:12s} ({what}) {a} -> {b}: {expo:.2f}")
+                    results.setdefault("scaling", {})[f"{name}_{what}"] = expo
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
