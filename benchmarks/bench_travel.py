@@ -33,7 +33,8 @@ from scipy.sparse.csgraph import dijkstra
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from schoolplan.network import RoadNetwork, _build, snap
+from schoolplan.network import RoadNetwork, snap
+from schoolplan.network.roads import _build
 from schoolplan.travel import Reassigner, nearest, travel_costs
 
 

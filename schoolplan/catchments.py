@@ -55,6 +55,7 @@ __all__ = [
     "demand_by_group",
     "seats_by_part",
     "serves",
+    "shared_costs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -126,41 +127,111 @@ def catchment_costs(
     *,
     k: int | str | None = "setting",
     settings: Settings | None = None,
+    workers: int | None = 1,
 ) -> pd.DataFrame:
     """Candidate (village, grade group, school) travel costs, long format.
 
     For each grade group: the ``k`` (default ``catchment_candidates``; ``None`` = all) nearest
     schools that teach it within ``catchment_cutoff_m``, by road on ``network``, or straight
-    line x circuity when ``network`` is ``None``.
+    line x circuity when ``network`` is ``None``. Grade groups whose modes share a network and a
+    cost (walking, cycling: distance) share one shortest-path pass (:func:`shared_costs`).
+    """
+    return shared_costs(network, demand, schools, groups, k=k, settings=settings,
+                        workers=workers)[0]
+
+
+def _eligible(levels: pd.Series, group: str) -> np.ndarray:
+    return levels.map(lambda lv: isinstance(lv, str) and serves(lv, group)).to_numpy(bool)
+
+
+def shared_costs(
+    network: Any,
+    demand: gpd.GeoDataFrame,
+    schools: gpd.GeoDataFrame,
+    groups: pd.DataFrame,
+    *,
+    k: int | str | None = "setting",
+    settings: Settings | None = None,
+    workers: int | None = 1,
+    school_pairs_k: int | None = None,
+    use_cache: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Village-school costs by grade group and (optionally) school-to-school costs, sharing
+    one shortest-path pass per kind of cost on ``network``.
+
+    Walking and cycling modes are shortest paths by length, so every grade group using one of
+    them and the school-to-school walk (``walk_g4_9``, the ``school_pairs_k`` nearest other
+    schools within ``catchment_cutoff_m``; :mod:`schoolplan.consolidation` reads it) come from
+    one pass whose sources are the schools' nodes (or the villages', when fewer); a ``bus``
+    group (fastest paths) gets a pass of its own. Points are snapped once.
+
+    Step costs: snapping ``O((V + S) log N)`` (KD-tree); each pass as
+    :func:`schoolplan.travel.pair_costs`; per group a linear filter, an ``O(P log P)`` sort of
+    its ``P`` pairs and the ``k`` cut. Without a network, straight-line costs per group
+    (``O(V x S)``, as :func:`schoolplan.travel.straight_line_costs`).
+
+    Returns
+    -------
+    costs, school_costs
+        ``costs`` as :func:`catchment_costs`; ``school_costs``: a :func:`travel_costs` table
+        from every located school to its ``school_pairs_k`` nearest located schools (itself
+        included), or ``None`` when ``school_pairs_k`` is ``None`` or there is no network.
     """
     s = settings or Settings()
-    k = s["catchment_candidates"] if k == "setting" else k
+    k_n: int | None = int(s["catchment_candidates"]) if k == "setting" else (
+        None if k is None else int(k))
     cutoff = s["catchment_cutoff_m"]
     located_d = demand[np.isfinite(demand["lon"])]
-    located_s = schools[np.isfinite(schools["lon"]) & schools["level"].notna()]
-    if network is not None:
-        d_pts = _net.snap(network, located_d, id_column="demand_id", settings=s)
-        s_pts = _net.snap(network, located_s, id_column="school_id", settings=s)
+    located_all = schools[np.isfinite(schools["lon"])]
+    located_s = located_all[located_all["level"].notna()]
+    group_ids = {g: set(groups.loc[groups["group"] == g, "demand_id"]) for g in GRADE_GROUPS}
+    empty = pd.DataFrame(columns=["from_id", "to_id", "distance_m", "time_s", "mode", "group"])
+    if network is None:
+        frames = []
+        for group in GRADE_GROUPS:
+            eligible = located_s[_eligible(located_s["level"], group)]
+            if not group_ids[group] or eligible.empty:
+                continue
+            origins = located_d[located_d["demand_id"].isin(group_ids[group])]
+            costs = travel.travel_costs(None, origins, eligible, mode=s[f"travel_mode_{group}"],
+                                        origin_id="demand_id", destination_id="school_id",
+                                        cutoff_m=cutoff, k=k_n, settings=s)
+            frames.append(costs.assign(group=group))
+        return (pd.concat(frames, ignore_index=True) if frames else empty), None
+    d_pts = _net.snap(network, located_d, id_column="demand_id", settings=s)
+    s_pts = _net.snap(network, located_all, id_column="school_id", settings=s)
+    levels = located_all.set_index("school_id")["level"].reindex(s_pts.index)
+    # origins: villages, then (for the school-to-school walk) the schools themselves
+    with_schools = school_pairs_k is not None
+    origins = pd.concat([d_pts, s_pts]) if with_schools else d_pts
+    is_village = np.arange(len(origins)) < len(d_pts)
+    passes: dict[str, travel.PairCosts] = {}
+
+    def pass_for(mode: travel.TravelMode) -> travel.PairCosts:
+        kind = "bus" if mode == "bus" else "length"
+        if kind not in passes:
+            first: travel.TravelMode = "bus" if kind == "bus" else mode
+            passes[kind] = travel.pair_costs(network, origins, s_pts, mode=first, cutoff_m=cutoff,
+                                             settings=s, workers=workers, use_cache=use_cache)
+        return passes[kind].retimed(mode, settings=s) if kind == "length" else passes[kind]
+
     frames = []
+    d_index = d_pts.index.to_numpy()
     for group in GRADE_GROUPS:
-        ids = set(groups.loc[groups["group"] == group, "demand_id"])
-        eligible = located_s[located_s["level"].map(lambda lv, g=group: serves(lv, g))]
-        if not ids or eligible.empty:
+        eligible = _eligible(levels, group)
+        if not group_ids[group] or not eligible.any():
             continue
+        in_group = np.zeros(len(origins), dtype=bool)
+        in_group[:len(d_pts)] = pd.Index(d_index).isin(list(group_ids[group]))
         mode = s[f"travel_mode_{group}"]
-        if network is not None:
-            origins = d_pts.loc[[i for i in d_pts.index if i in ids]]
-            dests = s_pts.loc[list(eligible["school_id"])]
-        else:
-            origins = located_d[located_d["demand_id"].isin(ids)]
-            dests = eligible
-        costs = travel.travel_costs(network, origins, dests, mode=mode, origin_id="demand_id",
-                                    destination_id="school_id", cutoff_m=cutoff, k=k, settings=s)
-        costs = costs.assign(group=group)
-        frames.append(costs)
-    if not frames:
-        return pd.DataFrame(columns=["from_id", "to_id", "distance_m", "time_s", "mode", "group"])
-    return pd.concat(frames, ignore_index=True)
+        sub = pass_for(mode).select(in_group & is_village, eligible)
+        frames.append(sub.long(cutoff_m=cutoff, k=k_n).assign(group=group))
+    costs = pd.concat(frames, ignore_index=True) if frames else empty
+    school_costs = None
+    if with_schools:
+        walk = pass_for("walk_g4_9").select(~is_village, np.ones(len(s_pts), dtype=bool))
+        school_costs = walk.long(cutoff_m=cutoff, k=school_pairs_k)
+    return costs, school_costs
 
 
 def _rows(groups: pd.DataFrame, method: str) -> pd.DataFrame:

@@ -486,6 +486,18 @@ _ALL: list[Setting] = [
        "schoolplan layout convention: one line of names on the summary page", "A",
        "How many closed schools the summary page names (the rest are counted).",
        "方案摘要页列出撤并学校名称的最多个数（其余只计数）"),
+    # --- performance (issue 15) -----------------------------------------------------------------
+    _s("workers", 0, "int", "processes (0 = every core)",
+       "RECIPES.md: scipy's Dijkstra holds the GIL; 2 processes measured 1.7-2.1x on a 2-core machine", "V",
+       "Processes the shortest-path searches are split over (0 = one per CPU core; 1 = this process only).",
+       "最短路径计算使用的进程数（0 = 每个CPU核一个；1 = 仅本进程）"),
+    _s("travel_cache", True, "bool", "yes/no", "schoolplan convention: keyed by content, safe to delete", "A",
+       "Keep travel costs in the cache folder, keyed by the road network, the points and the settings that affect them.",
+       "在缓存目录中保存出行成本（按路网、点位与相关设置的内容建键，可随时删除）", minimum=None),
+    _s("optimise_heuristic_max_passes", 10, "int", "passes",
+       "Teitz & Bart (1968) vertex interchange; schoolplan convention (passes stop earlier when no swap helps)", "A",
+       "Most interchange passes of the heuristic optimiser (each tries every open school against every closed one).",
+       "启发式优化交换步骤的最多轮数（每轮对每所保留学校尝试与每所关闭学校互换）", minimum=1),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

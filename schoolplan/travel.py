@@ -31,7 +31,7 @@ school node by its snap leg, so the school's own snap distance takes part in cho
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -40,6 +40,8 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from schoolplan._reassign import Reassigner
+from schoolplan.cache import cached_arrays, content_digest
 from schoolplan.coords import metric_crs_for
 from schoolplan.errors import NetworkError
 from schoolplan.network import NetworkMode, RoadNetwork, point_coordinates, snap_xy
@@ -48,12 +50,16 @@ from schoolplan.settings import Settings
 
 __all__ = [
     "TRAVEL_MODES",
+    "PairCosts",
     "Reassigner",
     "TravelMode",
     "edge_speed_kph",
     "mode_speed_mps",
     "nearest",
+    "network_digest",
     "network_mode",
+    "pair_costs",
+    "resolve_workers",
     "straight_line_costs",
     "travel_costs",
 ]
@@ -360,7 +366,8 @@ def _snapped_pairs(network, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, setting
     snap_sum = (o_snap["snap_distance_m"].to_numpy()[oi]
                 + d_snap["snap_distance_m"].to_numpy()[di])
     if mode == "bus":
-        dist = second[pair] + snap_sum  # type: ignore[index]
+        assert second is not None  # bus passes carry the distance along the fastest path
+        dist = second[pair] + snap_sum
         time = cost[pair] + snap_sum / speed
     else:
         dist = cost[pair] + snap_sum
@@ -401,6 +408,132 @@ def _long(oi, di, dist, time, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, k, es
         }
     )
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# one pass shared by several uses
+# ---------------------------------------------------------------------------------------------
+def resolve_workers(workers: int | None, *, settings: Settings | None = None) -> int:
+    """Processes to use: ``workers``, else the ``workers`` setting; ``0`` means every core."""
+    import os
+
+    w = int(_settings(settings)["workers"]) if workers is None else int(workers)
+    if w < 0:
+        raise NetworkError(f"`workers` was {w} but must be 0 (every core) or a positive number")
+    return w if w > 0 else max(os.cpu_count() or 1, 1)
+
+
+@dataclass(frozen=True, eq=False)
+class PairCosts:
+    """Reached (origin, destination) point pairs of one shortest-path pass, as arrays.
+
+    ``oi``/``di`` are positions in ``o_snap``/``d_snap`` (snapped frames indexed by id; ids may
+    repeat when several point sets were stacked); ``distance_m`` and ``time_s`` include the snap
+    legs. Walking and cycling modes share one pass: :meth:`retimed` gives the times of another
+    of them from the same distances, :meth:`select` a subset of origins and destinations, and
+    :meth:`long` the long table :func:`travel_costs` returns (cut-offs and ``k`` applied).
+    Cost of each step: linear in the number of pairs.
+    """
+
+    o_snap: pd.DataFrame
+    d_snap: pd.DataFrame
+    oi: np.ndarray
+    di: np.ndarray
+    distance_m: np.ndarray
+    time_s: np.ndarray
+    mode: str
+
+    def retimed(self, mode: TravelMode, *, settings: Settings | None = None) -> PairCosts:
+        """The same pairs for another walking or cycling ``mode`` (time = distance / speed)."""
+        _check_mode(mode)
+        if mode == self.mode:
+            return self
+        if "bus" in (mode, self.mode):
+            raise NetworkError("bus costs take the fastest path: they need their own pass")
+        speed = mode_speed_mps(mode, settings=settings)
+        return PairCosts(self.o_snap, self.d_snap, self.oi, self.di, self.distance_m,
+                         self.distance_m / speed, mode)
+
+    def select(self, origins: np.ndarray, destinations: np.ndarray) -> PairCosts:
+        """Keep the origins and destinations whose boolean masks (over the rows of ``o_snap``
+        and ``d_snap``) are True; positions are renumbered, order is kept."""
+        origins = np.asarray(origins, dtype=bool)
+        destinations = np.asarray(destinations, dtype=bool)
+        keep = origins[self.oi] & destinations[self.di]
+        new_o = np.cumsum(origins) - 1
+        new_d = np.cumsum(destinations) - 1
+        return PairCosts(self.o_snap[origins], self.d_snap[destinations],
+                         new_o[self.oi[keep]], new_d[self.di[keep]], self.distance_m[keep],
+                         self.time_s[keep], self.mode)
+
+    def long(self, *, cutoff_m: float | None = None, cutoff_s: float | None = None,
+             k: int | None = None) -> pd.DataFrame:
+        """The long table of :func:`travel_costs` (same columns, order and cut-offs)."""
+        return _long(self.oi, self.di, self.distance_m, self.time_s, self.o_snap, self.d_snap,
+                     mode=self.mode, cutoff_m=cutoff_m, cutoff_s=cutoff_s, k=k, estimate=False)
+
+
+def pair_costs(
+    network: RoadNetwork,
+    o_snap: pd.DataFrame,
+    d_snap: pd.DataFrame,
+    *,
+    mode: TravelMode = "walk_g4_9",
+    cutoff_m: float | None = None,
+    settings: Settings | None = None,
+    batch_size: int = 16,
+    workers: int | None = 1,
+    use_cache: bool | None = None,
+    cache_dir: Any = None,
+) -> PairCosts:
+    """One shortest-path pass between snapped origins and destinations (:func:`snap`).
+
+    Dijkstra runs from whichever side has fewer distinct nodes, bounded by ``cutoff_m`` (which
+    also limits each batch to the nodes within reach), sources split over ``workers`` processes
+    (``None``: the ``workers`` setting). Cost: ``O(S * R log R)`` for ``S`` distinct source
+    nodes and ``R`` nodes within the cut-off of a source, plus linear work in the pairs.
+
+    With ``use_cache`` (``None``: the ``travel_cache`` setting) the pairs are kept in the cache
+    folder (:func:`schoolplan.cache.default_cache_dir`) under a digest of the network's arrays,
+    both ends' snap nodes and snap distances, the mode, its speeds and the cut-off: a second run,
+    or a scenario with other actions on the same inputs, reads them back; a change to any of
+    these computes them anew.
+    """
+    _check_mode(mode)
+    s = _settings(settings)
+
+    def build() -> dict[str, np.ndarray]:
+        oi, di, dist, time = _snapped_pairs(network, o_snap, d_snap, mode=mode,
+                                            cutoff_m=cutoff_m, cutoff_s=None, settings=s,
+                                            batch_size=batch_size,
+                                            workers=resolve_workers(workers, settings=s))
+        return {"oi": oi, "di": di, "distance_m": dist, "time_s": time}
+
+    use = bool(s["travel_cache"]) if use_cache is None else bool(use_cache)
+    key = _pairs_key(network, o_snap, d_snap, mode, cutoff_m, s) if use else ""
+    got = cached_arrays("travel", key, build, cache_dir=cache_dir, use_cache=use)
+    return PairCosts(o_snap, d_snap, got["oi"].astype(np.int64), got["di"].astype(np.int64),
+                     got["distance_m"], got["time_s"], mode)
+
+
+def network_digest(network: RoadNetwork) -> str:
+    """Content digest of a network's arrays (what every shortest path on it depends on)."""
+    return content_digest(
+        network.crs.to_wkt(), network.x, network.y, network.indptr, network.indices,
+        network.length_m, network.highway_code, list(network.highway_classes),
+        network.maxspeed_kph, network.in_main_component, network.symmetric,
+    )
+
+
+def _pairs_key(network, o_snap, d_snap, mode, cutoff_m, settings) -> str:
+    speeds: Any = mode_speed_mps(mode, settings=settings)
+    if mode == "bus":
+        speeds = [speeds, settings["bus_speed_kph_by_road_class"]]
+    return content_digest(
+        "pairs-1", network_digest(network), mode, speeds, cutoff_m,
+        o_snap["node"].to_numpy(np.int64), o_snap["snap_distance_m"].to_numpy(np.float64),
+        d_snap["node"].to_numpy(np.int64), d_snap["snap_distance_m"].to_numpy(np.float64),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,106 +718,3 @@ def straight_line_costs(
     oi, di = np.divmod(np.arange(dist.size), dist.shape[1])
     return _long(oi, di, dist.ravel(), time.ravel(), o_snap, d_snap, mode=mode, cutoff_m=cutoff_m, cutoff_s=cutoff_s,
                  k=k, estimate=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# re-assignment after closing schools
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class Reassigner:
-    """Each origin's ranked candidate destinations, to re-assign after closures without a new
-    shortest-path run.
-
-    Build it with :meth:`from_costs` from a :func:`travel_costs` table (typically with ``k`` and
-    a cut-off); :meth:`assign` then gives every origin its best open candidate in milliseconds.
-
-    Attributes
-    ----------
-    from_ids, to_ids
-        Origin ids (rows) and destination ids (codes used in ``candidates``).
-    candidates
-        ``n_origins x k`` destination codes in rank order, ``-1`` padded.
-    distance_m, time_s
-        Costs of each candidate (metres, seconds; NaN where padded).
-    mode
-        Travel mode of the costs.
-    """
-
-    from_ids: pd.Index
-    to_ids: pd.Index
-    candidates: np.ndarray
-    distance_m: np.ndarray
-    time_s: np.ndarray
-    mode: str
-
-    @classmethod
-    def from_costs(
-        cls,
-        costs: pd.DataFrame,
-        *,
-        k: int | None = None,
-        by: Literal["distance_m", "time_s"] | None = None,
-        origins: Iterable[Any] | None = None,
-    ) -> Reassigner:
-        """Keep each origin's ``k`` best rows of ``costs`` (all when ``None``), ranked by ``by``
-        (default ``time_s`` for bus, else ``distance_m``). ``origins`` lists every origin id so
-        that those without any candidate are kept (and reported by :meth:`assign`)."""
-        mode = str(costs["mode"].iloc[0]) if len(costs) else "walk_g4_9"
-        by = by or ("time_s" if mode == "bus" else "distance_m")
-        c = costs.sort_values(["from_id", by], kind="stable")
-        from_ids = pd.Index(pd.unique(c["from_id"]))
-        if origins is not None:
-            extra = pd.Index(list(origins)).difference(from_ids, sort=False)
-            from_ids = from_ids.append(extra)
-        to_ids = pd.Index(pd.unique(c["to_id"]))
-        row = from_ids.get_indexer(c["from_id"])
-        rank = c.groupby("from_id", sort=False).cumcount().to_numpy()
-        width = int(rank.max()) + 1 if len(c) else 1
-        if k is not None:
-            width = min(width, k)
-        keep = rank < width
-        cand = np.full((len(from_ids), width), -1, dtype=np.int64)
-        dist = np.full((len(from_ids), width), np.nan)
-        tim = np.full((len(from_ids), width), np.nan)
-        cand[row[keep], rank[keep]] = to_ids.get_indexer(c["to_id"])[keep]
-        dist[row[keep], rank[keep]] = c["distance_m"].to_numpy()[keep]
-        tim[row[keep], rank[keep]] = c["time_s"].to_numpy()[keep]
-        return cls(from_ids, to_ids, cand, dist, tim, mode)
-
-    def assign(self, *, closed: Iterable[Any] = ()) -> pd.DataFrame:
-        """Best open candidate of every origin once the ``closed`` destinations are removed.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Indexed by ``from_id``: ``to_id``, ``distance_m``, ``time_s``, ``rank`` (0 = first
-            choice) and ``lost_all`` (True when every candidate is closed or there was none:
-            such origins need a new search with a larger ``k`` or cut-off).
-        """
-        closed_codes = self.to_ids.get_indexer(pd.Index(list(closed)))
-        is_closed = np.zeros(len(self.to_ids) + 1, dtype=bool)  # last slot: padding (-1)
-        is_closed[-1] = True
-        is_closed[closed_codes[closed_codes >= 0]] = True
-        open_ = ~is_closed[self.candidates]
-        rank = np.argmax(open_, axis=1)
-        rows = np.arange(len(self.from_ids))
-        found = open_[rows, rank]
-        code = self.candidates[rows, rank]
-        out = pd.DataFrame(
-            {
-                "to_id": pd.Series(self.to_ids.to_numpy()[np.where(found, code, 0)]
-                                   if len(self.to_ids) else np.full(len(rows), None),
-                                   index=self.from_ids).where(found),
-                "distance_m": np.where(found, self.distance_m[rows, rank], np.nan),
-                "time_s": np.where(found, self.time_s[rows, rank], np.nan),
-                "rank": np.where(found, rank, -1),
-                "lost_all": ~found,
-            },
-            index=self.from_ids,
-        )
-        out.index.name = "from_id"
-        n_lost = int((~found).sum())
-        if n_lost:
-            logger.info("%d origin(s) lost all their candidate destinations", n_lost)
-        return out
-

@@ -42,6 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from schoolplan.cache import cached, default_cache_dir
 from schoolplan.coords import metric_crs_for
 from schoolplan.errors import NetworkError, UnreadableFileError
+from schoolplan.network._graphml import read_graphml_edges
 from schoolplan.network._noding import (
     LINE_CLASS_ALIASES,
     GradeSeparationWarning,
@@ -526,25 +527,63 @@ def network_from_graphml(
     crs
         CRS of the node ``x``/``y`` when the file does not record one.
     mode
-        As in :func:`network_from_graph`: ``"walk"`` and ``"all"`` ignore one-way edges.
+        The way filter of :func:`network_from_osm`, applied to each edge's OSM tags (the
+        same rules for both file kinds: motorways, private and construction roads are not
+        walked, an edge without ``highway`` in a file that has that key is not a road):
+        ``"walk"`` and ``"all"`` ignore one-way edges, ``"drive"`` keeps the file's directions.
     cache_dir, use_cache
         As in :func:`network_from_osm`.
+
+    The file is streamed into arrays (:mod:`schoolplan.network._graphml`), never loaded as a
+    networkx graph: one pass, memory linear in nodes + edges.
     """
     p = _existing(path, "GraphML")
     _check_mode(mode, f"network_from_graphml({str(p)!r})")
 
     def build(source: str) -> RoadNetwork:
-        import osmnx as ox
-
+        where = f"network_from_graphml({str(p)!r})"
         try:
-            G = ox.load_graphml(p)
-        except Exception as exc:
+            g = read_graphml_edges(p, mode)
+        except (ValueError, OSError) as exc:
             raise UnreadableFileError(
-                f"{str(p)!r} is not a readable GraphML road network ({type(exc).__name__}: "
-                f"{exc}). Save graphs with osmnx.save_graphml; for OSM files use "
-                "network_from_osm(), for line layers network_from_lines()."
+                f"{str(p)!r} is not a readable GraphML road network ({exc}). Save graphs with "
+                "osmnx.save_graphml; for OSM files use network_from_osm(), for line layers "
+                "network_from_lines()."
             ) from None
-        return network_from_graph(G, crs=crs, mode=mode, source=source)
+        if g.crs is None and crs is None:
+            raise NetworkError(
+                f"{where}: the file records no CRS (graph data 'crs'). Pass crs='EPSG:4326' (or "
+                "the CRS of its x/y), or set coordinate_system: for the roads in the scenario."
+            )
+        if g.n_dropped:
+            logger.info("%s: %d of %d edges are not %s ways (way filter of OSM files) and were "
+                        "dropped", where, g.n_dropped, g.n_read, mode)
+        if len(g.u) == 0:
+            raise NetworkError(f"{where}: no road edges for mode={mode!r} ({g.n_read} edges in "
+                               "the file). Check the file, or try mode='all'.")
+        in_crs = CRS.from_user_input(g.crs if g.crs is not None else crs)
+        u, v, length = g.u, g.v, g.length_m.copy()
+        missing = np.isnan(length)
+        if in_crs.is_geographic:
+            length[missing] = haversine_m(g.x[u[missing]], g.y[u[missing]], g.x[v[missing]],
+                                          g.y[v[missing]])
+            out_crs = _metric_crs(crs if g.crs is not None else None, g.x, g.y)
+            x, y = Transformer.from_crs(in_crs, out_crs, always_xy=True).transform(g.x, g.y)
+        else:
+            out_crs = in_crs
+            x, y = g.x, g.y
+            length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
+        hws, nms, spd = g.highway, g.name, g.maxspeed_kph
+        if mode in ("walk", "all") or not g.directed:
+            u, v = np.concatenate([u, v]), np.concatenate([v, u])
+            length = np.concatenate([length, length])
+            hws, nms = hws + hws, nms + nms
+            spd = np.concatenate([spd, spd])
+        return _build(
+            node_id=g.node_id, x=np.asarray(x, dtype=np.float64),
+            y=np.asarray(y, dtype=np.float64), crs=out_crs, u=u, v=v, length_m=length,
+            highway=hws, maxspeed_kph=spd, name=nms, mode=mode, source=source, where=where,
+        )
 
     opts = {"mode": mode, "crs": None if crs is None else CRS.from_user_input(crs).to_string()}
     return _cached("graphml", [p], opts, build, cache_dir=cache_dir, use_cache=use_cache)

@@ -7,7 +7,12 @@ Two questions a county bureau asks, both solved exactly by HiGHS through
   send every village's pupils of every grade group to an open school so that total pupil travel
   is least;
 * ``min_schools``: open as few schools as possible while every pupil still reaches an allowed
-  school; then, among the layouts with that many schools, the one with the least pupil travel.
+  school; then, among the layouts with that many schools, the one with the least pupil travel;
+* ``least_shortage``: when the seats (or the candidates) cannot take every pupil, the layout
+  (exactly ``p`` schools, or any number when ``p`` is not given) that leaves the fewest pupils
+  without a seat first, then the least travel: each unplaced pupil costs more than any trip
+  (10 x the longest candidate cost + 1e5), so no travel saving buys a shortage. Unplaced pupils
+  are assignment rows with ``status="no_seat"`` and :attr:`LocationModel.shortage_pupils`.
 
 Pupil travel is pupils x road distance in metres, or pupils x time in seconds for grade groups
 whose mode is ``bus`` (as in :mod:`schoolplan.catchments`).
@@ -62,8 +67,8 @@ __all__ = ["OBJECTIVES", "InfeasibleError", "LocationModel", "ModelInputError"]
 
 logger = logging.getLogger(__name__)
 
-Objective = Literal["p_median", "min_schools"]
-OBJECTIVES: tuple[str, ...] = ("p_median", "min_schools")
+Objective = Literal["p_median", "min_schools", "least_shortage"]
+OBJECTIVES: tuple[str, ...] = ("p_median", "min_schools", "least_shortage")
 _JUNIOR_LEVELS = ("junior", "nine_year", "complete")
 _GROUP_LABEL = {"g1_3": "grades 1–3", "g4_6": "grades 4–6", "g7_9": "grades 7–9"}
 _STATUS = {0: "optimal", 1: "time_limit", 2: "infeasible", 3: "unbounded", 4: "error"}
@@ -117,6 +122,8 @@ class LocationModel:
         number of open schools (``min_schools``).
     total_cost : float
         Total pupil travel of the layout found, whatever the objective.
+    shortage_pupils : float
+        Pupils left without a seat (``least_shortage``; 0 for the other objectives).
     gap : float
         Relative optimality gap reported by HiGHS (0 when optimal within ``mip_gap``).
     solve_time_s : float
@@ -146,6 +153,7 @@ class LocationModel:
         self.gap = self.solve_time_s = None
         self.n_variables = 0
         self.n_constraints = 0
+        self.shortage_pupils: float | None = None
         self.open_schools: pd.DataFrame | None = None
         self.closed_schools: pd.DataFrame | None = None
         self.assignments: pd.DataFrame | None = None
@@ -357,13 +365,13 @@ class LocationModel:
         if objective not in OBJECTIVES:
             raise ModelInputError(f"objective was {objective!r} but is expected to be one of "
                                   f"{list(OBJECTIVES)}")
-        if objective == "p_median":
+        if objective == "p_median" or (objective == "least_shortage" and p is not None):
             if p is None or isinstance(p, bool) or int(p) != p or p < 1:
                 raise ModelInputError(f"p was {p!r} but objective='p_median' needs a whole number "
                                       "of schools >= 1")
             p = int(p)
         elif p is not None:
-            raise ModelInputError("p is only used with objective='p_median'")
+            raise ModelInputError("p is only used with objective='p_median' or 'least_shortage'")
         self._reset()
         keep, close = list(dict.fromkeys(must_keep)), list(dict.fromkeys(must_close))
         unknown = [i for i in keep + close if i not in self.schools.index]
@@ -404,7 +412,8 @@ class LocationModel:
             value = float(n_open)
         self.status, self.gap, self.objective_value = status, gap, value
         self.n_variables, self.n_constraints = prob["n_variables"], prob["n_constraints"]
-        self._collect(res.x, allowed, set(keep), set(close))
+        self._collect(res.x, allowed, set(keep), set(close),
+                      unplaced=objective == "least_shortage")
         logger.info("optimiser %s: %s, objective %.6g, gap %.2g, %.2f s", objective, status,
                     value, gap, self.solve_time_s)
         return self
@@ -468,7 +477,7 @@ class LocationModel:
         k_all = pr["k"].to_numpy()
         has_pair = np.bincount(k_all, minlength=len(dem)) > 0
         has_allowed = np.bincount(k_all[allowed], minlength=len(dem)) > 0
-        for k in np.flatnonzero(has_pair & ~has_allowed):
+        for k in np.flatnonzero(has_pair & ~has_allowed & (objective != "least_shortage")):
             sub = pr[pr["k"] == k]
             closed = [sch.index[j] for j in sub["j"] if sch.index[j] in close_set]
             vid, group = dem.at[k, "demand_id"], dem.at[k, "group"]
@@ -488,7 +497,7 @@ class LocationModel:
                 reasons.append(f"town {town} has no school teaching grades 7–9 among the allowed "
                                f"ones (must_close removes {_names(removed)})")
         n_allowed = len(sch) - len(close_set)
-        if objective == "p_median":
+        if p is not None:
             if p > n_allowed:
                 reasons.append(f"p={p} is above the {n_allowed} schools allowed to open "
                                f"({len(sch)} schools, {len(close_set)} on must_close)")
@@ -521,7 +530,7 @@ class LocationModel:
             checks.append(("pupils", "size-cap places", pupils[assignable].sum(),
                            sch["size_cap"].to_numpy(float)))
         for what, of, need, cap in checks:
-            if need <= 0:
+            if need <= 0 or objective == "least_shortage":
                 continue
             total = cap[ok_school].sum()
             if total < need - 1e-6:
@@ -560,7 +569,7 @@ class LocationModel:
         a = coo_matrix((np.r_[np.ones(n_x), -np.ones(n_x)], (np.r_[r, r], np.r_[xcol, j])),
                        shape=(n_x, n_s + n_x))
         blocks.append(("link", a.tocsr(), np.full(n_x, -np.inf), np.zeros(n_x), None))
-        if objective == "p_median":
+        if p is not None and objective != "min_schools":
             a = csr_matrix((np.ones(n_s), (np.zeros(n_s, int), np.arange(n_s))), shape=(1, n_s + n_x))
             blocks.append(("p", a, np.array([p]), np.array([p]), None))
         if opts["junior"]:
@@ -602,11 +611,24 @@ class LocationModel:
         lb[sch.index.get_indexer(list(keep))] = 1.0
         ub[sch.index.get_indexer(list(close))] = 0.0
         integrality = np.r_[np.ones(n_s), np.full(n_x, 0.0 if opts["allow_split"] else 1.0)]
-        if objective == "p_median":
+        if objective in ("p_median", "least_shortage"):
             c = np.r_[np.zeros(n_s), load * pr["cost"].to_numpy()]
         else:
             c = np.r_[np.ones(n_s), np.zeros(n_x)]
         slack_of: list[tuple[str, int, int]] = []
+        if objective == "least_shortage":  # one "unplaced share" column per village group
+            n_col = n_s + n_x + len(ks)
+            extra = csr_matrix((np.ones(len(ks)), (np.arange(len(ks)), n_s + n_x + np.arange(len(ks)))),
+                               shape=(len(ks), n_col))
+            wide = [(name, csr_matrix((a.data, a.indices, a.indptr), shape=(a.shape[0], n_col)),
+                     lo, hi, ref) for name, a, lo, hi, ref in blocks]
+            blocks = [(n_, (a + extra).tocsr() if n_ == "assign" else a, lo, hi, ref)
+                      for n_, a, lo, hi, ref in wide]
+            top = float(pr["cost"].max()) if n_x else 1.0
+            c = np.r_[c, pupils[ks] * (10.0 * top + 1e5)]
+            lb, ub = np.r_[lb, np.zeros(len(ks))], np.r_[ub, np.ones(len(ks))]
+            integrality = np.r_[integrality, np.zeros(len(ks))]
+            slack_of.append(("unplaced", n_s + n_x, len(ks)))
         if elastic:  # one slack column per row of the families that can be short
             mats = []
             n_col = n_s + n_x
@@ -710,7 +732,8 @@ class LocationModel:
         return reasons or [("the programme is infeasible (HiGHS) but no single constraint "
                             "family could be named; check must_keep/must_close against p")]
 
-    def _collect(self, x: np.ndarray, allowed: np.ndarray, keep: set, close: set) -> None:
+    def _collect(self, x: np.ndarray, allowed: np.ndarray, keep: set, close: set, *,
+                 unplaced: bool = False) -> None:
         sch, dem = self.schools, self.demand
         n_s = len(sch)
         is_open = x[:n_s] > 0.5
@@ -726,6 +749,14 @@ class LocationModel:
             "distance_m": sel["distance_m"].to_numpy(), "time_s": sel["time_s"].to_numpy(),
             "mode": sel["mode"].to_numpy(), "estimate": sel["estimate"].to_numpy(),
             "status": sel["status"].to_numpy()})
+        ks = np.unique(pr["k"].to_numpy())
+        u = x[n_s + len(pr):n_s + len(pr) + len(ks)] if unplaced else np.zeros(len(ks))
+        short = dem.iloc[ks[u > 1e-6]].assign(pupils=dem["pupils"].to_numpy()[ks[u > 1e-6]]
+                                              * u[u > 1e-6])
+        self.shortage_pupils = float(short["pupils"].sum())
+        out = pd.concat([out, short.assign(school_id=None, distance_m=np.nan, time_s=np.nan,
+                                           mode=None, estimate=None, status="no_seat")],
+                        ignore_index=True) if len(short) else out
         none = dem[~np.isin(np.arange(len(dem)), pr["k"].to_numpy())]
         if len(none):
             out = pd.concat([out, none.assign(school_id=None, distance_m=np.nan, time_s=np.nan,

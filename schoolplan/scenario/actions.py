@@ -16,6 +16,7 @@ new school needs a shortest-path run of its own)::
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -186,7 +187,7 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
     costs = []
     if base.groups is not None:
         for group in ca.GRADE_GROUPS:
-            if not ca.serves(level, group):
+            if level is None or not ca.serves(level, group):
                 continue
             net = base.networks.get(network_mode(base.settings[f"travel_mode_{group}"]))
             costs.append(ca.catchment_costs(net, base.inputs.demand, row,
@@ -197,7 +198,7 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
 
 _OPTIMISE_KEYS = {"objective", "p", "must_keep", "must_close", "capacitated", "allow_split",
                   "walk_limit_g1_3", "junior_school_per_town", "size_caps", "time_limit_s",
-                  "close_only"}
+                  "close_only", "method"}
 
 
 def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
@@ -224,8 +225,13 @@ def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
     if close_only == "small":
         tiers = small_tier(open_now, base.settings)
         must_keep += open_now.loc[tiers == "", "school_id"].tolist()
+    method = options.get("method", "exact")
+    if method not in ("exact", "heuristic"):
+        raise ScenarioError(f"{where}: method was {method!r} but is expected to be 'exact' or "
+                            "'heuristic' (greedy + interchange, for interactive use)")
+    solve = model.solve if method == "exact" else partial(opt.solve_heuristic, model)
     try:
-        model.solve(objective, p=options.get("p"), must_keep=sorted(set(must_keep)),
+        solve(objective, p=options.get("p"), must_keep=sorted(set(must_keep)),
                     must_close=[str(i) for i in options.get("must_close", [])],
                     capacitated=bool(options.get("capacitated", True)),
                     allow_split=bool(options.get("allow_split", True)),
@@ -236,7 +242,7 @@ def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
     except (opt.InfeasibleError, opt.ModelInputError) as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     kept = model.open_schools
-    if kept is None:
+    if kept is None:  # solve() sets it or raises
         raise ScenarioError(f"{where}: the optimiser returned no solution (status {model.status})")
     closed = sorted(set(open_now["school_id"]) - set(kept.index.astype(str)))
     schools = schools.copy()

@@ -33,11 +33,15 @@ from schoolplan.io.towns import (
 from schoolplan.scenario.actions import run_actions
 from schoolplan.schema import GRADE_COLUMNS, Base, Inputs, InputSpec, Result, Scenario
 from schoolplan.settings import Settings
-from schoolplan.travel import network_mode
+from schoolplan.travel import network_mode, resolve_workers
 
 __all__ = ["evaluate", "initial_state", "load_inputs", "load_roads", "prepare", "report_snapping"]
 
 logger = logging.getLogger(__name__)
+
+#: Nearest other schools kept per school for the consolidation step's school-to-school walk (the
+#: ``k`` :mod:`schoolplan.consolidation` asks for when it computes them itself).
+SCHOOL_PAIRS_K = 12
 
 def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
     """Read every input, run the checks across them, and collect all problems.
@@ -96,7 +100,7 @@ _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "
                   ".gpkg": "lines", ".shp": "lines", ".geojson": "lines", ".json": "lines"}
 
 
-def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
+def load_roads(spec: InputSpec | None, *, mode: net.NetworkMode, settings: Settings,
                towns: gpd.GeoDataFrame | None = None):
     """The road network of a scenario for a network mode (``walk`` or ``drive``), or ``None``.
 
@@ -125,7 +129,7 @@ def load_roads(spec: InputSpec | None, *, mode: str, settings: Settings,
         return net.network_from_osm(path, mode=mode)
     if kind == "lines":
         cols = spec.columns or {}
-        opts = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
+        opts: dict[str, Any] = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
                 "maxspeed_column": cols.get("maxspeed")}
         system = spec.coordinate_system
         if system is not None and coords.parse_coordinate_system(system)[0] in ("gcj02", "bd09"):
@@ -162,7 +166,8 @@ def report_snapping(network, points, id_column, what_en, what_zh, problems: Prob
     row_of = pd.Series(located.index, index=located[id_column].values)
     file = points.attrs.get("file", "input")
     limit = settings["max_snap_distance_m"]
-    for pid, r in snapped.iterrows():
+    flagged = snapped[snapped["too_far"] | snapped["off_main_component"]]
+    for pid, r in flagged.iterrows():  # only the flagged points: linear in the points
         if r["too_far"]:
             problems.warning(
                 "far_from_road", file, row=int(row_of[pid]), column="lon/lat", ids=[pid],
@@ -210,28 +215,42 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     networks: dict[str, Any] = {}
     frames = []
     k = None if settings["catchment_within_town"] else settings["catchment_candidates"]
+    workers = resolve_workers(None, settings=settings)
+    cache: dict[str, Any] = {}
+    by_network: dict[net.NetworkMode, list[str]] = {}
     for group in ca.GRADE_GROUPS:
-        nmode = network_mode(settings[f"travel_mode_{group}"])
-        if nmode not in networks:
-            t0 = time.perf_counter()
-            networks[nmode] = load_roads(roads, mode=nmode, settings=settings, towns=inputs.towns)
-            if networks[nmode] is not None:
-                logger.info("%s road network: %s nodes, %s edges (%.1f s)", nmode,
-                            f"{networks[nmode].n_nodes:,}", f"{networks[nmode].n_edges:,}",
-                            time.perf_counter() - t0)
-            if networks[nmode] is not None:
-                report_snapping(networks[nmode], inputs.schools, "school_id", "school", "学校",
-                                 inputs.problems, settings)
-                report_snapping(networks[nmode], demand, "demand_id", "demand point", "需求点",
-                                 inputs.problems, settings)
-        frames.append(ca.catchment_costs(networks[nmode], demand, inputs.schools,
-                                         groups[groups["group"] == group], k=k, settings=settings))
+        by_network.setdefault(network_mode(settings[f"travel_mode_{group}"]), []).append(group)
+    for nmode, mode_groups in by_network.items():
+        t0 = time.perf_counter()
+        networks[nmode] = load_roads(roads, mode=nmode, settings=settings, towns=inputs.towns)
+        if networks[nmode] is not None:
+            logger.info("%s road network: %s nodes, %s edges (%.1f s)", nmode,
+                        f"{networks[nmode].n_nodes:,}", f"{networks[nmode].n_edges:,}",
+                        time.perf_counter() - t0)
+            report_snapping(networks[nmode], inputs.schools, "school_id", "school", "学校",
+                            inputs.problems, settings)
+            report_snapping(networks[nmode], demand, "demand_id", "demand point", "需求点",
+                            inputs.problems, settings)
+        # one shortest-path pass per network and kind of cost, shared by the grade groups and
+        # (on the walking network) the school-to-school walk the consolidation step reads
+        t0 = time.perf_counter()
+        costs_n, school_costs = ca.shared_costs(
+            networks[nmode], demand, inputs.schools, groups[groups["group"].isin(mode_groups)],
+            k=k, settings=settings, workers=workers,
+            school_pairs_k=SCHOOL_PAIRS_K if nmode == "walk" else None)
+        logger.info("%s travel costs: %s pairs (%.1f s, %d worker(s))", nmode,
+                    f"{len(costs_n):,}", time.perf_counter() - t0, workers)
+        frames.append(costs_n)
+        if school_costs is not None:
+            cache["school_to_school"] = school_costs
     costs = pd.concat(frames, ignore_index=True)
+    rank = costs["group"].map({g: i for i, g in enumerate(ca.GRADE_GROUPS)})
+    costs = costs.iloc[np.argsort(rank.to_numpy(), kind="stable")].reset_index(drop=True)
     logger.info("travel costs: %s village-school pairs by grade group", f"{len(costs):,}")
     used = {m: n for m, n in networks.items() if n is not None}
     method = ("road network (" + ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in used.items()) + ")"
               if used else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
-    return Base(scenario, settings, inputs, groups, costs, networks, method)
+    return Base(scenario, settings, inputs, groups, costs, networks, method, cache)
 
 
 def _project_to_year(inputs: Inputs, year: int, settings: Settings) -> None:
@@ -239,6 +258,9 @@ def _project_to_year(inputs: Inputs, year: int, settings: Settings) -> None:
     (cohort progression with births when given; :mod:`schoolplan.projection`). The ledger's values
     stay in ``enrollment_ledger`` and ``pupils_primary_base``/``pupils_junior_base``."""
     history = inputs.history
+    if history is None:
+        raise ScenarioError(f"year: {year} needs inputs.history (the enrolment by grade over past "
+                            "years) to project from")
     base_year = int(history["year"].max())
     if year < base_year:
         raise ScenarioError(f"year {year} is before the last year of the enrolment history "

@@ -1,0 +1,299 @@
+"""A fast layout heuristic for interactive use: greedy + vertex interchange (Teitz & Bart, 1968).
+
+:func:`solve_heuristic` chooses which ``p`` schools stay open under the same hard rules as the
+exact model of :class:`~schoolplan.optimize.LocationModel` (must-keep and must-close lists, a
+school teaching grades 7–9 in every town that has one, the grades 1–3 time limit through the
+allowed candidate pairs, the same pre-checks and messages), then hands the chosen layout to the
+exact model with every school fixed open or closed, so the assignment, seats and size caps are
+exactly those of the exact model for that layout (a linear programme once the layout is fixed).
+When the layout's seats cannot take every pupil, the assignment is the least-shortage one and
+the pupils without a seat are reported.
+
+Search (on pupil travel to the nearest open allowed candidate; seats enter the search only as
+a necessary condition: with ``capacitated``, no step leaves the open schools fewer seats in total,
+per part, than there are pupils; they are met school by school in the final assignment):
+
+1. **greedy**: from the must-keep schools (and, town by town, the best school teaching grades
+   7–9 where a town needs one) add the school that saves most travel until ``p`` are open; or,
+   when ``p`` is more than half the allowed schools, start from all and close the school whose
+   closing costs least (keeping each town's last junior-teaching school) until ``p`` remain;
+2. **interchange**: for every open school, the best swap with a closed one (the saving of each
+   swap from the nearest and second-nearest open school of every village group, computed for all
+   closed schools at once), applied when it lowers travel; passes repeat until none does (at most
+   ``optimise_heuristic_max_passes``).
+
+Step costs, with ``P`` candidate pairs, ``K`` village groups and ``S`` schools: nearest and
+second-nearest open school ``O(P)``; each greedy step ``O(P)`` (``min(p, S - p)`` steps); each
+interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from schoolplan.catchments import PART_OF_GROUP
+from schoolplan.errors import SchoolplanError
+from schoolplan.optimize.model import InfeasibleError, LocationModel, ModelInputError, Objective
+
+__all__ = ["optimality_gap", "solve_heuristic"]
+
+logger = logging.getLogger(__name__)
+
+_UNLIMITED = 1e12  # seats of a school whose seats are unknown (finite, so totals subtract)
+
+
+def optimality_gap(heuristic_cost: float, exact_cost: float) -> float:
+    """Relative gap of a heuristic's total travel to the exact optimum (0.004 = 0.4 % worse)."""
+    if exact_cost <= 0:
+        return 0.0 if heuristic_cost <= exact_cost else float("inf")
+    return (heuristic_cost - exact_cost) / exact_cost
+
+
+class _Search:
+    """Arrays of the allowed pairs, sorted by village group then cost, and the open layout."""
+
+    def __init__(self, model: LocationModel, allowed: np.ndarray):
+        pr = model.pairs[allowed]
+        order = np.lexsort((pr["cost"].to_numpy(float), pr["k"].to_numpy()))
+        self.k = pr["k"].to_numpy()[order]
+        self.j = pr["j"].to_numpy()[order]
+        self.cost = pr["cost"].to_numpy(float)[order]
+        self.n_k = len(model.demand)
+        self.n_s = len(model.schools)
+        self.w = model.demand["pupils"].to_numpy(float)
+        # an uncovered village group costs more than any trip (the exact model forbids it)
+        self.penalty = 10.0 * (float(self.cost.max()) if len(self.cost) else 1.0) + 1e5
+        self.covered = np.zeros(self.n_k, dtype=bool)
+        self.covered[self.k] = True
+        # pairs of each village group: k -> positions (sorted by cost)
+        self.k_start = np.searchsorted(self.k, np.arange(self.n_k + 1))
+        # seats by part (unknown = unlimited) and the pupils of the covered groups by part
+        part = model.demand["group"].map(PART_OF_GROUP).to_numpy()
+        self.seats = np.column_stack([model.schools[f"seats_{pt}"].fillna(_UNLIMITED)
+                                      .to_numpy(float) for pt in ("primary", "junior")])
+        self.need = np.array([self.w[self.covered & (part == pt)].sum()
+                              for pt in ("primary", "junior")])
+        self.capacitated = True
+
+    def seats_ok(self, is_open: np.ndarray, drop: np.ndarray, add: int | None = None) -> np.ndarray:
+        """For each school in ``drop`` (mask), whether the open schools' seats in total (after
+        closing it, and opening ``add``) still cover the pupils of each part: a necessary
+        condition of a capacitated layout, ``O(S)``."""
+        if not self.capacitated:
+            return np.ones(self.n_s, dtype=bool)
+        total = self.seats[is_open].sum(axis=0)
+        if add is not None:
+            total = total + self.seats[add]
+        left = total[None, :] - self.seats
+        return drop & np.all(left >= self.need[None, :] - 1e-6, axis=1)
+
+    def nearest2(self, is_open: np.ndarray):
+        """Cost of the nearest and second-nearest open school of every village group, and the
+        nearest's index (``-1`` when none): ``O(P)``."""
+        idx = np.flatnonzero(is_open[self.j])
+        kk = self.k[idx]
+        first = np.ones(len(idx), dtype=bool)
+        first[1:] = kk[1:] != kk[:-1]
+        pos = np.flatnonzero(first)
+        fk = kk[pos]
+        best1 = np.full(self.n_k, self.penalty)
+        best2 = np.full(self.n_k, self.penalty)
+        j1 = np.full(self.n_k, -1, dtype=np.int64)
+        best1[fk] = self.cost[idx[pos]]
+        j1[fk] = self.j[idx[pos]]
+        nxt = pos + 1
+        ok = nxt < len(idx)
+        ok[ok] = kk[nxt[ok]] == fk[ok]
+        best2[fk[ok]] = self.cost[idx[nxt[ok]]]
+        return best1, best2, j1
+
+    def total(self, best1: np.ndarray) -> float:
+        return float((self.w * best1)[self.covered].sum())
+
+
+def _town_rule(model: LocationModel, close: set, on: bool):
+    """School -> town index for the junior-teaching schools of towns that need one."""
+    town_of = np.full(len(model.schools), -1, dtype=np.int64)
+    if not on:
+        return town_of, 0
+    needing = [ids for ids in model._needing_towns(close).values() if ids]
+    for t, ids in enumerate(needing):
+        town_of[model.schools.index.get_indexer(ids)] = t
+    return town_of, len(needing)
+
+
+def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
+            town_of: np.ndarray, n_towns: int) -> np.ndarray:
+    n_allowed = int(allowed_open.sum())
+    if p > n_allowed / 2:  # drop: start from every allowed school
+        is_open = allowed_open.copy()
+        while is_open.sum() > p:
+            best1, best2, j1 = s.nearest2(is_open)
+            hit = j1 >= 0
+            loss = np.bincount(j1[hit], weights=(s.w * (best2 - best1))[hit], minlength=s.n_s)
+            junior_open = np.bincount(town_of[is_open & (town_of >= 0)], minlength=max(n_towns, 1))
+            last = (town_of >= 0) & (junior_open[np.maximum(town_of, 0)] <= 1)
+            loss[~is_open | keep | last | ~s.seats_ok(is_open, is_open)] = np.inf
+            a = int(np.argmin(loss))
+            if not np.isfinite(loss[a]):
+                break
+            is_open[a] = False
+        return is_open
+    is_open = keep.copy()
+
+    def add_best(mask: np.ndarray) -> bool:
+        best1, _, _ = s.nearest2(is_open)
+        gain = np.bincount(s.j, weights=s.w[s.k] * np.maximum(best1[s.k] - s.cost, 0.0),
+                           minlength=s.n_s)
+        gain[~mask | is_open] = -np.inf
+        b = int(np.argmax(gain))
+        if not np.isfinite(gain[b]):
+            return False
+        is_open[b] = True
+        return True
+
+    for t in range(n_towns):  # each town that needs one: its best junior-teaching school
+        if not (is_open & (town_of == t)).any():
+            add_best(allowed_open & (town_of == t))
+    while is_open.sum() < p and add_best(allowed_open):
+        pass
+    return is_open
+
+
+def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
+                 town_of: np.ndarray, n_towns: int, max_passes: int) -> tuple[np.ndarray, int, int]:
+    """Teitz–Bart passes; returns the layout, swaps made and passes run."""
+    swaps = passes = 0
+    best1, best2, j1 = s.nearest2(is_open)
+
+    def savings(best1: np.ndarray) -> np.ndarray:
+        """Travel saved by opening each school, against the nearest open one: ``O(P)``."""
+        return np.bincount(s.j, weights=s.w[s.k] * np.minimum(s.cost - best1[s.k], 0.0),
+                           minlength=s.n_s)
+
+    g0 = savings(best1)
+    while passes < max_passes:
+        passes += 1
+        improved = False
+        for a in np.flatnonzero(is_open & ~keep):
+            if not is_open[a]:
+                continue
+            mine = np.flatnonzero(j1 == a)
+            loss = float((s.w[mine] * (best2[mine] - best1[mine])).sum())
+            # pairs of a's village groups: base becomes the second-nearest
+            pos = np.concatenate([np.arange(s.k_start[k], s.k_start[k + 1]) for k in mine]) \
+                if len(mine) else np.zeros(0, dtype=np.int64)
+            kk = s.k[pos]
+            corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
+                              - np.minimum(s.cost[pos] - best1[kk], 0.0))
+            gain = g0 + np.bincount(s.j[pos], weights=corr, minlength=s.n_s)
+            delta = loss + gain
+            cand = allowed_open & ~is_open
+            # a town's last junior-teaching school: swap within the town only
+            if town_of[a] >= 0 and (is_open & (town_of == town_of[a])).sum() <= 1:
+                cand &= town_of == town_of[a]
+            total = s.seats[is_open].sum(axis=0) - s.seats[a]
+            cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1) \
+                if s.capacitated else cand
+            delta[~cand] = np.inf
+            b = int(np.argmin(delta))
+            if delta[b] < -1e-9 * max(s.total(best1), 1.0):
+                is_open[a], is_open[b] = False, True
+                best1, best2, j1 = s.nearest2(is_open)
+                g0 = savings(best1)
+                swaps += 1
+                improved = True
+        if not improved:
+            break
+    return is_open, swaps, passes
+
+
+def solve_heuristic(
+    model: LocationModel,
+    objective: str = "p_median",
+    *,
+    p: int | None = None,
+    must_keep: Iterable[Any] = (),
+    must_close: Iterable[Any] = (),
+    capacitated: bool = True,
+    allow_split: bool = True,
+    max_time_g1_3_s: float | None = None,
+    junior_school_per_town: bool = True,
+    size_caps: bool = True,
+    time_limit_s: float = 60.0,
+) -> LocationModel:
+    """Choose ``p`` open schools by greedy + interchange, then assign exactly (see the module).
+
+    ``objective`` is ``"p_median"`` or ``"least_shortage"`` (both need ``p``); the other
+    parameters are those of :meth:`LocationModel.solve`. The model's result attributes are set
+    as by :meth:`LocationModel.solve`, with ``status`` ``"heuristic"`` (or
+    ``"heuristic_shortage"`` when the layout's seats leave pupils without a seat; see
+    ``shortage_pupils``) and ``solve_time_s`` covering search and assignment.
+
+    Raises
+    ------
+    InfeasibleError
+        From the same pre-checks as the exact model (towns, ``p``, seats in total ...).
+    ModelInputError
+        For another objective, a missing ``p`` or unknown school ids.
+    """
+    if objective not in ("p_median", "least_shortage"):
+        raise ModelInputError(f"objective was {objective!r} but the heuristic solves "
+                              "'p_median' or 'least_shortage'")
+    if p is None or isinstance(p, bool) or int(p) != p or p < 1:
+        raise ModelInputError(f"p was {p!r} but the heuristic needs a whole number of schools >= 1")
+    p = int(p)
+    t0 = time.perf_counter()
+    sch = model.schools
+    keep_ids, close_ids = list(dict.fromkeys(must_keep)), list(dict.fromkeys(must_close))
+    unknown = [i for i in keep_ids + close_ids if i not in sch.index]
+    if unknown:
+        raise ModelInputError(f"must_keep/must_close name unknown school ids: {unknown[:8]}")
+    limit = (model.settings["walk_limit_g1_3_min"] * 60.0 if max_time_g1_3_s is None
+             else float(max_time_g1_3_s))
+    opts = {"capacitated": capacitated, "junior": junior_school_per_town, "caps": size_caps,
+            "allow_split": allow_split, "time_limit_s": time_limit_s, "mip_gap": 1e-4,
+            "limit": limit}
+    allowed, _ = model._allowed_pairs(limit, set(close_ids))
+    reasons = model._precheck(objective, p, keep_ids, close_ids, allowed, limit, opts)
+    if reasons:
+        raise InfeasibleError(reasons)
+    search = _Search(model, allowed)
+    search.capacitated = capacitated
+    keep = sch.index.isin(keep_ids)
+    allowed_open = ~sch.index.isin(close_ids)
+    town_of, n_towns = _town_rule(model, set(close_ids), junior_school_per_town)
+    is_open = _greedy(search, p, keep, allowed_open, town_of, n_towns)
+    greedy_cost = search.total(search.nearest2(is_open)[0])
+    is_open, swaps, passes = _interchange(search, is_open, keep, allowed_open, town_of, n_towns,
+                                          int(model.settings["optimise_heuristic_max_passes"]))
+    search_s = time.perf_counter() - t0
+    open_ids = sch.index[is_open].tolist()
+    closed_ids = sch.index[~is_open].tolist()
+    if len(open_ids) != p:
+        raise SchoolplanError(f"the heuristic found {len(open_ids)} schools to open for p={p}")
+    def assign(obj: Objective) -> None:
+        model.solve(obj, p=p, must_keep=open_ids, must_close=closed_ids, capacitated=capacitated,
+                    allow_split=allow_split, max_time_g1_3_s=max_time_g1_3_s,
+                    junior_school_per_town=junior_school_per_town, size_caps=size_caps,
+                    time_limit_s=time_limit_s)
+
+    status = "heuristic"
+    try:
+        assign("least_shortage" if objective == "least_shortage" else "p_median")
+    except InfeasibleError:  # this layout's seats are short: place as many pupils as possible
+        assign("least_shortage")
+        status = "heuristic_shortage"
+    model.status = status
+    model.gap = float("nan")  # no bound on the distance to the optimum (see optimality_gap)
+    if model.solve_time_s is not None:
+        model.solve_time_s += search_s
+    logger.info("heuristic: greedy %.6g, after %d swap(s) in %d pass(es) %.6g pupil-cost units; "
+                "search %.2f s", greedy_cost, swaps, passes,
+                search.total(search.nearest2(is_open)[0]), search_s)
+    return model
