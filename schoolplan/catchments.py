@@ -94,25 +94,35 @@ def demand_by_group(demand: pd.DataFrame, settings: Settings | None = None) -> p
 def seats_by_part(schools: pd.DataFrame) -> pd.DataFrame:
     """Seats of each school's primary (grades 1–6) and junior (7–9) part; NaN = unknown.
 
-    Indexed by ``school_id`` with ``seats_primary``, ``seats_junior`` and ``junior_share``.
+    Indexed by ``school_id`` with ``seats_primary``, ``seats_junior`` and ``junior_share``. The
+    junior share of a nine-year or twelve-year school is its grade 7–9 pupils over its grade 1–9
+    pupils when the ledger gives pupils by grade, else 3/9; of a complete middle school (grades
+    7–12) its grade 7–9 pupils over its enrolment, else 0.5. Schools teaching none of grades 1–9
+    (senior high, special education, kindergarten) have no primary or junior seats. O(n), arrays.
     """
+    level = schools["level"].astype(str).to_numpy()
+    seats = pd.to_numeric(schools["seats"], errors="coerce").to_numpy(float)
+    enr = pd.to_numeric(schools["enrollment"], errors="coerce").fillna(0.0).to_numpy(float)
     grades = [c for c in GRADE_COLUMNS if c in schools]
-    rows = []
-    for _, s in schools.iterrows():
-        level, seats = s["level"], float(s["seats"]) if pd.notna(s["seats"]) else np.nan
-        enr = float(s["enrollment"]) if pd.notna(s["enrollment"]) else 0.0
-        g79 = sum(float(s[c]) for c in grades[6:9] if pd.notna(s[c])) if len(grades) == 9 else np.nan
-        if level in ("primary", "teaching_point"):
-            share = 0.0
-        elif level == "junior":
-            share = 1.0
-        elif level == "nine_year":
-            share = g79 / enr if enr > 0 and np.isfinite(g79) else 3 / 9
-        else:  # complete: grades 7-12, only 7-9 here
-            share = g79 / enr if enr > 0 and np.isfinite(g79) and g79 > 0 else 0.5
-        rows.append((s["school_id"], seats * (1 - share), seats * share, share))
-    return pd.DataFrame(rows, columns=["school_id", "seats_primary", "seats_junior",
-                                       "junior_share"]).set_index("school_id")
+    if len(grades) == 9:
+        g = schools[grades].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        known = np.isfinite(g).any(axis=1)  # a ledger without pupils by grade has them all blank
+        g79 = np.where(known, np.nansum(g[:, 6:9], axis=1), np.nan)
+        g19 = np.where(known, np.nansum(g, axis=1), np.nan)
+    else:
+        g79 = g19 = np.full(len(schools), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_grades = np.where(np.isfinite(g79) & (g19 > 0), g79 / g19, 3 / 9)
+        complete = np.where(np.isfinite(g79) & (g79 > 0) & (enr > 0), g79 / enr, 0.5)
+    share = np.select([np.isin(level, ["primary", "teaching_point"]), level == "junior",
+                       np.isin(level, ["nine_year", "twelve_year"]), level == "complete"],
+                      [0.0, 1.0, by_grades, complete], default=np.nan)
+    teaches = np.isfinite(share)
+    share = np.where(teaches, share, 0.0)
+    primary = np.where(teaches, seats * (1 - share), 0.0)
+    junior = np.where(teaches, seats * share, 0.0)
+    return pd.DataFrame({"seats_primary": primary, "seats_junior": junior, "junior_share": share},
+                        index=pd.Index(schools["school_id"].to_numpy(), name="school_id"))
 
 
 def _cost_column(mode: str) -> str:

@@ -1,6 +1,8 @@
 """Consolidation and planet-satellite on a hand-made pair of towns with known answers.
 
-Straight-line distances x 1.3 (no roads). 0.01 degree of longitude at 36.5 N is 894 m.
+Straight-line distances x 1.3 (no roads). 0.01 degree of longitude at 36.5 N is 894 m. The
+answers are worked out by hand from nearest-school demand, so these scenarios keep the
+uncalibrated assignment (``assignment_method: nearest``); the demo checks run calibrated.
 Town 甲镇: 中心小学 S1 (116.00), small 大王小学 S2 450 m from it (scattered), small 李庄小学 S3
 3.6 km east, the larger nine-year school S4 half-way. Town 乙镇: its 中心小学 S5 1.8 km east of S3.
 """
@@ -55,7 +57,7 @@ def _scenario(tmp: Path, schools=SCHOOLS, settings: str = "", extra_cols: dict |
           schools: {{path: schools.csv, coordinate_system: wgs84}}
           towns: {{path: towns.csv, coordinate_system: wgs84}}
           demand: {{path: villages.csv, coordinate_system: wgs84}}{hist}
-        settings: {{{settings}}}
+        settings: {{assignment_method: nearest{", " + settings if settings else ""}}}
         actions: []
         """), encoding="utf-8")
     return y

@@ -24,7 +24,8 @@ def test_out_that_is_a_file(tmp_path):
     (tmp_path / "out").write_text("x", encoding="utf-8")
     res = CliRunner().invoke(app, ["run", str(sc), "--out", str(tmp_path / "out"), "--lang", "en"])
     assert res.exit_code == 1, res.output
-    assert "cannot read or write" in res.output and "Traceback" not in res.output
+    # refused before any work, with the folder named and the fix (schoolplan.outputs.folder)
+    assert "is a file, not a folder" in res.output and "Traceback" not in res.output
 
 
 def test_years_that_are_not_years(tmp_path):

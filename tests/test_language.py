@@ -142,6 +142,10 @@ CHINESE_ALLOWED = [
     re.compile(r"(?:山东省|聊城市|重庆市|浙江省)[^\s:：;,(（]*(?:\s[^\s:：;,(（]*[\u4e00-\u9fff][^\s:：;,(（]*)*"),
     re.compile(r"[(（][^()（）]*[\u4e00-\u9fff][^()（）]*[)）]"),
     re.compile(r"(?<![\u4e00-\u9fff])[\u4e00-\u9fff]+(?= (?:follows|is|are)\b)"),
+    # the values of text settings, which a user types after --set as they are (e.g. 镇,乡)
+    re.compile("|".join(sorted({re.escape(s.default) for s in SETTINGS.values()
+                                if isinstance(s.default, str) and CJK.search(s.default)},
+                               key=len, reverse=True))),
 ]
 
 

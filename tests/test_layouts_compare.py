@@ -125,9 +125,10 @@ def test_compare_cli_writes_three_files(tmp_path):
     row = t.set_index("indicator")
     assert row.at["satellites", "demo-county"] == 0 and row.at["satellites", "demo-planet-satellite"] > 0
     assert row.at["g4_6_mean_distance_m", "demo-planet-satellite Δ"] > 0   # grades 4-6 travel further
-    # satellites keep grades 1-3 near home; only the pupils of the one school the layout closes
-    # (not needed for the walk limit) walk further
-    assert 0 <= row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"] < 50
+    # satellites keep grades 1-3 near home: their mean trip changes by less than 50 m either way
+    # (under the calibrated assignment the closed school's pupils are re-spread by the model, which
+    # can shorten some trips of pupils who bypassed their village school)
+    assert abs(row.at["g1_3_mean_distance_m", "demo-planet-satellite Δ"]) < 50
     assert row.at["schools_closed", "demo-planet-satellite"] >= 1
     html = (tmp_path / "comparison.html").read_text(encoding="utf-8")
     assert "http:" not in html and "https:" not in html and "grades 4-6 mean distance" in html
@@ -247,4 +248,8 @@ def test_map_draws_planets_catchments_satellites_and_escapes_names(base):
     n_sat = int((r.schools["status"] == "satellite").sum())
     assert has(f"卫星校（保留1-3年级的附设校） ({n_sat})")
     assert has("4-6年级到中心校的片区") and has("布局撤并校（虚线）")
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # the name reaches the page HTML-escaped inside a JSON string (schoolplan.outputs.escape)
+    from schoolplan.outputs.escape import html_text, js_literal
+
+    escaped = js_literal(html_text("<script>alert(1)</script>卫星"))[1:-1]
+    assert "<script>alert(1)</script>" not in page and escaped in page

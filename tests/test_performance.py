@@ -218,18 +218,20 @@ _GRAPHML = """<?xml version='1.0' encoding='utf-8'?>
 """
 
 
-def test_graphml_walk_filter_drops_private_construction_and_buildings(tmp_path):
+def test_graphml_walk_filter_drops_construction_and_buildings_keeps_gated_estate_roads(tmp_path):
     p = tmp_path / "roads.graphml"
     p.write_text(_GRAPHML.format(crs=UTM50), encoding="utf-8")
     walk = network_from_graphml(p, mode="walk", use_cache=False)
-    assert sorted(walk.node_id.tolist()) == [1, 2, 3]  # only the two residential edges
-    assert walk.n_edges == 4 and walk.symmetric
+    # the two residential edges and the private service road (children walk out of gated 小区:
+    # walk_private_residential_roads, issue 16 item 14); not construction, a building or a motorway
+    assert sorted(walk.node_id.tolist()) == [1, 2, 3, 4]
+    assert walk.n_edges == 6 and walk.symmetric
     i1, i3 = (int(np.flatnonzero(walk.node_id == n)[0]) for n in (1, 3))
     from scipy.sparse.csgraph import dijkstra
 
     d = dijkstra(walk.matrix(), indices=i1)[i3]
     assert d == pytest.approx(100.0 + 120.0)  # planar length where none given, else the file's
-    assert walk.highway_classes == ("residential",)  # first value of an osmnx list
+    assert walk.highway_classes == ("residential", "service")  # first value of an osmnx list
     everything = network_from_graphml(p, mode="all", use_cache=False)
     assert sorted(everything.node_id.tolist()) == [1, 2, 3, 4, 5]  # buildings are never roads
     assert everything.n_edges == 10
@@ -240,7 +242,7 @@ def test_graphml_without_crs_or_malformed_is_refused(tmp_path):
     p.write_text(_GRAPHML.format(crs=""), encoding="utf-8")
     with pytest.raises(NetworkError, match="no CRS"):
         network_from_graphml(p, use_cache=False)
-    assert network_from_graphml(p, crs=UTM50, use_cache=False).n_nodes == 3
+    assert network_from_graphml(p, crs=UTM50, use_cache=False).n_nodes == 4
     bad = tmp_path / "cut.graphml"
     bad.write_text(_GRAPHML.format(crs=UTM50)[:900], encoding="utf-8")
     with pytest.raises(UnreadableFileError, match=r"cut\.graphml"):

@@ -463,7 +463,9 @@ def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
     rows: list[tuple[str, Any, str | None]] = []
     sep = "：" if lang == "zh" else ": "
     for key, value in tree.items():
-        label = (*path, _key_label(str(key), parent, lang))
+        if str(key).endswith("_en" if lang == "zh" else "_zh"):
+            continue  # a bilingual pair (reason_zh / reason_en): the user's language only
+        label = (*path, _key_label(str(key).removesuffix("_zh").removesuffix("_en"), parent, lang))
         if isinstance(value, Mapping):
             rows += _flatten(value, lang, label, str(key))
             continue

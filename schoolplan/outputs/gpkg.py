@@ -23,13 +23,13 @@ import sqlite3
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
+from schoolplan.outputs.files import output_time
 from schoolplan.outputs.labels import GPKG_TEXT, VALUE_LABELS
 
 __all__ = ["GPKG_LAYERS", "layers_of", "qml_style", "write_geopackage"]
@@ -198,6 +198,9 @@ def _store_styles(path: Path, layers: dict[str, gpd.GeoDataFrame], lang: str, cr
                  created))
         con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, last_change) "
                     "VALUES ('layer_styles', 'attributes', 'layer_styles', ?)", (created,))
+        # GDAL stamps each layer with the current time: use the run's stamp, so that the same
+        # inputs give the same bytes (issue 17)
+        con.execute("UPDATE gpkg_contents SET last_change = ?", (created.replace(" ", "T") + "Z",))
         con.commit()
     finally:
         con.close()
@@ -220,14 +223,10 @@ def write_geopackage(result, path: str | Path, *, lang: str = "zh") -> Path:
         tmp.unlink()
         for name, gdf in layers.items():
             _plain_columns(gdf).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-        _store_styles(tmp, layers, lang, _iso(result.created))
+        _store_styles(tmp, layers, lang, output_time(result.created).strftime("%Y-%m-%d %H:%M:%S"))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
 
-
-def _iso(created: Any) -> str:
-    text = str(created)
-    return text.replace("T", " ")[:19]

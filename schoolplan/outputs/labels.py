@@ -367,6 +367,19 @@ SUMMARY_KEY_LABELS: dict[str, tuple[str, str]] = {
     "pupils_needing_boarding": ("需寄宿（人）", "pupils needing boarding"),
     "primary": ("小学", "primary"), "junior": ("初中", "junior middle"),
     "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
+    # the calibration of the base year (issue 13) and the planets' seat gaps (issue 14)
+    "calibration": ("现状校准", "calibration of today"),
+    "decay_per_km": ("距离衰减系数（每公里）", "distance decay per km"),
+    "decay_source": ("衰减系数来源", "source of the decay"),
+    "median_abs_error": ("中位绝对误差", "median absolute error"),
+    "schools_within_band": ("在容许范围内的学校数", "schools within the band"),
+    "share_within_band": ("在容许范围内的学校比例", "share of schools within the band"),
+    "scale": ("总量调整", "scaling of the totals"),
+    "ledger_pupils": ("台账在校生", "ledger pupils"),
+    "village_children": ("村庄适龄儿童", "village children"),
+    "factor": ("调整系数", "factor"),
+    "reason": ("原因", "reason"),
+    "primary_planet_gaps": ("其中中心校（小学）缺口", "of which the planets' primary gaps"),
 }
 
 VALUE_LABELS["unit"].update({
@@ -381,6 +394,20 @@ VALUE_LABELS["unit"].update({
     "pupils (pseudo-count)": ("人（等效学生数）", "pupils (pseudo-count)"),
     "years": ("年", "years"), "years of age": ("周岁", "years of age"),
     "share of the page height": ("占页面高度的比例", "share of the page height"),
+    "children per class": ("人/班", "children per class"),
+    "comma-separated town types": ("乡镇类型（逗号分隔）", "comma-separated town types"),
+    "comma-separated county names, or all": ("县（区）名（逗号分隔），或 all 表示全部",
+                                             "comma-separated county names, or all"),
+    "comma-separated road classes or words in the class": ("道路等级或其中的词（逗号分隔）",
+                                                           "comma-separated road classes or words in the class"),
+    "entry seats per junior graduate": ("每名初中毕业生对应的高一学位", "entry seats per junior graduate"),
+    "x median seat spacing": ("× 乡镇驻地间距中位数", "x median seat spacing"),
+    "persons by county name": ("人（按县区名）", "persons by county name"),
+    "share of kindergarten children": ("在园幼儿比例", "share of kindergarten children"),
+    "share of ledger enrolment": ("占台账在校生的比例", "share of ledger enrolment"),
+    "share of pupils": ("占学生的比例", "share of pupils"),
+    "share of the first year's enrolment": ("占首年在校生的比例", "share of the first year's enrolment"),
+    "x steady rate, by year since handover": ("× 稳定期比率（按交付后年数）", "x steady rate, by year since handover"),
 })
 
 VALUE_LABELS["school_level"] = VALUE_LABELS["level"]  # the balance sheet's whole-school level

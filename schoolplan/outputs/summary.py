@@ -632,13 +632,30 @@ def render_figure(page: Page):
     return fig
 
 
+@contextmanager
+def glyphs_logged(what: str) -> Iterator[None]:
+    """Draw with matplotlib, turning its "Glyph ... missing from font" warnings (an emoji in a
+    school name, say: drawn as a box) into one log line for ``what``; other warnings pass on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    glyphs = sorted({str(w.message) for w in caught if "missing from font" in str(w.message)})
+    for w in caught:
+        if "missing from font" not in str(w.message):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if glyphs:
+        logger.warning("%s: %d character(s) of the data have no glyph in the CJK font and are drawn "
+                       "as boxes (the HTML pages show them): %s", what, len(glyphs), "; ".join(glyphs[:3]))
+
+
 def write_page_pdf(page: Page, path: str | Path) -> Path:
     """Draw ``page`` as a one-page A4 PDF at ``path`` (atomically)."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     buf = io.BytesIO()
-    with cjk_context(), PdfPages(buf, metadata={"Title": page.title, "Creator": f"schoolplan {__version__}",
-                                                "CreationDate": None}) as pdf:
+    with glyphs_logged(Path(path).name), cjk_context(), PdfPages(
+            buf, metadata={"Title": page.title, "Creator": f"schoolplan {__version__}",
+                           "CreationDate": None}) as pdf:
         pdf.savefig(render_figure(page))
     return atomic_write(path, buf.getvalue())
 
@@ -646,7 +663,7 @@ def write_page_pdf(page: Page, path: str | Path) -> Path:
 def write_page_png(page: Page, path: str | Path, *, dpi: int = 110) -> Path:
     """Draw ``page`` as a PNG image (to look at it, or to paste it into a slide)."""
     buf = io.BytesIO()
-    with cjk_context():
+    with glyphs_logged(Path(path).name), cjk_context():
         render_figure(page).savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     return atomic_write(path, buf.getvalue())
 

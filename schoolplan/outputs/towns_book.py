@@ -29,7 +29,14 @@ from schoolplan.outputs.excel import COLUMN_LABELS, _created, label_value
 from schoolplan.outputs.files import atomic_write, xlsx_bytes
 from schoolplan.outputs.labels import TOWN_BOOK_TEXT
 from schoolplan.outputs.print_setup import setup_town_print
-from schoolplan.outputs.summary import FontMissingError, Page, _draw_map, cjk_context, cjk_fonts
+from schoolplan.outputs.summary import (
+    FontMissingError,
+    Page,
+    _draw_map,
+    cjk_context,
+    cjk_fonts,
+    glyphs_logged,
+)
 
 __all__ = ["TOWN_SCHOOL_COLUMNS", "sheet_name", "write_towns_xlsx"]
 
@@ -119,7 +126,7 @@ def _map_png(result, code: str, lang: str) -> bytes | None:
     schools = result.schools[result.schools["town_code"].astype(str) == code]
     if not len(mine):
         return None
-    with cjk_context(fonts):
+    with glyphs_logged(f"towns.xlsx ({code})"), cjk_context(fonts):
         fig = Figure(figsize=(3.6, 3.6))
         ax = fig.add_axes((0, 0, 1, 1))
         minx, miny, maxx, maxy = mine.total_bounds
