@@ -4,6 +4,8 @@ check by hand. The frames already carry the levels ``senior``, ``complete``, ``s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -130,3 +132,60 @@ def test_counties_csv_and_sheet_are_written(tmp_path):
     header = [c.value for c in ws[1]]
     assert header[:2] == ["县（区）", "规则"] and "依据" in header
     assert ws.cell(2, 2).value == "公办普通高中数" and ws.cell(2, header.index("结论") + 1).value == "未达标"
+
+
+def test_a_ledger_with_every_level_and_ownership_passes_check_and_runs(tmp_path):
+    """Issue 18, done when: a ledger with 普通高中, 十二年一贯制, 特殊教育学校, 幼儿园 and an ownership
+    column (公办/民办) passes ``check`` and runs; the county table shows each rule with its source."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from schoolplan.cli import app
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "data", tmp_path / "data")
+    ledger = pd.read_excel(tmp_path / "data/schools/demo_schools_synthetic.xlsx", sheet_name="学校台账",
+                           dtype={"学校代码": str, "乡镇代码": str})
+    grades = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "七年级", "八年级", "九年级"]
+    first = ledger.iloc[0]
+    extra = []
+    for i, (name, level, pupils, seats, ownership) in enumerate([
+            ("示范县第一高级中学", "普通高中", 1800, 2000, "公办"),
+            ("示范县育才十二年一贯制学校", "十二年一贯制", 1500, 1600, "民办"),
+            ("示范县特殊教育学校", "特殊教育学校", 120, 150, "公办"),
+            ("示范县实验幼儿园", "幼儿园", 360, 390, "公办"),
+            ("示范县阳光幼儿园", "幼儿园", 200, 240, "民办")]):
+        row = first.copy()
+        row[["学校代码", "学校名称", "学段", "在校生数", "学位数"]] = [f"37159909{i:02d}", name, level, pupils, seats]
+        row[[*grades, "班级数"]] = None
+        row["经度"] = float(first["经度"]) + 0.002 * (i + 1)
+        row["办学性质"] = ownership
+        extra.append(row)
+    ledger["办学性质"] = "公办"
+    pd.concat([ledger, pd.DataFrame(extra)], ignore_index=True).to_excel(
+        tmp_path / "ledger.xlsx", index=False, sheet_name="学校台账")
+    (tmp_path / "levels.yaml").write_text(
+        "name: levels\nsynthetic: true\ninputs:\n"
+        "  schools: {path: ledger.xlsx, coordinate_system: wgs84}\n"
+        "  towns: {path: data/boundaries/demo_towns_synthetic.geojson}\n"
+        "  demand: {path: data/demand/demo_villages_synthetic.geojson}\n"
+        "  roads: none\n", encoding="utf-8")
+    runner = CliRunner()
+    checked = runner.invoke(app, ["check", str(tmp_path / "levels.yaml"), "--lang", "en"])
+    assert checked.exit_code == 0, checked.output
+    assert "76 schools" in checked.output
+    ran = runner.invoke(app, ["run", str(tmp_path / "levels.yaml"), "--out", str(tmp_path / "out")])
+    assert ran.exit_code == 0, ran.output
+    counties = pd.read_csv(tmp_path / "out" / "counties.csv", encoding="utf-8-sig").set_index("rule_id")
+    assert set(counties.index) >= {"public_high_school", "senior_seat_supply", "special_school",
+                                   "kindergarten_public_share"}
+    assert counties["source"].notna().all() and (counties["source"].str.len() > 0).all()
+    # the private 十二年一贯制 school is no public high school: the county's ledger school 示范县第一中学
+    # (complete) and the new public 普通高中 are
+    assert counties.at["public_high_school", "value"] == 2
+    assert counties.at["special_school", "value"] == 1
+    # public kindergartens: 360 of 560 children
+    assert counties.at["kindergarten_public_share", "value"] == pytest.approx(360 / 560, abs=1e-3)
+    schools = pd.read_csv(tmp_path / "out" / "schools.csv", encoding="utf-8-sig", dtype={"school_id": str})
+    assert set(schools["level"]) >= {"senior", "twelve_year", "special", "kindergarten"}
