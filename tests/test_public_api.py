@@ -104,3 +104,20 @@ def test_planet_satellite_layout_draws_its_links(demo_base):
     expected = sum(len([i for i in str(ids).split(";") if i]) for col in ("satellite_ids", "closed_ids")
                    for ids in r.layouts[col].fillna(""))
     assert n_lines == expected > 0
+
+
+def test_every_level_of_the_ledger_is_drawn_on_the_map_with_its_legend(demo_base):
+    """Kindergartens, general high schools, twelve-year and special schools are drawn (issue 18:
+    kindergartens on the map), each level in its own layer, and the legend lists only the levels
+    the ledger has."""
+    r = run_actions(demo_base, initial_state(demo_base), [], with_candidates=False)
+    ids = r.schools.sort_values("school_id")["school_id"].tolist()
+    new = {ids[0]: "kindergarten", ids[1]: "senior", ids[2]: "special", ids[3]: "twelve_year"}
+    r.schools["level"] = [new.get(i, lv) for i, lv in zip(r.schools["school_id"], r.schools["level"], strict=True)]
+    m = overview_map(r, lang="zh")
+    names = _layer_names(m)
+    for label in ("幼儿园 (1)", "普通高中 (1)", "特殊教育学校 (1)", "十二年一贯制 (1)"):
+        assert label in names, names
+    start = run_actions(demo_base, initial_state(demo_base), [], with_candidates=False)
+    legend = overview_map(start, lang="zh").get_root().render()
+    assert "幼儿园" not in legend  # the demo ledger has no kindergarten: not in its legend

@@ -34,9 +34,11 @@ ONLINE_TILES = {
     "amap": ("https://webrd01.is.autonavi.com/appmaptile?style=8&x={x}&y={y}&z={z}", "© 高德地图 (GCJ-02)"),
 }
 
+#: One colour per school level, shared by the map, the one-page summary and the town pages.
 LEVEL_COLOURS = {
     "primary": "#1f77b4", "teaching_point": "#17becf", "nine_year": "#9467bd",
-    "junior": "#2ca02c", "complete": "#8c564b",
+    "junior": "#2ca02c", "complete": "#8c564b", "twelve_year": "#6a3d9a",
+    "senior": "#7f7f7f", "special": "#bcbd22", "kindergarten": "#e377c2",
 }
 TIER_COLOURS = {"lt50": "#d62728", "lt100": "#ff7f0e", "lt200": "#f2c12e"}
 
@@ -417,7 +419,7 @@ def _title_block(result, lang: str) -> str:
 def _legend(result, lang: str) -> str:
     items = [f"<div><span style='display:inline-block;width:11px;height:11px;border-radius:50%;"
              f"background:{c};margin-right:5px'></span>{LEVEL_LABELS[lv]['zh' if lang == 'zh' else 'en']}</div>"
-             for lv, c in LEVEL_COLOURS.items()]
+             for lv, c in LEVEL_COLOURS.items() if (result.schools["level"] == lv).any()]
     for tier in sorted(TIER_COLOURS, key=lambda t: -int(t[2:])):
         items.append(f"<div><span style='display:inline-block;width:9px;height:9px;border-radius:50%;"
                      f"border:3px solid {TIER_COLOURS[tier]};margin-right:5px'></span>"

@@ -35,6 +35,7 @@ from schoolplan import __version__
 from schoolplan.errors import SchoolplanError
 from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.labels import SUMMARY_TEXT, summary_action_text
+from schoolplan.outputs.maps import LEVEL_COLOURS
 from schoolplan.rules import RULES
 from schoolplan.schema import LEVEL_LABELS
 from schoolplan.settings import Settings
@@ -64,9 +65,8 @@ CJK_FONT_NAMES: tuple[str, ...] = (
     "Droid Sans Fallback", "AR PL UMing CN",
 )
 
-_LEVEL_COLOURS = {"primary": "#1f77b4", "junior": "#d62728", "nine_year": "#9467bd",
-                  "complete": "#8c564b", "teaching_point": "#2ca02c"}
-_LEVEL_ORDER = ("primary", "teaching_point", "junior", "nine_year", "complete")
+_LEVEL_COLOURS = LEVEL_COLOURS  # the map's colours: one encoding on screen and on paper
+_LEVEL_ORDER = tuple(LEVEL_COLOURS)
 _GROUPS = ("g1_3", "g4_6", "g7_9")
 
 
