@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from schoolplan.schema import teaches_junior
+from schoolplan.schema import LEVEL_GRADES, teaches_junior
 from schoolplan.settings import SETTINGS, Settings
 
 __all__ = [
@@ -61,7 +61,9 @@ RULES: dict[str, Rule] = {
 def small_tier(schools: pd.DataFrame, settings: Settings | None = None) -> pd.Series:
     """The small-school tier of each school: ``lt50``, ``lt100``, ``lt200`` (by default) or ``""``.
 
-    Only schools whose ``area_type`` is in the setting ``small_school_area_types`` (``rural``
+    Only schools of compulsory education (teaching any of grades 1-9: not a kindergarten, a
+    general high school or a special-education school, which 国办发〔2018〕27号's 乡村小规模学校
+    does not cover) whose ``area_type`` is in the setting ``small_school_area_types`` (``rural``
     by default) are flagged; the tier is the smallest threshold the enrolment is below.
     """
     settings = settings or Settings()
@@ -69,6 +71,8 @@ def small_tier(schools: pd.DataFrame, settings: Settings | None = None) -> pd.Se
     areas = {a.strip() for a in settings["small_school_area_types"].split(",") if a.strip()}
     out = pd.Series("", index=schools.index, dtype=object)
     eligible = schools["area_type"].isin(areas) & schools["enrollment"].notna()
+    if "level" in schools:  # a table without levels is taken as compulsory schools
+        eligible &= schools["level"].map(lambda lv: any(g <= 9 for g in LEVEL_GRADES.get(lv, (1,)))).astype(bool)
     for t in sorted(tiers, reverse=True):
         out[eligible & (schools["enrollment"] < t)] = f"lt{t}"
     return out

@@ -163,3 +163,15 @@ def test_rural_school_sizes_of_jianbiao_109_are_information():
                  area_type=["rural", "rural", "rural", "rural", "urban"])
     v = rural_school_size(s)
     assert sorted(zip(v["object_id"], v["limit"], strict=True)) == [("S0", "≤120"), ("S1", "6-24"), ("S3", "12-24")]
+
+
+def test_small_school_tiers_cover_compulsory_schools_only():
+    """A 180-child rural kindergarten, a small special-education school or a general high school
+    is no 乡村小规模学校 (国办发〔2018〕27号 covers compulsory education)."""
+    import pandas as pd
+
+    from schoolplan.rules import small_tier
+
+    s = pd.DataFrame({"level": ["primary", "teaching_point", "kindergarten", "special", "senior", "junior"],
+                      "area_type": ["rural"] * 6, "enrollment": [180, 30, 180, 40, 150, 90]})
+    assert small_tier(s).tolist() == ["lt200", "lt50", "", "", "", "lt100"]
