@@ -440,3 +440,24 @@ GPKG_TEXT: dict[str, tuple[str, str]] = {
     "layer:assignments": ("村庄到学校的分配连线", "lines from each village to its school"),
     "layer:layouts": ("卫星校及撤并校到中心校的连线", "lines from satellites and closed schools to the planet"),
 }
+
+#: Key -> (zh, en): the text of comparison.html and comparison.xlsx (issue 19).
+COMPARISON_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("方案对比", "Scenario comparison"),
+    "sheet": ("方案对比", "Comparison"),
+    "indicator": ("指标", "indicator"),
+    "column": ("方案{i}", "Scenario {i}"),
+    "base": ("（基准）", " (base)"),
+    "change": ("变化", "change"),
+    "colon": ("：", ": "),
+    "headline": ("主要变化", "What changes most"),
+    "all": ("全部指标", "All indicators"),
+    "legend": ("“变化”为与基准方案（方案1）之差；绿色表示改善，红色表示变差，无底色表示无优劣之分"
+               "（如学校数）或没有变化。",
+               "A change is the difference from the base (scenario 1); green is better, red is worse, "
+               "no colour is neither (such as school counts) or no change."),
+    "note": ("学生数取整显示；各方案均为0的指标未列出；完整数值见 comparison.csv。",
+             "Pupils are shown as whole numbers; indicators that are 0 in every scenario are left out; "
+             "the exact figures are in comparison.csv."),
+    "synthetic": ("合成示范数据", "合成示范数据 synthetic demo data"),
+}

@@ -84,7 +84,7 @@ def indicators(result: Result) -> list[tuple[str, str, str, Any]]:
     for rule, n in sorted(c.get("violations", {}).items()):
         r = RULES.get(rule)
         zh, en = (r.title_zh, r.title_en) if r else _OTHER_RULES.get(rule, (rule, rule))
-        rows.append((f"violations_{rule}", f"违规：{zh}", f"violations: {en}", n))
+        rows.append((f"violations_{rule}", f"不符合：{zh}", f"not met: {en}", n))
     return rows
 
 
