@@ -37,6 +37,7 @@ from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.labels import SUMMARY_TEXT, summary_action_text
 from schoolplan.outputs.maps import LEVEL_COLOURS
 from schoolplan.rules import RULES
+from schoolplan.scenario.indicator_kinds import kind_of
 from schoolplan.schema import LEVEL_LABELS
 from schoolplan.settings import Settings
 
@@ -324,13 +325,6 @@ def run_page(result, *, lang: str = "zh") -> Page:
 
 # --- comparison ---------------------------------------------------------------------------------
 
-#: Indicator key -> +1 when more is better, -1 when less is better, 0 when neither.
-_DIRECTION_PREFIX: tuple[tuple[str, int], ...] = (
-    ("schools_open", 0), ("schools_closed", 0), ("satellites", 0), ("schools_", 0),
-    ("small_", -1), ("seat_shortfall", -1), ("seat_red", -1), ("seat_yellow", -1),
-    ("utilisation", 0), ("towns_without", -1), ("violations_", -1),
-)
-
 _COMPARISON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("grp_schools", ("schools_open", "schools_closed", "satellites", "small_")),
     ("grp_travel", ("g1_3_mean_time", "g1_3_p95_time", "g1_3_pupils_over_30", "g1_3_bus",
@@ -342,13 +336,9 @@ _COMPARISON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def direction(indicator: str) -> int:
-    """+1 when a higher value of ``indicator`` is better, -1 when lower is better, 0 neither."""
-    for prefix, d in _DIRECTION_PREFIX:
-        if indicator.startswith(prefix):
-            return d
-    if indicator.startswith(("g1_3", "g4_6", "g7_9")):
-        return -1  # times, distances, pupils over a limit, riders, boarders
-    return 0
+    """+1 when a higher value of ``indicator`` is better, -1 when lower is better, 0 neither
+    (:func:`schoolplan.scenario.indicator_kinds.kind_of`: one judgement on every page)."""
+    return kind_of(indicator).direction
 
 
 def _tone(indicator: str, delta: float) -> str:
