@@ -265,9 +265,11 @@ def compare(
 @app.command("settings")
 def settings_cmd(lang: Lang = "zh") -> None:
     """List every setting with its default, unit, source and confidence."""
+    from schoolplan.outputs.labels import unit_words
     from schoolplan.settings import describe
 
-    typer.echo(describe(_check_lang(lang)))
+    lang = _check_lang(lang)
+    typer.echo(describe(lang, unit_words=unit_words(lang)))
 
 
 @app.command()

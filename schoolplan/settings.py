@@ -20,9 +20,10 @@ can say which value was used and why::
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from schoolplan._settings_zh import SOURCE_ZH
 from schoolplan.errors import SettingsError
 
 __all__ = ["SETTINGS", "Setting", "Settings", "defaults", "describe"]
@@ -44,6 +45,12 @@ class Setting:
     description_zh: str
     minimum: float | None = 0
     choices: tuple[str, ...] | None = None
+    #: the source in Chinese where ``source`` is an English sentence ("" = ``source`` as it is)
+    source_zh: str = ""
+
+    def source_in(self, lang: str) -> str:
+        """The source as an output in ``lang`` (``zh`` or ``en``) shows it."""
+        return (self.source_zh or self.source) if lang == "zh" else self.source
 
     def coerce(self, value: Any, *, origin: str = "call") -> Any:
         """Return ``value`` converted to this setting's type, or raise :class:`SettingsError`."""
@@ -245,11 +252,11 @@ _ALL: list[Setting] = [
        "本方案停用的规则（逗号分隔的规则编号）", minimum=None),
     # --- estates ----------------------------------------------------------------------------
     _s("pupils_primary_per_1000_residents", 40.0, "float", "pupils per 1,000 residents",
-       "no Shandong value found; post-2020 cohorts 35-45 (derivation in DOMAIN.md)", "A",
+       "no Shandong value found; estimated at 35-45 from the post-2020 birth cohorts", "A",
        "Primary pupils generated per 1,000 residents of a new estate: set it for your county.",
        "每千居民小学生数（无山东官方值，请按本地设置）"),
     _s("pupils_junior_per_1000_residents", 20.0, "float", "pupils per 1,000 residents",
-       "about half the primary rate (derivation in DOMAIN.md)", "A",
+       "about half the primary rate (an estimate)", "A",
        "Junior middle pupils generated per 1,000 residents of a new estate.",
        "每千居民初中生数（假设值，请按本地设置）"),
     _s("persons_per_household", 2.8, "float", "persons per household",
@@ -428,7 +435,7 @@ _ALL: list[Setting] = [
        "The balancing stops when every school's modelled pupils are within this share of its target.", "校准收敛容差（学校目标的比例）"),
     _s("calibration_reassign", "model", "str", "method", "schoolplan assumption", "A",
        "Where a scenario sends the pupils of a closed school: 'model' (the calibrated model's other schools, by their fitted attractiveness) or 'nearest_with_seats' (the nearest open school with free seats).",
-       "情景中被撤并学校学生的去向：model（按校准模型在其余学校间分配）或 nearest_with_seats（最近的有空余学位的学校）",
+       "方案中被撤并学校学生的去向：model（按校准模型在其余学校间分配）或 nearest_with_seats（最近的有空余学位的学校）",
        minimum=None, choices=("model", "nearest_with_seats")),
     # --- reading bureau files (issue 16) ------------------------------------------------------
     _s("class_size_senior", 50, "float", "pupils per class", GB50099 + " (高中 50)", "P",
@@ -501,6 +508,7 @@ _ALL: list[Setting] = [
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}
+SETTINGS.update({name: replace(SETTINGS[name], source_zh=zh) for name, zh in SOURCE_ZH.items() if name in SETTINGS})
 
 
 def defaults() -> dict[str, Any]:
@@ -600,6 +608,7 @@ class Settings(Mapping[str, Any]):
                 "unit": s.unit,
                 "origin": self._origins[name],
                 "source": s.source,
+                "source_zh": s.source_in("zh"),
                 "confidence": s.confidence,
                 "description_en": s.description_en,
                 "description_zh": s.description_zh,
@@ -612,12 +621,15 @@ class Settings(Mapping[str, Any]):
         return f"Settings({over!r})" if over else "Settings(defaults)"
 
 
-def describe(lang: str = "en") -> str:
-    """A plain-text table of every setting, its default, unit, source and confidence."""
+def describe(lang: str = "en", *, unit_words: Mapping[str, str] | None = None) -> str:
+    """A plain-text table of every setting, its default, unit, source and confidence, in ``lang``
+    (``zh``: the Chinese description and source; ``unit_words`` gives the units' words in that
+    language, by unit, where the caller has them)."""
     lines = []
+    words = unit_words or {}
     for s in SETTINGS.values():
         desc = s.description_zh if lang == "zh" else s.description_en
-        lines.append(
-            f"{s.name} = {s.default!r} [{s.unit}]  ({s.confidence}) {desc}\n    source: {s.source}"
-        )
+        unit = words.get(s.unit, s.unit)
+        source = ("依据：" if lang == "zh" else "source: ") + s.source_in(lang)
+        lines.append(f"{s.name} = {s.default!r} [{unit}]  ({s.confidence}) {desc}\n    {source}")
     return "\n".join(lines)

@@ -236,7 +236,7 @@ def test_settings_sheet_lists_every_setting(result, book_zh):
     t = _table(book_zh["设置"]).set_index("设置项")
     assert list(t.index) == [r["name"] for r in result.settings.to_records()]
     tiers = t.loc["small_school_tiers"]
-    assert tiers["数值"] == "200, 100, 50" and tiers["取值来自"] == "情景文件"
+    assert tiers["数值"] == "200, 100, 50" and tiers["取值来自"] == "方案文件"
     assert t.loc["class_size_primary", "单位"] == "人/班"
     assert t.loc["class_size_primary", "含义"].startswith("小学标准班额")
 

@@ -1,5 +1,8 @@
+import re
+
 import pytest
 
+from schoolplan._settings_zh import SOURCE_ZH
 from schoolplan.errors import SettingsError
 from schoolplan.settings import SETTINGS, Settings, describe
 
@@ -56,3 +59,28 @@ def test_bad_settings_raise_with_the_fix(overrides, fragment):
 def test_describe_lists_sources_in_both_languages():
     assert "GB 50099-2011" in describe("en")
     assert "小学标准班额" in describe("zh")
+
+
+#: An English phrase of three or more words (the language scan's test, tests/test_language.py).
+_ENGLISH = re.compile(r"(?<![\w./\\-])[A-Za-z][A-Za-z]+(?:[ ,;:'-]+[A-Za-z][A-Za-z]+){2,}")
+
+
+def test_every_source_reads_in_chinese():
+    """A Chinese output shows each setting's source in Chinese: a citation (standard code and
+    Chinese title) as it is, an English sentence through ``source_zh``."""
+    missing = [s.name for s in SETTINGS.values() if _ENGLISH.search(s.source_in("zh"))]
+    assert not missing, f"settings whose source needs a source_zh (schoolplan/_settings_zh.py): {missing}"
+    assert set(SOURCE_ZH) <= set(SETTINGS), set(SOURCE_ZH) - set(SETTINGS)  # no stale names
+    s = SETTINGS["circuity_factor"]
+    assert s.source_in("en") == s.source and "Ballou" in s.source_in("zh") and "绕行系数" in s.source_in("zh")
+    gb = SETTINGS["class_size_primary"]
+    assert gb.source_zh == "" and gb.source_in("zh") == gb.source  # a standard code stays
+    record = next(r for r in Settings().to_records() if r["name"] == "circuity_factor")
+    assert record["source_zh"] == s.source_zh and record["source"] == s.source
+
+
+def test_describe_in_chinese_says_依据_and_uses_the_unit_words():
+    zh = describe("zh", unit_words={"pupils per class": "人/班"})
+    assert "依据：GB 50099-2011" in zh and "source:" not in zh and "[人/班]" in zh
+    assert "本工具约定" in zh and "schoolplan convention" not in zh
+    assert "source: schoolplan convention" in describe("en")

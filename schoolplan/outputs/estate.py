@@ -4,6 +4,7 @@ and ``report.xlsx``. Computes nothing: the figures come from :func:`schoolplan.s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterable
@@ -45,6 +46,7 @@ _PAGE = {
     "radius_circle": ("服务半径（直线圆，仅示意）", "service radius (straight-line circle, for orientation)"),
     "walk_area": ("步行服务范围", "walking reach"),
     "site_area": ("拟建校址步行服务范围", "walking reach of the proposed site"),
+    "m": ("米", "m"),
 }
 
 
@@ -71,20 +73,21 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
         name = f"{LEVEL_ZH[level] if lang == 'zh' else LEVEL_EN[level]}"
         group = folium.FeatureGroup(name=name)
         radius = review.settings[f"radius_{level}_m"]
+        metres = f"{radius:g} {_p('m', lang)}"
         folium.Circle([lat, lon], radius=radius, color=colours[level], weight=1, dash_array="6",
                       fill=False,
-                      tooltip=Tooltip.plain(f"{name} {_p('radius_circle', lang)} {radius:g} m")).add_to(group)
+                      tooltip=Tooltip.plain(f"{name} {_p('radius_circle', lang)} {metres}")).add_to(group)
         area = review.areas[(review.areas["kind"] == "estate") & (review.areas["estate_id"] == e.name)
                             & (review.areas["level"] == level)]
         if len(area) and not area.geometry.iloc[0].is_empty:
             folium.GeoJson(area.geometry.iloc[0].__geo_interface__,
                            style_function=lambda _, c=colours[level]: {"color": c, "weight": 0, "fillOpacity": 0.08},
-                           tooltip=Tooltip.plain(f"{name} {_p('walk_area', lang)} {radius:g} m")).add_to(group)
+                           tooltip=Tooltip.plain(f"{name} {_p('walk_area', lang)} {metres}")).add_to(group)
         rows = review.schools[(review.schools["estate_id"] == e.name) & (review.schools["level"] == level)] \
             if len(review.schools) else review.schools
         for _, r in rows.iterrows():
             pt = review.school_points.set_index("school_id").loc[r["school_id"]]
-            tip = (f"<b>{html_text(str(r['school_name']))}</b><br>{number_text(r['distance_m'])} m, "
+            tip = (f"<b>{html_text(str(r['school_name']))}</b><br>{number_text(r['distance_m'])} {_p('m', lang)}, "
                    f"{'剩余学位' if lang == 'zh' else 'seats left'} {number_text(r['seats_left_before'])} → "
                    f"{number_text(r['seats_left_after'])}")
             folium.CircleMarker([pt["lat"], pt["lon"]], radius=8, color=colours[level], fill=True,
@@ -96,15 +99,16 @@ def review_map(review: Review, estate_id: str, *, lang: str = "zh"):
     if len(near):
         g = folium.FeatureGroup(name="其他学校" if lang == "zh" else "other schools", show=True)
         for _, r in near.iterrows():
+            level_word = label_value("level", r["level"], lang)
             folium.CircleMarker([r["lat"], r["lon"]], radius=4, color="#777", fill=True, weight=1,
-                                tooltip=Tooltip.plain(f"{r['name']} ({r['level']})")).add_to(g)
+                                tooltip=Tooltip.plain(f"{r['name']} ({level_word})")).add_to(g)
         g.add_to(m)
     if review.proposed is not None:
         mine = review.proposed[review.proposed["estate_id"].isna()
                                | (review.proposed["estate_id"].astype(str) == e.name)]
         g = folium.FeatureGroup(name=_p("sites", lang))
         for _, site in mine.iterrows():
-            tip = html_text(f"{site['site_id']} {site['name']} ({site['level']})")
+            tip = html_text(f"{site['site_id']} {site['name']} ({label_value('level', site['level'], lang)})")
             folium.GeoJson(site.geometry.__geo_interface__, tooltip=Tooltip(tip),
                            marker=folium.CircleMarker(radius=7, color="#ff7f0e", fill=True),
                            style_function=lambda _: {"color": "#ff7f0e", "weight": 2,
@@ -190,8 +194,7 @@ def _page_html(review: Review, estate_id: str, lang: str) -> str:
         parts.append(_table_html(py, ["level", "year", "phase", "residents", "pupils", "seats_left", "verdict",
                                       "short_by"], lang))
     parts.append(f"<h2>{_p('limits', lang)}</h2>")
-    lim = review.limits.rename(columns={"name": "setting"}).assign(
-        description=review.limits["description_zh" if lang == "zh" else "description_en"])
+    lim = _limits(review, lang)
     parts.append(_table_html(lim, ["setting", "value", "unit", "source", "confidence", "origin",
                                    "description"], lang))
     style = ("font-family:'Microsoft YaHei','PingFang SC','Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;"
@@ -204,8 +207,31 @@ def _page_html(review: Review, estate_id: str, lang: str) -> str:
     return f"{css}<div id='schoolplan-review' style=\"{style}\">{''.join(parts)}</div>"
 
 
+def _limits(review: Review, lang: str) -> pd.DataFrame:
+    """The limits used, with their description and source in ``lang``."""
+    lim = review.limits
+    zh = lang == "zh"
+    return lim.rename(columns={"name": "setting"}).assign(
+        description=lim["description_zh" if zh else "description_en"],
+        source=lim["source_zh"] if zh and "source_zh" in lim else lim["source"])
+
+
 def _file_id(estate_id: str) -> str:
     return re.sub(r"[^\w.-]+", "_", str(estate_id)).strip("_") or "estate"
+
+
+def file_ids(estate_ids: Iterable[str]) -> dict[str, str]:
+    """Estate id -> the ``<id>`` of its page ``review-<id>.html``: the id with characters a file
+    name cannot hold replaced, and, where two ids clean to the same name (also when they differ
+    only in case, as Windows and macOS compare names), a short hash of the id added to each, so
+    no page overwrites another."""
+    ids = [str(e) for e in estate_ids]
+    clean = {e: _file_id(e) for e in ids}
+    counts: dict[str, int] = {}
+    for name in clean.values():
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+    return {e: f"{name}-{hashlib.sha256(e.encode('utf-8')).hexdigest()[:8]}"
+            if counts[name.casefold()] > 1 else name for e, name in clean.items()}
 
 
 COLUMN_LABELS_SITING: dict[str, tuple[str, str]] = {
@@ -288,11 +314,12 @@ def _write_all(review: Review, out: Path, lang: str) -> dict[str, Path]:
     table = review.table(lang)
     paths["csv"] = atomic_write(out / "estates.csv", csv_safe(table).to_csv(index=False).encode("utf-8-sig"))
 
+    names = file_ids(review.estates["estate_id"])
     for eid in review.estates["estate_id"]:
         m = review_map(review, eid, lang=lang)
         m.get_root().html.add_child(Markup(_page_html(review, eid, lang)))
         m.get_root().title = html_text(f"{_p('title', lang)} {eid}")
-        paths[f"review-{eid}"] = _offline.save_offline(m, out / f"review-{_file_id(eid)}.html")
+        paths[f"review-{eid}"] = _offline.save_offline(m, out / f"review-{names[str(eid)]}.html")
     wb = Workbook()
     wb.remove(wb.active)
     _excel.add_table_sheet(wb, "estates", table, LEVEL_COLUMNS, lang=lang, freeze_columns=3)
@@ -300,8 +327,7 @@ def _write_all(review: Review, out: Path, lang: str) -> dict[str, Path]:
         _excel.add_table_sheet(wb, "estate_schools", review.schools,
                                 ["estate_id", "level", "school_id", "school_name", "distance_m", "time_min",
                                  "within_radius", "seats_left_before", "taken", "seats_left_after"], lang=lang)
-    lim = review.limits.rename(columns={"name": "setting"}).assign(
-        description=review.limits["description_zh" if lang == "zh" else "description_en"])
+    lim = _limits(review, lang)
     _excel.add_table_sheet(wb, "settings", lim, _excel.SETTING_SHEET_COLUMNS, lang=lang, freeze_columns=1)
     paths["xlsx"] = atomic_write(out / "report.xlsx", _excel._to_bytes(wb, _excel._created(review)))
     return paths

@@ -379,8 +379,8 @@ def add_table_sheet(
 # About sheet ---------------------------------------------------------------------------------
 
 _ABOUT = {
-    "scenario": ("情景", "Scenario"),
-    "scenario_file": ("情景文件", "Scenario file"),
+    "scenario": ("方案", "Scenario"),
+    "scenario_file": ("方案文件", "Scenario file"),
     "created": ("生成时间", "Created"),
     "version": ("工具版本", "Tool version"),
     "data": ("数据性质", "Data"),
@@ -667,7 +667,7 @@ def _settings_table(result, lang: str) -> pd.DataFrame:
     df = df.rename(columns={"name": "setting"})
     for col in ("value", "default"):
         df[col] = [_plain(v) for v in df[col]]
-    return _in_language(df, lang, description=("description_zh", "description_en"))
+    return _in_language(df, lang, description=("description_zh", "description_en"), source=("source_zh", "source"))
 
 
 def _build(result, lang: str) -> Workbook:

@@ -144,7 +144,7 @@ VALUE_LABELS: dict[str, dict[Any, tuple[str, str]]] = {
                     "county": ("县（区）", "county"),
                     "village": ("村庄/小区", "village / estate")},
     "severity": {"error": ("错误", "error"), "warning": ("警告", "warning")},
-    "origin": {"default": ("默认值", "default"), "scenario": ("情景文件", "scenario file"),
+    "origin": {"default": ("默认值", "default"), "scenario": ("方案文件", "scenario file"),
                "cli": ("命令行", "command line"), "call": ("程序调用", "program call")},
     "confidence": {"V": ("V 已核实来源", "V verified"), "P": ("P 部分核实", "P partly verified"),
                    "M": ("M 推算，待确认", "M derived, to confirm"),
@@ -461,3 +461,18 @@ COMPARISON_TEXT: dict[str, tuple[str, str]] = {
              "the exact figures are in comparison.csv."),
     "synthetic": ("合成示范数据", "合成示范数据 synthetic demo data"),
 }
+
+VALUE_LABELS["unit"].update({  # units of later settings that had no words yet
+    "1/km": ("每公里", "1/km"), "area type": ("城乡类别", "area type"),
+    "children per 1,000 residents": ("人/千人", "children per 1,000 residents"),
+    "fraction": ("比例", "fraction"), "iterations": ("次", "iterations"), "method": ("方法", "method"),
+    "passes": ("轮", "passes"), "persons": ("人", "persons"),
+    "processes (0 = every core)": ("个进程（0 = 每个CPU核一个）", "processes (0 = every core)"),
+    "regular expression": ("正则表达式", "regular expression"),
+    "x service radius": ("× 服务半径", "x service radius"),
+})
+
+
+def unit_words(lang: str) -> dict[str, str]:
+    """Unit (as written in :mod:`schoolplan.settings`) -> its words in ``lang``."""
+    return {unit: pair[0 if lang == "zh" else 1] for unit, pair in VALUE_LABELS["unit"].items()}
