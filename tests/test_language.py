@@ -235,8 +235,8 @@ def _estate_names() -> list[str]:
     import json
 
     features = json.loads(ESTATES.read_text("utf-8"))["features"]
-    return sorted({str(v) for f in features for k, v in f["properties"].items()
-                   if isinstance(v, str) and CJK.search(v)}, key=len, reverse=True)
+    return sorted({str(f["properties"]["name"]) for f in features if f["properties"].get("name")},
+                  key=len, reverse=True)
 
 
 def _names(run_dir: Path) -> list[str]:
