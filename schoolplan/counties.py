@@ -40,7 +40,7 @@ from schoolplan.settings import SETTINGS, Settings
 __all__ = ["COUNTY_COLUMNS", "RULES", "VERDICTS", "county_checks"]
 
 COUNTY_COLUMNS = ["county", "rule_id", "rule_zh", "rule_en", "value", "limit", "verdict", "verdict_zh",
-                  "verdict_en", "message_zh", "message_en", "setting", "source"]
+                  "verdict_en", "message_zh", "message_en", "setting", "source", "source_zh"]
 #: rule id -> (Chinese, English, the setting holding its limit)
 RULES: dict[str, tuple[str, str, str]] = {
     "public_high_school": ("公办普通高中数", "public general high schools", "county_public_high_schools_min"),
@@ -131,7 +131,7 @@ def county_checks(
                          "value": value, "limit": limit, "verdict": verdict,
                          "verdict_zh": VERDICTS[verdict][0], "verdict_en": VERDICTS[verdict][1],
                          "message_zh": zh, "message_en": en, "setting": setting,
-                         "source": SETTINGS[setting].source})
+                         "source": SETTINGS[setting].source, "source_zh": SETTINGS[setting].source_in("zh")})
     return pd.DataFrame(rows, columns=COUNTY_COLUMNS)
 
 

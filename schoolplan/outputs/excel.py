@@ -70,6 +70,7 @@ from schoolplan.outputs.labels import (  # noqa: E402  (the bilingual vocabulary
     SHEET_TITLES,
     SUMMARY_KEY_LABELS,
     VALUE_LABELS,
+    summary_value,
 )
 
 # --- formats and fills --------------------------------------------------------------------------
@@ -473,6 +474,8 @@ def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
             value = label_value("mode", value, lang)
         elif isinstance(value, (bool, np.bool_)):
             value = label_value("", value, lang)
+        else:
+            value = summary_value(str(key), value, lang)
         value = _plain(value)
         if str(key).startswith("share"):
             fmt: str | None = PCT
@@ -484,10 +487,17 @@ def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
     return rows
 
 
+_NETWORKS_ZH = {"walk": "步行路网", "drive": "车行路网", "bike": "骑行路网", "all": "全部道路"}
+
+
 def _method_label(method: str, lang: str) -> str:
     for start, pair in _METHODS:
         if method.startswith(start):
-            return f"{_pick(pair, lang)}（{method}）" if lang == "zh" else method
+            if lang != "zh":
+                return method
+            nets = re.findall(r"(\w+): ([\d,]+) nodes", method)  # "road network (walk: 4,336 nodes)"
+            return _pick(pair, lang) + ("（" + "、".join(f"{_NETWORKS_ZH.get(m, m)} {n} 个节点" for m, n in nets)
+                                        + "）" if nets else "")
     return method
 
 
@@ -530,7 +540,7 @@ def _add_about_sheet(wb: Workbook, result, lang: str, sheets: list[str]) -> Work
     mono = Font(name="Consolas")
     for key, info in result.inputs.files.items():
         put([_pick(_INPUT_NAMES.get(key, (key, key)), lang), info.get("path"), info.get("sha256"),
-             info.get("coordinate_system")])
+             label_value("coordinate_system", info.get("coordinate_system"), lang)])
         ws.cell(row=row - 1, column=3).font = mono
     row += 1
     put([t("changed")], font=bold)
@@ -696,7 +706,8 @@ def _build(result, lang: str) -> Workbook:
         add_table_sheet(wb, "balance", result.balance, BALANCE_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     add_table_sheet(wb, "counties", _in_language(county_checks(result.schools, settings=result.settings), lang,
                     rule=("rule_zh", "rule_en"), verdict_text=("verdict_zh", "verdict_en"), message=(
-                        "message_zh", "message_en")), COUNTY_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+                        "message_zh", "message_en"), source=("source_zh", "source")), COUNTY_SHEET_COLUMNS, lang=lang,
+                    freeze_columns=2)
     add_table_sheet(wb, "settings", _settings_table(result, lang), SETTING_SHEET_COLUMNS,
                      lang=lang, freeze_columns=1)
     problems = _in_language(result.inputs.problems.to_frame(), lang,

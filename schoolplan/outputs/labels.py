@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from schoolplan.balance import INDICATOR_NAMES
 from schoolplan.schema import AREA_TYPE_LABELS, GRADE_COLUMNS, LEVEL_LABELS
 
 #: Sheet key -> (Chinese name, English name). Excel allows 31 characters and no ``[]:*?/\``.
@@ -476,3 +477,45 @@ VALUE_LABELS["unit"].update({  # units of later settings that had no words yet
 def unit_words(lang: str) -> dict[str, str]:
     """Unit (as written in :mod:`schoolplan.settings`) -> its words in ``lang``."""
     return {unit: pair[0 if lang == "zh" else 1] for unit, pair in VALUE_LABELS["unit"].items()}
+
+# --- words the language scan of issue 19 found still in code form ---------------------------------
+VALUE_LABELS["seat_warning"].setdefault("closed", ("已撤并", "closed"))
+VALUE_LABELS["status"].setdefault("merged", ("随撤并转入接收校", "moved to the receiving school"))
+VALUE_LABELS["coordinate_system"] = {
+    "wgs84": ("WGS-84", "WGS-84"), "cgcs2000": ("CGCS2000", "CGCS2000"), "gcj02": ("GCJ-02", "GCJ-02"),
+    "bd09": ("BD-09", "BD-09"),
+    "file's own / wgs84": ("按文件自带坐标系（无则为 WGS-84）", "the file's own (WGS-84 when it has none)"),
+}
+VALUE_LABELS["distance_from"] = {"centroid": ("小区中心点", "centroid"), "entrances": ("小区出入口", "entrances")}
+SUMMARY_KEY_LABELS.update({
+    "method": ("方法", "method"), "iterations": ("迭代次数", "iterations"),
+    "converged": ("已收敛", "converged"), "band": ("容许偏差（比例）", "band (share)"),
+})
+#: Key of a run's ``counts``/``indicators`` -> value -> (zh, en): coded text values in the 说明 sheet.
+SUMMARY_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "method": {"model": ("空间交互模型（按台账校准）", "spatial-interaction model (calibrated to the ledger)"),
+               "observed": ("实际生源", "observed origins")},
+    "decay_source": {"setting calibration_decay_per_km": ("设置项 calibration_decay_per_km",
+                                                          "setting calibration_decay_per_km"),
+                     "fitted to 生源 by the mean trip length (Hyman 1969)": (
+                         "按生源数据的平均出行距离拟合（Hyman，1969）",
+                         "fitted to 生源 by the mean trip length (Hyman 1969)")},
+}
+
+
+def summary_value(key: str, value: Any, lang: str) -> Any:
+    """A value of a run's ``counts``/``indicators`` in words where it is a code: the words of
+    :data:`SUMMARY_VALUE_LABELS`, and the ``level/indicator`` list of ``cv_over_limit`` as the
+    indicators' names (小学生均体育运动场馆面积, ...)."""
+    i = 0 if lang == "zh" else 1
+    if isinstance(value, str) and value in SUMMARY_VALUE_LABELS.get(key, {}):
+        return SUMMARY_VALUE_LABELS[key][value][i]
+    if key == "cv_over_limit" and isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            level, _, indicator = str(item).partition("/")
+            lv = LEVEL_LABELS.get(level, {}).get(lang, level)
+            name = INDICATOR_NAMES.get(indicator, (indicator, indicator))[i]
+            out.append(f"{lv}{name}" if lang == "zh" else f"{lv}: {name}")
+        return ("、" if lang == "zh" else "; ").join(out)
+    return value
