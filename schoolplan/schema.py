@@ -480,5 +480,8 @@ class Result:
     seat_warnings: pd.DataFrame | None = None
     #: modelled pupils against the ledger per school and part (:mod:`schoolplan.calibration`)
     calibration: pd.DataFrame | None = None
+    #: the optimiser's trade-off table (schools open against travel), when asked for
+    #: (:func:`schoolplan.optimize.tradeoff_table`)
+    tradeoff: pd.DataFrame | None = None
     #: the road networks the travel costs were computed on, by network mode (``walk``, ``drive``)
     networks: dict[str, RoadNetwork | None] = field(default_factory=dict)
