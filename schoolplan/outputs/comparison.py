@@ -23,22 +23,31 @@ __all__ = ["write_comparison"]
 
 def write_comparison(table: pd.DataFrame, out_dir: str | Path, *, lang: str = "zh",
                      titles: list[str] | None = None,
-                     inputs: Iterable[str | Path] = ()) -> dict[str, Path]:
+                     inputs: Iterable[str | Path] = (),
+                     tradeoffs: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
     """Write ``comparison.csv``, ``comparison.xlsx`` and ``comparison.html`` into ``out_dir``,
     as a whole (:class:`~schoolplan.outputs.folder.OutputFolder`); ``inputs`` (the scenario files
-    and their data) are never overwritten: a folder holding one is refused."""
+    and their data) are never overwritten: a folder holding one is refused. ``tradeoffs``
+    (scenario name -> the optimiser's trade-off table) adds their charts and tables to the page."""
     with OutputFolder(out_dir, inputs=inputs, lang=lang) as tmp:
-        paths = _write_all(table, tmp, lang, titles or [])
+        paths = _write_all(table, tmp, lang, titles or [], tradeoffs or {})
     return moved(paths, tmp, out_dir)
 
 
-def _write_all(table: pd.DataFrame, out_dir: Path, lang: str, titles: list[str]) -> dict[str, Path]:
+def _write_all(table: pd.DataFrame, out_dir: Path, lang: str, titles: list[str],
+               tradeoffs: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
     label = "label_zh" if lang == "zh" else "label_en"
     shown = table.drop(columns=["label_zh" if lang != "zh" else "label_en"]).rename(
         columns={label: "指标" if lang == "zh" else "indicator label"})
     paths = {"csv": write_csv(table, out_dir / "comparison.csv")}
     paths["xlsx"] = _write_xlsx(shown, out_dir / "comparison.xlsx", lang)
-    paths["html"] = atomic_write(out_dir / "comparison.html", _html(shown, lang, titles))
+    page = _html(shown, lang, titles)
+    if tradeoffs:  # the optimiser's trade-off charts (issue 14), one per scenario that has one
+        from schoolplan.outputs.tradeoff import tradeoff_section
+
+        extra = "".join(tradeoff_section(t, lang, title=name) for name, t in tradeoffs.items())
+        page = page.replace("</body></html>", extra + "</body></html>")
+    paths["html"] = atomic_write(out_dir / "comparison.html", page)
     paths.update(write_comparison_summary(table, out_dir, lang=lang, titles=titles))
     return paths
 
