@@ -183,3 +183,62 @@ def test_teaching_points_close_shrinking_fires_and_the_receiver_needs_are_counte
     assert row["canteen_seats_at_receiver"] == 300 and row["boarding_beds_at_receiver"] == 0
     assert row["canteen_needed_at_receiver"] == 60 + 30 + 60
     assert row["boarding_needed_at_receiver"] == 0  # everyone lives within 10 km
+
+
+# ---------------------------------------------------------------- the rest of issue 14
+def _capacitated(res):
+    a = res.assignments
+    return a[(a["method"] == "capacitated") & a["school_id"].notna()]
+
+
+def test_capacitated_assignment_keeps_pupils_in_their_town(tmp_path):
+    """V7 lives in 甲镇 next to 乙镇中心小学 (S5): by default the capacitated assignment keeps it in
+    甲镇 (which has seats); with the setting off it goes to S5 next door."""
+    villages = [*VILLAGES, ("V7", "371500100", 116.058)]
+    base = prepare(load_scenario(_scenario(tmp_path, villages=villages)))
+    r = run_actions(base, initial_state(base), [], with_candidates=False)
+    v7 = _capacitated(r)[_capacitated(r)["demand_id"] == "V7"]
+    assert set(v7["school_id"]) <= {"S1", "S2", "S3", "S4"}
+    info = r.indicators["capacitated_within_town"]
+    assert info["pupils_crossing_town"] == 0 and info["towns_short_of_seats"] == []
+    off = prepare(load_scenario(_scenario(tmp_path, villages=villages,
+                                          settings="capacitated_within_town: false")))
+    r2 = run_actions(off, initial_state(off), [], with_candidates=False)
+    v7 = _capacitated(r2)[(_capacitated(r2)["demand_id"] == "V7") & (_capacitated(r2)["group"] != "g7_9")]
+    assert set(v7["school_id"]) == {"S5"}
+    assert "capacitated_within_town" not in r2.indicators
+
+
+def test_capacitated_assignment_crosses_only_where_the_town_lacks_seats(tmp_path):
+    """甲镇 has 4 x 60 = 240 primary pupils; with 50 primary seats in each of its four schools
+    (nine-year S4: 50 in all) it lacks seats, so its villages may use 乙镇's S5 (900 seats): the
+    crossing is reported; 乙镇 keeps its pupils."""
+    schools = [(*row[:5], 50 if row[3] == "371500100" else row[5], *row[6:]) for row in SCHOOLS]
+    base = prepare(load_scenario(_scenario(tmp_path, schools=schools)))
+    r = run_actions(base, initial_state(base), [], with_candidates=False)
+    info = r.indicators["capacitated_within_town"]
+    short = {(t["town_code"], t["part"]): t for t in info["towns_short_of_seats"]}
+    assert ("371500100", "primary") in short and short[("371500100", "primary")]["pupils"] == 240
+    assert info["pupils_crossing_town"] > 0
+    cap = _capacitated(r)
+    jia = cap[cap["demand_id"].isin(["V1", "V2", "V3", "V4"]) & (cap["level"] == "primary")]
+    assert (jia["school_id"] == "S5").any()
+    yi = cap[cap["demand_id"].isin(["V5", "V6"])]
+    assert set(yi["school_id"]) <= {"S5", "S6"}
+
+
+def test_an_invalid_central_school_flag_is_reported(tmp_path):
+    from schoolplan.scenario import load_inputs
+    from schoolplan.settings import Settings
+
+    sc = load_scenario(_scenario(tmp_path, extra_cols={"中心校": ["是", "也许", "否", "", "1", "0"]}))
+    inputs = load_inputs(sc, Settings(sc.settings))
+    bad = [p for p in inputs.problems if p.code == "unknown_central_flag"]
+    assert len(bad) == 1
+    p = bad[0]
+    assert p.value == "也许" and p.column == "中心校" and p.row == 3 and p.file.endswith("schools.csv")
+    assert "是或否" in p.message_zh and "yes nor no" in p.message_en and p.fix_zh and p.fix_en
+    # the valid flags are read; the invalid one leaves the name to decide (甲镇大王小学: not central)
+    flags = inputs.schools.set_index("school_id")["is_central"]
+    assert flags["S1"] is True and flags["S3"] is False and flags["S2"] is None
+    assert central_schools(inputs.schools).tolist() == [True, False, False, False, True, False]
