@@ -155,11 +155,13 @@ def _others(base: Base, schools: pd.DataFrame, settings: Settings,
 
 
 def _split_with_seats(sid: str, keys: list, pupils: np.ndarray, lists: dict, left: dict,
-                      allowed) -> tuple[dict[str, float], dict[str, float], dict]:
+                      allowed, first: np.ndarray | None = None
+                      ) -> tuple[dict[str, float], dict[str, float], dict]:
     """Where the pupils of a closed school go when every receiver keeps to its seats.
 
-    Each of its villages' grade groups, nearest to the closing school first, goes to its next
-    allowed candidate schools in order of road distance, as far as their seats left allow
+    Each of its villages' grade groups, nearest to the closing school first, goes to its chosen
+    receiver (``first[i]``: the central school for grades 4–6, see :func:`_evaluate`) and then its
+    next allowed candidate schools in order of road distance, as far as their seats left allow
     (unknown seats do not limit). ``left`` ((school, part) -> seats left, built once for the
     whole table) is read, never written: the seats taken are returned as an overlay.
 
@@ -176,7 +178,9 @@ def _split_with_seats(sid: str, keys: list, pupils: np.ndarray, lists: dict, lef
     for i in order:
         key, need = keys[i], float(pupils[i])
         part = ca.PART_OF_GROUP[key[1]]
-        for school in lists[key][0]:
+        pick = first[i] if first is not None else None
+        order_i = ([pick] if pick is not None else []) + [o for o in lists[key][0] if o != pick]
+        for school in order_i:
             if school == sid or need <= 1e-9 or not allowed(school, key):
                 continue
             room = left.get((school, part), np.inf) - taken.get((school, part), 0.0)
@@ -277,14 +281,17 @@ class _Lists:
         self.central: dict[str, str] = dict(zip(central["town_code"], central["school_id"], strict=True))
 
 
-def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
+def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings,
+              moving: tuple[str, ...] | None = None) -> dict:
     """What closing ``sid`` does to its pupils of today's assignment, its receivers
-    chosen among open schools not in ``excluded``: O(m k) for its m village grade groups."""
+    chosen among open schools not in ``excluded``: O(m k) for its m village grade groups.
+    ``moving`` (grade groups) limits it to those groups: ``("g4_6", "g7_9")`` for a satellite,
+    whose grades 1–3 stay."""
     within = settings["consolidation_within_town"]
     prefer = settings["consolidation_prefer_central"]
     town = L.town.get(sid)
     central = L.central.get(town) if prefer and town is not None else None
-    keys = L.mine.get(sid, [])
+    keys = [k for k in L.mine.get(sid, []) if moving is None or k[1] in moving]
     n = len(keys)
     p = np.array([L.today[(sid, k)][0] for k in keys], float)
     d0, t0 = np.full(n, np.nan), np.full(n, np.nan)
@@ -318,7 +325,7 @@ def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
             return False
         return not within or key in cross_keys or L.town.get(school) in (town, L.vtown.get(key[0]))
 
-    split, short, taken = _split_with_seats(sid, keys, p, L.lists, L.left, allowed)
+    split, short, taken = _split_with_seats(sid, keys, p, L.lists, L.left, allowed, recv)
     return {"keys": keys, "p": p, "d0": d0, "t0": t0, "d1": d1, "t1": t1, "recv": recv,
             "crossed": crossed, "split": split, "short": short, "taken": taken,
             "groups": np.array([g for _, g in keys], dtype=object)}
@@ -567,6 +574,18 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                           f"seats; adding {n_cls} classes at {rec['receiving_school']} would unblock it")
             else:
                 recommendation = "to_satellite" if satellite else "close"
+                if satellite:  # the seat figures of a satellite: grades 1-3 stay, 4-9 move
+                    before = rec["g1_3_over_limit_before"]
+                    for c in CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("receiving_school_id"):]:
+                        if c not in ("score", "score_explained", "reasons_zh", "reasons_en",
+                                     "assignment_method"):
+                            rec[c] = None
+                    ev = _evaluate(sid, L, excluded, settings, moving=("g4_6", "g7_9"))
+                    fill(rec, s, ev, [], [])
+                    rec["g1_3_over_limit_before"] = rec["g1_3_over_limit_after"] = before
+                    zh.append("学位、接收校与食宿数据按卫星校计算（1-3年级留校，4年级及以上转入接收校）")
+                    en.append("seats, receivers, boarding and canteen figures are those of a "
+                              "satellite (grades 1-3 stay, grades 4 and up move)")
                 excluded.add(sid)
                 for key, sc in ev["taken"].items():
                     L.left[key] = L.left.get(key, np.inf) - sc

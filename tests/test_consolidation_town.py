@@ -76,9 +76,9 @@ def test_receivers_stay_in_the_town_and_prefer_the_central_school(tmp_path):
     assert c.at["S2", "recommendation"] == "close" and c.at["S2", "receiving_school_id"] == "S1"
     # S3: V2 would walk 1.6 km x 1.3 to S4 (43 min > 30): a satellite; its grades 4-6 go to the
     # central school S1 of its own town, not to 乙镇中心小学 S5 which is nearer; its grades 1-3
-    # to the nearest school of the town, S4 (30 pupils each: the central school is named first)
+    # stay (a satellite: the row shows what moves, issue 14)
     assert c.at["S3", "recommendation"] == "to_satellite"
-    assert c.at["S3", "receiving_split"] == "甲镇中心小学 50%; 甲镇九年一贯制学校 50%"
+    assert c.at["S3", "receiving_split"] == "甲镇中心小学 100%"
     assert c.at["S3", "receiving_school_id"] == "S1" and bool(c.at["S3", "receiver_in_town"])
     cand = c[c["candidate"]]
     assert set(cand["receiving_school_id"]).isdisjoint(cand.index)  # no receiver closes
@@ -242,3 +242,19 @@ def test_an_invalid_central_school_flag_is_reported(tmp_path):
     flags = inputs.schools.set_index("school_id")["is_central"]
     assert flags["S1"] is True and flags["S3"] is False and flags["S2"] is None
     assert central_schools(inputs.schools).tolist() == [True, False, False, False, True, False]
+
+
+def test_a_to_satellite_row_shows_the_seats_of_a_satellite(tmp_path):
+    """S3 (李庄小学) cannot close (V2's grades 1-3 would walk 2.3 km x 1.3 to S4, over 30 min) but
+    can become a satellite: its row moves only V2's grades 4-6 (30 pupils) to the central school
+    S1, not its 60 pupils; grades 1-3 stay, so none is newly over the walking limit."""
+    c = _candidates(tmp_path)
+    row = c.loc["S3"]
+    assert row["recommendation"] == "to_satellite" and row["catchment_pupils"] == 60
+    assert row["receiving_split_with_seats"] == "甲镇中心小学 30"
+    assert row["receiving_school_id"] == "S1" and row["pupils_without_seat_after"] == 0
+    # S1 has 900 seats and 60 + 60 (S2's, closing first) + 30 pupils after: 750 left
+    assert row["seats_left_at_receiver"] == 900 - 60 - 60 - 30
+    assert row["canteen_needed_at_receiver"] == 60 + 30  # S1's own pupils and S3's grades 4-6
+    assert row["g1_3_over_limit_after"] == row["g1_3_over_limit_before"] == 0
+    assert "grades 1-3 stay" in row["reasons_en"] and "1-3年级留校" in row["reasons_zh"]
