@@ -65,15 +65,15 @@ def nearest_open_assignment(model: LocationModel, allowed: np.ndarray, is_open: 
         binds |= bool(np.any(used > sch["size_cap"].to_numpy(float) + 1e-6))
     x = np.zeros(n_s + len(pos))
     x[:n_s] = is_open.astype(float)
-    method = "nearest_open"
+    method, prices = "nearest_open", None
     if binds:
         if not allow_split:
             return False
-        share = _transport(model, k_all, j_all, cost, is_open, pupils, part_k, capacitated,
-                           size_caps)
-        if share is None:
+        got = _transport(model, k_all, j_all, cost, is_open, pupils, part_k, capacitated,
+                         size_caps)
+        if got is None:
             return False
-        x[n_s:] = share
+        x[n_s:], prices = got
         method = "transport"
     else:
         x[n_s + chosen] = 1.0
@@ -85,15 +85,17 @@ def nearest_open_assignment(model: LocationModel, allowed: np.ndarray, is_open: 
     model.solve_time_s = 0.0
     model.n_variables = model.n_constraints = 0
     model.assign_method = method
+    model.seat_prices = prices
     return True
 
 
 def _transport(model: LocationModel, k: np.ndarray, j: np.ndarray, cost: np.ndarray,
                is_open: np.ndarray, pupils: np.ndarray, part_k: np.ndarray, capacitated: bool,
-               size_caps: bool) -> np.ndarray | None:
+               size_caps: bool) -> tuple[np.ndarray, np.ndarray] | None:
     """The capacitated transport of the fixed layout as a linear programme over the pairs to open
-    schools only (no open/closed variables, no linking rows): the shares, or None when the seats
-    cannot take every pupil (the caller's exact model then reports the shortage)."""
+    schools only (no open/closed variables, no linking rows): the shares and, per allowed pair, the
+    seat price of its school (the dual of its binding seat and cap rows, cost per pupil), or None
+    when the seats cannot take every pupil (the caller's exact model then reports the shortage)."""
     from scipy.optimize import linprog
     from scipy.sparse import coo_matrix, vstack
 
@@ -108,17 +110,21 @@ def _transport(model: LocationModel, k: np.ndarray, j: np.ndarray, cost: np.ndar
     a_eq = coo_matrix((np.ones(n), (row_of[kl], np.arange(n))), shape=(len(rows_k), n))
     blocks, ub = [], []
     w = pupils[kl]
-    caps: list[tuple[np.ndarray, np.ndarray]] = []
+    part_all = part_k[k]
+    caps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # live rows, limit, pairs it prices
     if capacitated:
         for pt in ("primary", "junior"):
             seats = sch[f"seats_{pt}"].to_numpy(float)
-            caps.append(((part_k[kl] == pt) & np.isfinite(seats[jl]), seats))
+            caps.append(((part_k[kl] == pt) & np.isfinite(seats[jl]), seats, part_all == pt))
     if size_caps:
-        caps.append((np.ones(n, dtype=bool), sch["size_cap"].to_numpy(float)))
-    for sel, limit in caps:
+        caps.append((np.ones(n, dtype=bool), sch["size_cap"].to_numpy(float),
+                     np.ones(len(k), dtype=bool)))
+    kept = []
+    for sel, limit, applies in caps:
         if sel.any():
             blocks.append(coo_matrix((w[sel], (jl[sel], np.flatnonzero(sel))), shape=(n_s, n)))
             ub.append(np.where(np.isfinite(limit), limit, 1e18))
+            kept.append(applies)
     res = linprog(w * cost[live], A_ub=vstack(blocks).tocsr() if blocks else None,
                   b_ub=np.concatenate(ub) if ub else None, A_eq=a_eq.tocsr(),
                   b_eq=np.ones(len(rows_k)), bounds=(0, 1), method="highs")
@@ -126,4 +132,9 @@ def _transport(model: LocationModel, k: np.ndarray, j: np.ndarray, cost: np.ndar
         return None
     share = np.zeros(len(k))
     share[live] = res.x
-    return share
+    price = np.zeros(len(k))  # per pupil: the duals of the seat and cap rows of the pair's school
+    marg = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0) if blocks else None
+    for b, applies in enumerate(kept):
+        assert marg is not None
+        price += np.where(applies, marg[b * n_s:(b + 1) * n_s][j], 0.0)
+    return share, price

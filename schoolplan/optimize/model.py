@@ -158,6 +158,8 @@ class LocationModel:
         self.shortage_pupils: float | None = None
         #: how the assignment was found: ``exact`` (HiGHS) or ``nearest_open`` (no seat binds)
         self.assign_method: str | None = None
+        #: per allowed pair, the seat price of its school from the last transport (heuristic)
+        self.seat_prices: np.ndarray | None = None
         self.open_schools: pd.DataFrame | None = None
         self.closed_schools: pd.DataFrame | None = None
         self.assignments: pd.DataFrame | None = None
