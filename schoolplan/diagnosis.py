@@ -94,11 +94,13 @@ def _crossing_report(capacitated: pd.DataFrame, demand: pd.DataFrame, schools: p
     got = capacitated[capacitated["school_id"].notna()]
     crossed = got[got["demand_id"].map(town_d).to_numpy() != got["school_id"].map(town_s).to_numpy()]
     short = towns[towns["short"] > 1e-6]
-    return {"pupils_crossing_town": round(float(crossed["pupils"].sum()), 1),
-            "villages_crossing_town": int(crossed["demand_id"].nunique()),
-            "towns_short_of_seats": [{"town_code": str(r.town_code), "part": r.part,
-                                      "pupils": round(r.pupils, 1), "seats": round(r.seats, 1),
-                                      "short": round(r.short, 1)} for r in short.itertuples()]}
+    out: dict[str, Any] = {"pupils_crossing_town": round(float(crossed["pupils"].sum()), 1),
+                           "villages_crossing_town": int(crossed["demand_id"].nunique())}
+    for part in ("primary", "junior"):  # town code -> pupils beyond the town's seats of the part
+        mine = short[short["part"] == part]
+        out[f"{part}_short_by_town"] = {str(t): round(float(v), 1)
+                                        for t, v in zip(mine["town_code"], mine["short"], strict=True)}
+    return out
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
