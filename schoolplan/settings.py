@@ -520,9 +520,10 @@ _ALL: list[Setting] = [
        "The capacitated assignment keeps pupils in their own town's schools; a village's pupils go to "
        "another town only when its town lacks seats of that level (reported).",
        "按学位分配时学生只进入本乡镇学校；本乡镇该学段学位不足时才跨乡镇（并报告）", minimum=None),
-    _s("optimise_heuristic_seat_rounds", 2, "int", "rounds",
+    _s("optimise_heuristic_seat_rounds", 1, "int", "rounds",
        "Lagrangian relaxation of the seat constraints (seat prices from the transport's duals); "
-       "schoolplan convention: rounds stop earlier when the layout no longer improves", "A",
+       "schoolplan convention: on the demo county a second round found nothing more, and each round costs a search "
+       "and a transport; rounds stop earlier when the layout no longer improves", "A",
        "Rounds of the heuristic optimiser that search again with seat prices when its layout's seats bind.",
        "启发式优化在学位约束起作用时，按学位影子价格重新搜索的最多轮数", minimum=0),
 ]
