@@ -173,16 +173,21 @@ def _drop_batch(s: _Search, is_open: np.ndarray, loss: np.ndarray, j1: np.ndarra
     school. Returns the number closed."""
     limit = max(1, room // 4)
     order = np.argsort(loss, kind="stable")
-    pair_of: dict[int, set[int]] = {}
+    cands = order[:max(4 * limit, 16)] if limit > 1 else order[:1]
+    is_c = np.zeros(s.n_s, dtype=bool)
+    is_c[cands] = True
+    # pairs of candidates that are some village group's nearest and second-nearest: O(K)
     hit = (j1 >= 0) & (s.j2 >= 0)
-    for a, b in zip(j1[hit], s.j2[hit], strict=True):
-        pair_of.setdefault(int(a), set()).add(int(b))
-        pair_of.setdefault(int(b), set()).add(int(a))
+    hit[hit] = is_c[j1[hit]] & is_c[s.j2[hit]]
+    pair_of: dict[int, set[int]] = {}
+    for a, b in set(zip(j1[hit].tolist(), s.j2[hit].tolist(), strict=True)):
+        pair_of.setdefault(a, set()).add(b)
+        pair_of.setdefault(b, set()).add(a)
     chosen: list[int] = []
     blocked: set[int] = set()
     groups_used: list[set[int]] = [set() for _ in fams]
     total = s.seats[is_open].sum(axis=0)
-    for a in order[:max(4 * limit, 16)].tolist() if limit > 1 else order[:1].tolist():
+    for a in cands.tolist():
         if len(chosen) >= limit or not np.isfinite(loss[a]):
             break
         if a in blocked or any(of[a] >= 0 and of[a] in used
