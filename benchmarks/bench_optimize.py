@@ -13,6 +13,14 @@ Two p-median instances with **no policy constraints** (no seats, caps, towns or 
   distance = 1.3 x straight line, each village keeping its ``--k`` nearest schools, weights 5-300
   pupils, p = ``--p``.
 
+and ``--prefecture``: the heuristic optimiser (:func:`schoolplan.optimize.solve_heuristic`) at
+Liaocheng's scale (issue 15 item 6: 2,300 schools, 6,500 villages, 135 towns, three grade groups,
+each village group keeping its ``--k-prefecture`` nearest schools teaching it; p = 85 % of the
+schools, a school teaching grades 7-9 per town, no walking limit), timed with its layout's
+assignment: the nearest-open assignment (no seat binds) against the exact HiGHS assignment of the
+same layout (the previous way), medians of ``--repeat``; and on the demo county the heuristic's
+gap to the exact optimum at several p.
+
 spopt gets the same matrix, dense, with pairs that are not candidates at a prohibitive cost
 (``--big`` x the largest cost); its optimum equals ours when it uses none of them (reported).
 spopt solves with its PuLP + CBC default (``--spopt-solver highs`` uses PuLP's HiGHS interface
@@ -48,6 +56,7 @@ def demo_instance():
     from schoolplan import catchments as ca
     from schoolplan import scenario as sc
     from schoolplan.settings import Settings
+    from schoolplan.travel import network_mode
 
     scn = sc.load_scenario(ROOT / "scenarios" / "demo-county.yaml")
     s = Settings(scn.settings, origin="scenario")
@@ -55,7 +64,7 @@ def demo_instance():
     groups = ca.demand_by_group(inputs.demand, s)
     networks, frames = {}, []
     for group in ca.GRADE_GROUPS:
-        nmode = sc._network_mode(s[f"travel_mode_{group}"])
+        nmode = network_mode(s[f"travel_mode_{group}"])
         if nmode not in networks:
             networks[nmode] = sc.load_roads(scn.inputs.get("roads"), mode=nmode, settings=s,
                                             towns=inputs.towns)
@@ -86,6 +95,109 @@ def synthetic_instance(n_villages: int, n_schools: int, k: int, seed: int = 0):
     schools = pd.DataFrame({"school_id": sid, "level": "primary", "town_code": None,
                             "seats_primary": np.nan, "seats_junior": np.nan})
     return costs, groups, schools, []
+
+
+LEVELS = ["primary"] * 60 + ["teaching_point"] * 12 + ["junior"] * 14 + ["nine_year"] * 14
+
+
+def prefecture_instance(n_villages: int = 6_500, n_schools: int = 2_300, n_towns: int = 135,
+                        k: int = 10, seed: int = 15):
+    """A synthetic prefecture: uniform points over 150 km x 150 km, towns as grid cells, school
+    levels in the proportions of ``bench_pipeline.py``, seats not binding, cost 1.3 x straight line
+    to the ``k`` nearest schools teaching each grade group (SYNTHETIC data)."""
+    from scipy.spatial import cKDTree
+
+    from schoolplan.catchments import GRADE_GROUPS, serves
+
+    rng = np.random.default_rng(seed)
+    side = 150_000.0
+    v = rng.uniform(0, side, (n_villages, 2))
+    s = rng.uniform(0, side, (n_schools, 2))
+    cells = int(np.ceil(np.sqrt(n_towns)))
+
+    def town(xy):
+        c = np.minimum((xy / side * cells).astype(int), cells - 1)
+        return np.minimum(c[:, 0] * cells + c[:, 1], n_towns - 1)
+
+    level = np.array(LEVELS, dtype=object)[rng.integers(0, len(LEVELS), n_schools)]
+    sid = np.array([f"S{j}" for j in range(n_schools)], dtype=object)
+    vid = np.array([f"V{i}" for i in range(n_villages)], dtype=object)
+    frames, groups = [], []
+    for g in GRADE_GROUPS:
+        ok = np.flatnonzero([serves(lv, g) for lv in level])
+        d, idx = cKDTree(s[ok]).query(v, k=min(k, len(ok)))
+        frames.append(pd.DataFrame({"from_id": np.repeat(vid, d.shape[1]),
+                                    "to_id": sid[ok][idx.ravel()], "group": g,
+                                    "distance_m": (1.3 * d.ravel()).round(1),
+                                    "time_s": (1.3 * d.ravel() / 1.1).round(1), "mode": "walk"}))
+        groups.append(pd.DataFrame({"demand_id": vid, "group": g,
+                                    "pupils": rng.integers(5, 150, n_villages).astype(float)}))
+    schools = pd.DataFrame({"school_id": sid, "level": level,
+                            "town_code": [f"T{t}" for t in town(s)],
+                            "seats_primary": np.nan, "seats_junior": np.nan})
+    return (pd.concat(frames, ignore_index=True), pd.concat(groups, ignore_index=True), schools,
+            sorted(schools["town_code"].unique()))
+
+
+def bench_heuristic(args) -> None:
+    """Heuristic + its assignment at prefecture scale; the county gap to the exact optimum."""
+    from schoolplan.optimize import solve_heuristic
+
+    costs, groups, schools, towns = prefecture_instance(k=args.k_prefecture)
+    model = LocationModel.from_costs(costs, groups, schools, towns)
+    p = round(0.85 * len(model.schools))
+    opts = {"p": p, "max_time_g1_3_s": np.inf, "capacitated": False}
+    print(f"\n== heuristic, synthetic prefecture: {len(model.demand):,} village groups x "
+          f"{len(model.schools):,} schools, {len(model.pairs):,} candidate pairs, "
+          f"{len(towns)} towns, p={p}")
+    for caps in (True, False):
+        o = {**opts, "size_caps": caps}
+        fast, cpu, cost_fast = [], [], None
+        for _ in range(args.repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            solve_heuristic(model, **o)
+            fast.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+            cost_fast = model.total_cost
+        method = model.assign_method
+        layout = model.open_schools.index.tolist()
+        closed = model.closed_schools.index.tolist()
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.solve("p_median", p=p, must_keep=layout, must_close=closed, time_limit_s=600,
+                    **{k: v for k, v in o.items() if k != "p"})
+        exact_wall, exact_cpu = time.perf_counter() - t0, time.process_time() - c0
+        med, med_cpu = statistics.median(fast), statistics.median(cpu)
+        print(f"  size caps {'on (they bind on this instance)' if caps else 'off (nothing binds)'}:"
+              f" search + {method} assignment, median of {len(fast)}: {med:.2f} s wall, "
+              f"{med_cpu:.2f} s CPU (runs: {', '.join(f'{t:.2f}' for t in fast)} s); "
+              f"total travel {cost_fast:,.0f}")
+        print(f"    the same layout assigned by the exact model (the previous way): {exact_wall:.2f} s "
+              f"wall, {exact_cpu:.2f} s CPU, total travel {model.total_cost:,.0f} (relative "
+              f"difference {abs(model.total_cost - cost_fast) / model.total_cost:.1e}); "
+              f"previous way (search + exact assignment) / now: "
+              f"{(med_cpu + exact_cpu) / med_cpu:.1f}x CPU")
+    # the county: the gap to the exact optimum
+    demo = demo_instance()
+    m = LocationModel.from_costs(*demo)
+    n = len(m.schools)
+    print(f"\n== heuristic gap on the demo county ({n} schools, town rule, walking limit off)")
+    for cap in (False, True):
+        for p in sorted({max(n - 5, 1), max(n - 15, 1), max(n - 25, 1), round(0.7 * n)}):
+            o = {"p": p, "max_time_g1_3_s": np.inf, "capacitated": cap}
+            try:
+                t0 = time.perf_counter()
+                m.solve("p_median", time_limit_s=args.time_limit, **o)
+                te, exact = time.perf_counter() - t0, m.total_cost
+                t0 = time.perf_counter()
+                solve_heuristic(m, **o)
+                th = time.perf_counter() - t0
+            except Exception as exc:  # an infeasible p is reported, not a failure
+                print(f"  seats {'on ' if cap else 'off'} p={p}: {str(exc).splitlines()[0]}")
+                continue
+            gap = (m.total_cost - exact) / exact if exact else 0.0
+            print(f"  seats {'on ' if cap else 'off'} p={p}: gap {gap:.3%} "
+                  f"(heuristic {th:.2f} s, {m.assign_method} assignment, status {m.status}; "
+                  f"exact {te:.2f} s)")
 
 
 def dense_matrix(model: LocationModel, big: float):
@@ -176,8 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spopt-time-limit", type=float, default=900.0)
     ap.add_argument("--spopt-solver", choices=("cbc", "highs"), default="cbc")
     ap.add_argument("--no-spopt", action="store_true")
+    ap.add_argument("--prefecture", action="store_true",
+                    help="only the heuristic at prefecture scale and its county gap")
+    ap.add_argument("--k-prefecture", type=int, default=10)
     args = ap.parse_args(argv)
     logging.getLogger("schoolplan").setLevel(logging.WARNING)
+    if args.prefecture:
+        bench_heuristic(args)
+        return 0
     spopt_ok = False
     if not args.no_spopt:
         spopt_ok = importlib.util.find_spec("spopt") is not None

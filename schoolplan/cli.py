@@ -183,6 +183,53 @@ def run(
         typer.echo(f"  {p}")
 
 
+@app.command("optimise")
+def optimise(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file / 方案文件")],
+    out: Annotated[Path | None, typer.Option("--out", help="output folder (default out/<name>-optimised)")] = None,
+    p: Annotated[int | None, typer.Option(
+        "--p", help="schools to keep open (default: the fewest that meet the rules)")] = None,
+    method: Annotated[str, typer.Option("--method", help="exact or heuristic")] = "exact",
+    max_time: Annotated[list[str] | None, typer.Option(
+        "--max-time", help="longest trip of a grade group in minutes, e.g. g1_3=40 (repeatable)")] = None,
+    max_added: Annotated[float | None, typer.Option(
+        "--max-added-min", help="longest trip added to a pupil's trip of today, minutes")] = None,
+    preset: Annotated[list[str] | None, typer.Option(
+        "--preset", help="close_only_under or keep_one_per_cluster (repeatable)")] = None,
+    tradeoff: Annotated[bool, typer.Option("--tradeoff/--no-tradeoff",
+                                           help="write the trade-off table and chart")] = True,
+    lang: Lang = "zh",
+    set_: SetOpt = None,
+) -> None:
+    """Run a scenario with the optimiser as its last action (the scenario's optimise keys) and
+    write its outputs, with the trade-off table and chart (tradeoff.csv/.xlsx/.svg/.html)."""
+    import dataclasses
+
+    from schoolplan.outputs.report import write_outputs
+    from schoolplan.scenario import evaluate, load_scenario
+
+    lang = _check_lang(lang)
+    caps = {}
+    for item in max_time or []:
+        g, _, v = item.partition("=")
+        caps[g.strip()] = yaml.safe_load(v)
+    options = {"objective": "p_median" if p else "min_schools", "p": p, "method": method,
+               "max_time_min": caps, "max_added_time_min": max_added, "preset": preset or [],
+               "tradeoff": tradeoff}
+    with _reported(lang):
+        sc = load_scenario(scenario)
+        sc = dataclasses.replace(sc, actions=[*sc.actions, {"optimise": options}])
+        out_dir = out or Path("out") / f"{sc.name}-optimised"
+        _check_out(out_dir, _scenario_inputs(sc), lang)
+        result = evaluate(sc, settings=_settings_for(sc, _parse_sets(set_)))
+        paths = write_outputs(result, out_dir, lang=lang)
+    detail = result.actions["detail"].iloc[-1] if result.actions is not None else ""
+    typer.echo(_msg(lang, f"优化结果：{detail}", f"Optimised: {detail}"))
+    typer.echo(_msg(lang, f"结果已写入 {out_dir}/：", f"Outputs written to {out_dir}/:"))
+    for path in paths.values():
+        typer.echo(f"  {path}")
+
+
 @app.command()
 def check(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file / 方案文件")],
@@ -254,7 +301,8 @@ def compare(
         results = cmp.compare_files(files, settings_overrides=_parse_sets(set_), years=year_list)
         table = cmp.compare(results)
         paths = write_comparison(table, out, lang=lang, inputs=inputs,
-                                 titles=[r.scenario.title for r in results])
+                                 titles=[r.scenario.title for r in results],
+                                 tradeoffs=cmp.tradeoffs(results))
     if any(r.scenario.synthetic for r in results):
         typer.echo(_msg(lang, "注意：使用合成示范数据。", "Note: synthetic demo data."))
     typer.echo(_msg(lang, f"方案对比已写入 {out}/：", f"Comparison written to {out}/:"))

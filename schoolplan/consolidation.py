@@ -12,8 +12,10 @@ For every open school the module lists the reasons it may be a candidate, each w
 * ``shrinking``: the enrolment history (``inputs.history``) shows a fall of at least
   ``shrinking_decline_share`` from its first to its last year (not computed without a history).
 
-and what closing it would do, from the catchment model (no new shortest-path run): the villages
-whose nearest school it is move to a **receiver**:
+and what closing it would do, from the catchment model (no new shortest-path run): the pupils it
+has in **today's assignment** (:func:`schoolplan.diagnosis.today_assignment`: the calibrated flows
+by default, the uncalibrated nearest-school rows with ``assignment_method: nearest``; the column
+``assignment_method`` says which) move to a **receiver**:
 
 * with ``consolidation_within_town`` (default) a school of the closing school's town (or of the
   village's own town, for pupils who come from another town's village); another town's school only
@@ -71,6 +73,7 @@ import pandas as pd
 from schoolplan import catchments as ca
 from schoolplan import rules as _rules
 from schoolplan import travel
+from schoolplan.diagnosis import today_assignment
 from schoolplan.schema import LEVEL_GRADES, Base, Result, teaches_junior
 from schoolplan.settings import Settings
 
@@ -87,9 +90,18 @@ CANDIDATE_COLUMNS = [
     "receiver_note", "classes_to_add_at_receiver", "boarding_needed_at_receiver",
     "boarding_beds_at_receiver", "canteen_needed_at_receiver", "canteen_seats_at_receiver",
     "bus_riders_by_receiver", "score", "score_explained", "reasons_zh", "reasons_en",
+    "assignment_method",
 ]
 
 _TIER_POINTS = {"lt50": 3, "lt100": 2, "lt200": 1}
+
+
+def _today(result: Result) -> pd.DataFrame:
+    """Today's assignment the diagnosis used (:func:`schoolplan.diagnosis.today_assignment`): the
+    calibrated flows, or the uncalibrated ``nearest`` rows with ``assignment_method: nearest``."""
+    today = today_assignment(result)
+    assert today is not None  # called only with travel costs
+    return today
 
 
 def _open_costs(costs: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
@@ -143,11 +155,13 @@ def _others(base: Base, schools: pd.DataFrame, settings: Settings,
 
 
 def _split_with_seats(sid: str, keys: list, pupils: np.ndarray, lists: dict, left: dict,
-                      allowed) -> tuple[dict[str, float], dict[str, float], dict]:
+                      allowed, first: np.ndarray | None = None
+                      ) -> tuple[dict[str, float], dict[str, float], dict]:
     """Where the pupils of a closed school go when every receiver keeps to its seats.
 
-    Each of its villages' grade groups, nearest to the closing school first, goes to its next
-    allowed candidate schools in order of road distance, as far as their seats left allow
+    Each of its villages' grade groups, nearest to the closing school first, goes to its chosen
+    receiver (``first[i]``: the central school for grades 4–6, see :func:`_evaluate`) and then its
+    next allowed candidate schools in order of road distance, as far as their seats left allow
     (unknown seats do not limit). ``left`` ((school, part) -> seats left, built once for the
     whole table) is read, never written: the seats taken are returned as an overlay.
 
@@ -164,7 +178,9 @@ def _split_with_seats(sid: str, keys: list, pupils: np.ndarray, lists: dict, lef
     for i in order:
         key, need = keys[i], float(pupils[i])
         part = ca.PART_OF_GROUP[key[1]]
-        for school in lists[key][0]:
+        pick = first[i] if first is not None else None
+        order_i = ([pick] if pick is not None else []) + [o for o in lists[key][0] if o != pick]
+        for school in order_i:
             if school == sid or need <= 1e-9 or not allowed(school, key):
                 continue
             room = left.get((school, part), np.inf) - taken.get((school, part), 0.0)
@@ -209,8 +225,9 @@ class _Lists:
 
     * ``lists``: (village, group) -> candidate schools, distances, times, nearest first
       [sort O(E log E), then slices];
-    * ``mine``: school -> the (village, group) keys whose nearest school it is [O(V)];
-    * ``left``: (school, part) -> seats left after today's nearest assignment [O(n + V)];
+    * ``mine``: school -> the (village, group) keys it teaches in today's assignment, ``today``:
+      (school, key) -> its pupils and trip there [O(rows of today's assignment)];
+    * ``left``: (school, part) -> seats left after today's assignment [O(n + V)];
     * ``pupils``, ``boarders`` and ``load`` per school, ``town`` per school, central school
       per town [O(n + V)].
     """
@@ -223,14 +240,26 @@ class _Lists:
         starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (g[1:] != g[:-1])]) if len(f) else np.array([], int)
         ends = np.r_[starts[1:], len(f)]
         self.lists = {(f[a], g[a]): (to[a:b], d[a:b], t[a:b]) for a, b in zip(starts, ends, strict=True)}
-        self.mine: dict[str, list] = {}
-        for key, (ids, _, _) in self.lists.items():
-            self.mine.setdefault(ids[0], []).append(key)
         gr, assignments = base.groups, result.assignments
         assert gr is not None and assignments is not None  # with costs come groups and assignments
         self.vtown = dict(zip(gr["demand_id"], gr["town_code"], strict=False))
-        self.pupils = dict(zip(zip(gr["demand_id"], gr["group"], strict=True), gr["pupils"].astype(float), strict=True))
-        near = assignments[(assignments["method"] == "nearest") & assignments["school_id"].notna()]
+        today = _today(result)
+        self.method = str(today["method"].iloc[0]) if len(today) else "nearest"
+        near = today[today["school_id"].notna()]
+        # school -> the (village, group) keys it teaches today, with their pupils and trip there
+        self.mine: dict[str, list] = {}
+        self.today: dict[tuple, tuple[float, float, float]] = {}
+        for sid, v, grp, pup, dm, ts in zip(near["school_id"], near["demand_id"], near["group"],
+                                            near["pupils"].astype(float), near["distance_m"].astype(float),
+                                            near["time_s"].astype(float), strict=True):
+            key = (v, grp)
+            if key not in self.lists:
+                continue
+            if (sid, key) not in self.today:
+                self.mine.setdefault(sid, []).append(key)
+                self.today[(sid, key)] = (0.0, dm, ts)
+            p0, _, _ = self.today[(sid, key)]
+            self.today[(sid, key)] = (p0 + pup, dm, ts)
         by_part = near.groupby(["school_id", "level"])["pupils"].sum().to_dict()
         self.assigned = by_part
         board_m = settings["boarding_beyond_km"] * 1000
@@ -252,23 +281,26 @@ class _Lists:
         self.central: dict[str, str] = dict(zip(central["town_code"], central["school_id"], strict=True))
 
 
-def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
-    """What closing ``sid`` does to the villages whose nearest school it is, its receivers
-    chosen among open schools not in ``excluded``: O(m k) for its m village grade groups."""
+def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings,
+              moving: tuple[str, ...] | None = None) -> dict:
+    """What closing ``sid`` does to its pupils of today's assignment, its receivers
+    chosen among open schools not in ``excluded``: O(m k) for its m village grade groups.
+    ``moving`` (grade groups) limits it to those groups: ``("g4_6", "g7_9")`` for a satellite,
+    whose grades 1–3 stay."""
     within = settings["consolidation_within_town"]
     prefer = settings["consolidation_prefer_central"]
     town = L.town.get(sid)
     central = L.central.get(town) if prefer and town is not None else None
-    keys = L.mine.get(sid, [])
+    keys = [k for k in L.mine.get(sid, []) if moving is None or k[1] in moving]
     n = len(keys)
-    p = np.array([L.pupils.get(k, 0.0) for k in keys], float)
+    p = np.array([L.today[(sid, k)][0] for k in keys], float)
     d0, t0 = np.full(n, np.nan), np.full(n, np.nan)
     d1, t1 = np.full(n, np.nan), np.full(n, np.nan)
     recv = np.full(n, None, dtype=object)
     crossed = np.zeros(n, bool)
     for i, key in enumerate(keys):
         ids, d, t = L.lists[key]
-        d0[i], t0[i] = d[0], t[0]
+        d0[i], t0[i] = L.today[(sid, key)][1:]
         pick = first_any = None
         for j, o in enumerate(ids):
             if o == sid or o in excluded:
@@ -293,7 +325,7 @@ def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings) -> dict:
             return False
         return not within or key in cross_keys or L.town.get(school) in (town, L.vtown.get(key[0]))
 
-    split, short, taken = _split_with_seats(sid, keys, p, L.lists, L.left, allowed)
+    split, short, taken = _split_with_seats(sid, keys, p, L.lists, L.left, allowed, recv)
     return {"keys": keys, "p": p, "d0": d0, "t0": t0, "d1": d1, "t1": t1, "recv": recv,
             "crossed": crossed, "split": split, "short": short, "taken": taken,
             "groups": np.array([g for _, g in keys], dtype=object)}
@@ -456,7 +488,8 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
         rec: dict[str, Any] = {c: None for c in CANDIDATE_COLUMNS}
         tier = s.get("small_tier") or ""
         rec.update(school_id=sid, name=s["name"], level=s["level"], town_code=s["town_code"],
-                   town=s["town"], enrollment=s["enrollment"], small_tier=tier)
+                   town=s["town"], enrollment=s["enrollment"], small_tier=tier,
+                   assignment_method=L.method if L is not None else None)
         reasons, zh, en = [], [], []
         if tier:
             n = tier[2:]
@@ -525,7 +558,8 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             if excluded:  # re-evaluate without the schools already closing
                 tzh, ten = [], []
                 for c in CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("receiving_school_id"):]:
-                    if c not in ("score", "score_explained", "reasons_zh", "reasons_en"):
+                    if c not in ("score", "score_explained", "reasons_zh", "reasons_en",
+                                 "assignment_method"):
                         rec[c] = None
                 keep_remote, satellite, _ = fill(rec, s, ev, tzh, ten)
             zh, en = zh + tzh, en + ten
@@ -540,6 +574,18 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                           f"seats; adding {n_cls} classes at {rec['receiving_school']} would unblock it")
             else:
                 recommendation = "to_satellite" if satellite else "close"
+                if satellite:  # the seat figures of a satellite: grades 1-3 stay, 4-9 move
+                    before = rec["g1_3_over_limit_before"]
+                    for c in CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("receiving_school_id"):]:
+                        if c not in ("score", "score_explained", "reasons_zh", "reasons_en",
+                                     "assignment_method"):
+                            rec[c] = None
+                    ev = _evaluate(sid, L, excluded, settings, moving=("g4_6", "g7_9"))
+                    fill(rec, s, ev, [], [])
+                    rec["g1_3_over_limit_before"] = rec["g1_3_over_limit_after"] = before
+                    zh.append("学位、接收校与食宿数据按卫星校计算（1-3年级留校，4年级及以上转入接收校）")
+                    en.append("seats, receivers, boarding and canteen figures are those of a "
+                              "satellite (grades 1-3 stay, grades 4 and up move)")
                 excluded.add(sid)
                 for key, sc in ev["taken"].items():
                     L.left[key] = L.left.get(key, np.inf) - sc

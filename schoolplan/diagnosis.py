@@ -50,6 +50,59 @@ def _restrict_to_town(costs: pd.DataFrame, demand: pd.DataFrame, schools: pd.Dat
         ["from_id", "group"]).head(k).drop(columns="_k")
 
 
+def _within_town_costs(costs: pd.DataFrame, groups: pd.DataFrame, demand: pd.DataFrame,
+                       open_s: pd.DataFrame, seats: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cost rows the capacitated assignment may use with ``capacitated_within_town``: a
+    village's pupils go to schools of their own town, except where the town lacks seats of that
+    level (its villages' pupils of the part above the open seats of the town's schools teaching
+    it; a town with no such school lacks them all): those villages may also use another town's
+    school. Returns the rows and, per town and part, the pupils, seats and shortfall. O(E + V)."""
+    town_d = demand.set_index("demand_id")["town_code"]
+    town_s = open_s.set_index("school_id")["town_code"]
+    part_g = groups["group"].map(ca.PART_OF_GROUP)
+    need = groups.assign(town_code=groups["demand_id"].map(town_d), part=part_g).groupby(
+        ["town_code", "part"])["pupils"].sum()
+    rows = []
+    for part in ("primary", "junior"):
+        teach = open_s[open_s["level"].map(lambda lv, pt=part: any(
+            ca.serves(lv, g) for g, p in ca.PART_OF_GROUP.items() if p == pt)).astype(bool)]
+        cap = seats[f"seats_{part}"].reindex(teach["school_id"]).to_numpy(float)
+        have = pd.Series(np.where(np.isfinite(cap), cap, np.inf), index=teach["town_code"].to_numpy()
+                         ).groupby(level=0).sum()
+        mine = need[need.index.get_level_values("part") == part]
+        for (town, _), pupils in mine.items():
+            s_town = float(have.get(town, 0.0))
+            rows.append({"town_code": town, "part": part, "pupils": float(pupils), "seats": s_town,
+                         "short": max(float(pupils) - s_town, 0.0)})
+    report = pd.DataFrame(rows, columns=["town_code", "part", "pupils", "seats", "short"])
+    short = set(zip(report.loc[report["short"] > 1e-6, "town_code"],
+                    report.loc[report["short"] > 1e-6, "part"], strict=True))
+    vt = costs["from_id"].map(town_d).to_numpy()
+    same = vt == costs["to_id"].map(town_s).to_numpy()
+    part_c = costs["group"].map(ca.PART_OF_GROUP).to_numpy()
+    may_cross = np.array([(t, p) in short for t, p in zip(vt, part_c, strict=True)], dtype=bool) \
+        | pd.isna(vt)
+    return costs[same | may_cross], report
+
+
+def _crossing_report(capacitated: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame,
+                     towns: pd.DataFrame) -> dict[str, Any]:
+    """What the capacitated assignment sends to another town's school, and the towns short of
+    seats that allowed it."""
+    town_d = demand.set_index("demand_id")["town_code"]
+    town_s = schools.set_index("school_id")["town_code"]
+    got = capacitated[capacitated["school_id"].notna()]
+    crossed = got[got["demand_id"].map(town_d).to_numpy() != got["school_id"].map(town_s).to_numpy()]
+    short = towns[towns["short"] > 1e-6]
+    out: dict[str, Any] = {"pupils_crossing_town": round(float(crossed["pupils"].sum()), 1),
+                           "villages_crossing_town": int(crossed["demand_id"].nunique())}
+    for part in ("primary", "junior"):  # town code -> pupils beyond the town's seats of the part
+        mine = short[short["part"] == part]
+        out[f"{part}_short_by_town"] = {str(t): round(float(v), 1)
+                                        for t, v in zip(mine["town_code"], mine["short"], strict=True)}
+    return out
+
+
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The ``q`` quantile of ``values`` with ``weights`` (pupils); NaN when empty."""
     v, w = np.asarray(values, float), np.asarray(weights, float)
@@ -166,8 +219,13 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         if calibrated is None:
             today = nearest
         seats = ca.seats_by_part(schools[is_open])
+        cap_costs, crossing = costs, None
+        if settings["capacitated_within_town"]:
+            cap_costs, crossing = _within_town_costs(costs, groups, demand, schools[is_open], seats)
         capacitated, shortage = ca.assign_capacitated(
-            costs, groups, seats, allow_split=settings["catchment_allow_split"])
+            cap_costs, groups, seats, allow_split=settings["catchment_allow_split"])
+        if crossing is not None:
+            indicators["capacitated_within_town"] = _crossing_report(capacitated, demand, schools, crossing)
         nearest = today
         assignments = pd.concat([x for x in (calibrated, uncalibrated, capacitated) if x is not None],
                                 ignore_index=True)

@@ -23,7 +23,10 @@ grades 4–6 to the planet. The automatic proposal, per town:
    (the ledger's grade 1–3 enrolment where given, else half; seats and classes by 3 of 6).
 
 Grades 1–3 then go to the nearest satellite or planet, grades 4–6 of closed schools and
-satellites to the planet. :func:`layout_table` reports per town the planet, satellites and closed
+satellites to the planet (step 4 tests walking times to the nearest school, a geometric test).
+:func:`layout_table` reads today's assignment of the laid-out state
+(:func:`schoolplan.diagnosis.today_assignment`: the calibrated flows by default, the uncalibrated
+nearest-school rows with ``assignment_method: nearest``) and reports per town the planet, satellites and closed
 schools, the pupils arriving at the planet and the classes they need at 45 per class, the seats
 left and the **seat gap** (pupils beyond the planet's seats: a shortfall of the layout), boarding
 places and canteen seats needed there against the ledger's 寄宿床位 and 食堂座位, and travel, bus and
@@ -39,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from schoolplan import catchments as ca
-from schoolplan.diagnosis import open_costs
+from schoolplan.diagnosis import open_costs, today_assignment
 from schoolplan.errors import ScenarioError
 from schoolplan.rules import central_schools, small_tier
 from schoolplan.schema import Base, Result
@@ -206,7 +209,8 @@ def layout_table(layouts: pd.DataFrame, result: Result) -> pd.DataFrame:
     s = result.settings
     if result.assignments is None or result.inputs.demand is None:
         raise ScenarioError("planet_satellite needs demand points (villages) to lay out towns")
-    near = result.assignments[result.assignments["method"] == "nearest"]
+    near = today_assignment(result)  # calibrated flows, or nearest with assignment_method: nearest
+    assert near is not None
     seats = ca.seats_by_part(result.schools[result.schools["status"] != "closed"])
     demand_town = result.inputs.demand.set_index("demand_id")["town_code"]
     near = near.assign(town_code=near["demand_id"].map(demand_town))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from schoolplan.schema import LEVEL_GRADES, teaches_junior
+from schoolplan.schema import CENTRAL_NO, CENTRAL_YES, LEVEL_GRADES, teaches_junior
 from schoolplan.settings import SETTINGS, Settings
 
 __all__ = [
@@ -78,8 +78,7 @@ def small_tier(schools: pd.DataFrame, settings: Settings | None = None) -> pd.Se
     return out
 
 
-_YES = {"是", "1", "1.0", "y", "yes", "true", "t", "中心校", "√", "✓"}
-_NO = {"否", "0", "0.0", "n", "no", "false", "f", ""}
+_YES, _NO = CENTRAL_YES, CENTRAL_NO
 
 
 def central_schools(schools: pd.DataFrame, settings: Settings | None = None) -> pd.Series:

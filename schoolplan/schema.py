@@ -160,6 +160,10 @@ SCHOOL_COLUMNS: Final[tuple[str, ...]] = (
     "classes", "teachers", "seats", "area_type", "lon", "lat",
 )
 TOWN_COLUMNS: Final[tuple[str, ...]] = ("town_code", "town", "county", "lon", "lat")
+#: Values of the ledger's 中心校 (``is_central``) column read as yes / no (lower case, trimmed).
+CENTRAL_YES: Final[frozenset[str]] = frozenset({"是", "1", "1.0", "y", "yes", "true", "t", "中心校", "√", "✓"})
+CENTRAL_NO: Final[frozenset[str]] = frozenset({"否", "0", "0.0", "n", "no", "false", "f", ""})
+
 DEMAND_COLUMNS: Final[tuple[str, ...]] = (
     "demand_id", "name", "town_code", "town", "pupils_primary", "pupils_junior", "area_type",
     "lon", "lat",
@@ -480,5 +484,8 @@ class Result:
     seat_warnings: pd.DataFrame | None = None
     #: modelled pupils against the ledger per school and part (:mod:`schoolplan.calibration`)
     calibration: pd.DataFrame | None = None
+    #: the optimiser's trade-off table (schools open against travel), when asked for
+    #: (:func:`schoolplan.optimize.tradeoff_table`)
+    tradeoff: pd.DataFrame | None = None
     #: the road networks the travel costs were computed on, by network mode (``walk``, ``drive``)
     networks: dict[str, RoadNetwork | None] = field(default_factory=dict)

@@ -505,6 +505,34 @@ _ALL: list[Setting] = [
        "Teitz & Bart (1968) vertex interchange; schoolplan convention (passes stop earlier when no swap helps)", "A",
        "Most interchange passes of the heuristic optimiser (each tries every open school against every closed one).",
        "启发式优化交换步骤的最多轮数（每轮对每所保留学校尝试与每所关闭学校互换）", minimum=1),
+    # --- the steerable optimiser and the within-town assignment (issue 14, rest) ------------------
+    _s("optimise_tradeoff_max_points", 25, "int", "rows",
+       "schoolplan convention: one chart readable in a meeting; the end points are always solved exactly", "A",
+       "Most rows of the optimiser's trade-off table (schools open against travel); the numbers of "
+       "schools between the fewest and today's are spread evenly when there are more.",
+       "布局优化权衡表的最多行数（开办学校数与出行时间）；介于最少与现状之间的学校数过多时均匀抽取", minimum=2),
+    _s("optimise_close_only_under", 50, "float", "pupils",
+       "Liaocheng city statistics' smallest tier (<50 pupils, see small_school_tiers); issue 14 preset", "P",
+       "The close_only_under preset of the optimiser: only schools with fewer pupils than this may close.",
+       "布局优化预设“只撤并小于该人数的学校”的在校生人数", minimum=1),
+    _s("optimise_cluster_link_m", 2000.0, "float", "m",
+       "schoolplan assumption: villages within about 2 km (a 25-30 minute walk) of each other form "
+       "one cluster; set it for the county", "A",
+       "The keep_one_per_cluster preset: villages of the same town within this straight-line distance "
+       "of each other (chained) form a cluster that keeps at least one of its schools.",
+       "布局优化预设“每个村庄片区保留一所学校”：同一乡镇内直线距离在该值以内（可串联）的村庄为一个片区",
+       minimum=1),
+    _s("capacitated_within_town", True, "bool", "yes/no",
+       "聊城 2022/2025、山东 2023：在镇域内布局，学生就近在本乡镇入学（划片招生按乡镇）", "P",
+       "The capacitated assignment keeps pupils in their own town's schools; a village's pupils go to "
+       "another town only when its town lacks seats of that level (reported).",
+       "按学位分配时学生只进入本乡镇学校；本乡镇该学段学位不足时才跨乡镇（并报告）", minimum=None),
+    _s("optimise_heuristic_seat_rounds", 1, "int", "rounds",
+       "Lagrangian relaxation of the seat constraints (seat prices from the transport's duals); "
+       "schoolplan convention: on the demo county a second round found nothing more, and each round costs a search "
+       "and a transport; rounds stop earlier when the layout no longer improves", "A",
+       "Rounds of the heuristic optimiser that search again with seat prices when its layout's seats bind.",
+       "启发式优化在学位约束起作用时，按学位影子价格重新搜索的最多轮数", minimum=0),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

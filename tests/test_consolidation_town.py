@@ -76,9 +76,9 @@ def test_receivers_stay_in_the_town_and_prefer_the_central_school(tmp_path):
     assert c.at["S2", "recommendation"] == "close" and c.at["S2", "receiving_school_id"] == "S1"
     # S3: V2 would walk 1.6 km x 1.3 to S4 (43 min > 30): a satellite; its grades 4-6 go to the
     # central school S1 of its own town, not to 乙镇中心小学 S5 which is nearer; its grades 1-3
-    # to the nearest school of the town, S4 (30 pupils each: the central school is named first)
+    # stay (a satellite: the row shows what moves, issue 14)
     assert c.at["S3", "recommendation"] == "to_satellite"
-    assert c.at["S3", "receiving_split"] == "甲镇中心小学 50%; 甲镇九年一贯制学校 50%"
+    assert c.at["S3", "receiving_split"] == "甲镇中心小学 100%"
     assert c.at["S3", "receiving_school_id"] == "S1" and bool(c.at["S3", "receiver_in_town"])
     cand = c[c["candidate"]]
     assert set(cand["receiving_school_id"]).isdisjoint(cand.index)  # no receiver closes
@@ -183,3 +183,80 @@ def test_teaching_points_close_shrinking_fires_and_the_receiver_needs_are_counte
     assert row["canteen_seats_at_receiver"] == 300 and row["boarding_beds_at_receiver"] == 0
     assert row["canteen_needed_at_receiver"] == 60 + 30 + 60
     assert row["boarding_needed_at_receiver"] == 0  # everyone lives within 10 km
+
+
+# ---------------------------------------------------------------- the rest of issue 14
+def _capacitated(res):
+    a = res.assignments
+    return a[(a["method"] == "capacitated") & a["school_id"].notna()]
+
+
+def test_capacitated_assignment_keeps_pupils_in_their_town(tmp_path):
+    """V7 lives in 甲镇 next to 乙镇中心小学 (S5): by default the capacitated assignment keeps it in
+    甲镇 (which has seats); with the setting off it goes to S5 next door."""
+    villages = [*VILLAGES, ("V7", "371500100", 116.058)]
+    base = prepare(load_scenario(_scenario(tmp_path, villages=villages)))
+    r = run_actions(base, initial_state(base), [], with_candidates=False)
+    v7 = _capacitated(r)[_capacitated(r)["demand_id"] == "V7"]
+    assert set(v7["school_id"]) <= {"S1", "S2", "S3", "S4"}
+    info = r.indicators["capacitated_within_town"]
+    assert info["pupils_crossing_town"] == 0
+    assert info["primary_short_by_town"] == {} and info["junior_short_by_town"] == {}
+    off = prepare(load_scenario(_scenario(tmp_path, villages=villages,
+                                          settings="capacitated_within_town: false")))
+    r2 = run_actions(off, initial_state(off), [], with_candidates=False)
+    v7 = _capacitated(r2)[(_capacitated(r2)["demand_id"] == "V7") & (_capacitated(r2)["group"] != "g7_9")]
+    assert set(v7["school_id"]) == {"S5"}
+    assert "capacitated_within_town" not in r2.indicators
+
+
+def test_capacitated_assignment_crosses_only_where_the_town_lacks_seats(tmp_path):
+    """甲镇 has 4 x 60 = 240 primary pupils; with 50 primary seats in each of its four schools
+    (nine-year S4: 50 in all) it lacks seats, so its villages may use 乙镇's S5 (900 seats): the
+    crossing is reported; 乙镇 keeps its pupils."""
+    schools = [(*row[:5], 50 if row[3] == "371500100" else row[5], *row[6:]) for row in SCHOOLS]
+    base = prepare(load_scenario(_scenario(tmp_path, schools=schools)))
+    r = run_actions(base, initial_state(base), [], with_candidates=False)
+    info = r.indicators["capacitated_within_town"]
+    # 240 pupils, 4 x 50 seats (the nine-year school's primary share of its 50 is less): short
+    assert info["primary_short_by_town"]["371500100"] >= 240 - 200
+    assert "371500101" not in info["primary_short_by_town"]
+    assert info["pupils_crossing_town"] > 0
+    cap = _capacitated(r)
+    jia = cap[cap["demand_id"].isin(["V1", "V2", "V3", "V4"]) & (cap["level"] == "primary")]
+    assert (jia["school_id"] == "S5").any()
+    yi = cap[cap["demand_id"].isin(["V5", "V6"])]
+    assert set(yi["school_id"]) <= {"S5", "S6"}
+
+
+def test_an_invalid_central_school_flag_is_reported(tmp_path):
+    from schoolplan.scenario import load_inputs
+    from schoolplan.settings import Settings
+
+    sc = load_scenario(_scenario(tmp_path, extra_cols={"中心校": ["是", "也许", "否", "", "1", "0"]}))
+    inputs = load_inputs(sc, Settings(sc.settings))
+    bad = [p for p in inputs.problems if p.code == "unknown_central_flag"]
+    assert len(bad) == 1
+    p = bad[0]
+    assert p.value == "也许" and p.column == "中心校" and p.row == 3 and p.file.endswith("schools.csv")
+    assert "是或否" in p.message_zh and "yes nor no" in p.message_en and p.fix_zh and p.fix_en
+    # the valid flags are read; the invalid one leaves the name to decide (甲镇大王小学: not central)
+    flags = inputs.schools.set_index("school_id")["is_central"]
+    assert flags["S1"] is True and flags["S3"] is False and flags["S2"] is None
+    assert central_schools(inputs.schools).tolist() == [True, False, False, False, True, False]
+
+
+def test_a_to_satellite_row_shows_the_seats_of_a_satellite(tmp_path):
+    """S3 (李庄小学) cannot close (V2's grades 1-3 would walk 2.3 km x 1.3 to S4, over 30 min) but
+    can become a satellite: its row moves only V2's grades 4-6 (30 pupils) to the central school
+    S1, not its 60 pupils; grades 1-3 stay, so none is newly over the walking limit."""
+    c = _candidates(tmp_path)
+    row = c.loc["S3"]
+    assert row["recommendation"] == "to_satellite" and row["catchment_pupils"] == 60
+    assert row["receiving_split_with_seats"] == "甲镇中心小学 30"
+    assert row["receiving_school_id"] == "S1" and row["pupils_without_seat_after"] == 0
+    # S1 has 900 seats and 60 + 60 (S2's, closing first) + 30 pupils after: 750 left
+    assert row["seats_left_at_receiver"] == 900 - 60 - 60 - 30
+    assert row["canteen_needed_at_receiver"] == 60 + 30  # S1's own pupils and S3's grades 4-6
+    assert row["g1_3_over_limit_after"] == row["g1_3_over_limit_before"] == 0
+    assert "grades 1-3 stay" in row["reasons_en"] and "1-3年级留校" in row["reasons_zh"]

@@ -12,6 +12,8 @@ from schoolplan import coords
 from schoolplan.errors import Problems
 from schoolplan.io._clean import rows_text
 from schoolplan.schema import (
+    CENTRAL_NO,
+    CENTRAL_YES,
     CLASS_GRADE_COLUMNS,
     LEVEL_LABELS,
     LEVELS,
@@ -23,6 +25,7 @@ from schoolplan.settings import Settings
 __all__ = [
     "classes_from_grades",
     "infer_blank_area_types",
+    "parse_central",
     "parse_levels",
     "plausibility",
     "points_from_layer",
@@ -100,6 +103,31 @@ def parse_levels(df: pd.DataFrame, colmap: dict[str, str], extra: dict | None, f
         df["ownership"] = [o if o is not None else w for o, w in zip(parsed, owners, strict=True)]
     else:
         df["ownership"] = owners
+
+
+def parse_central(df: pd.DataFrame, colmap: dict[str, str], file: str, problems: Problems) -> None:
+    """The 中心校 column (``is_central``) to True / False / blank; a value that is neither yes nor
+    no is reported (file, row, column, value, fix) and left blank, so the name pattern decides."""
+    if "is_central" not in df:
+        return
+    out: list[bool | None] = []
+    yes_zh = "是、1、√、中心校"
+    for row, v in df["is_central"].items():
+        blank = v is None or (isinstance(v, float) and np.isnan(v))
+        text = "" if blank else str(v).strip().lower()
+        flag = None if blank else True if text in CENTRAL_YES else False if text in CENTRAL_NO else None
+        if not blank and flag is None:
+            problems.warning(
+                "unknown_central_flag", file, row=int(row), column=colmap.get("is_central"), value=v,
+                ids=[df.at[row, "_id_for_messages"]],
+                en=f"central school (中心校) value '{v}' is neither yes nor no; the school's name "
+                   "decides (setting central_school_pattern)",
+                zh=f"“中心校”列的值“{v}”无法识别（应为是或否），改按校名判断（设置 central_school_pattern）",
+                fix_en="write 是/否 (yes/no, 1/0, √) or leave the cell blank",
+                fix_zh=f"请填写 {yes_zh} 或 否、0，或留空",
+            )
+        out.append(flag)
+    df["is_central"] = pd.Series(out, index=df.index, dtype=object)
 
 
 def infer_blank_area_types(df: pd.DataFrame, colmap: dict[str, str], file: str,

@@ -37,6 +37,7 @@ from schoolplan.errors import Problems
 from schoolplan.io._checks import (
     classes_from_grades,
     infer_blank_area_types,
+    parse_central,
     parse_levels,
     plausibility,
     points_from_layer,
@@ -392,6 +393,7 @@ def read_schools(
     values = values or {}
     if "level" in df:
         parse_levels(df, colmap, values.get("level"), file, own)
+    parse_central(df, colmap, file, own)
     counts = ["enrollment", *GRADE_COLUMNS, *CLASS_GRADE_COLUMNS, "classes", "teachers", "seats"]
     parse_numbers(df, counts, colmap=colmap, file=file, problems=own, required=("enrollment",))
     parse_numbers(df, list(BALANCE_COLUMNS), colmap=colmap, file=file, problems=own, integer=False)

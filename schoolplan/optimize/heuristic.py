@@ -4,8 +4,11 @@
 exact model of :class:`~schoolplan.optimize.LocationModel` (must-keep and must-close lists, a
 school teaching grades 7–9 in every town that has one, the grades 1–3 time limit through the
 allowed candidate pairs, the same pre-checks and messages), then hands the chosen layout to the
-exact model with every school fixed open or closed, so the assignment, seats and size caps are
-exactly those of the exact model for that layout (a linear programme once the layout is fixed).
+assignment: each village group to its nearest open allowed school when that meets every seat and
+size cap (then it is the exact model's optimum for the layout, :mod:`.fast_assign`, no programme),
+else the exact model with every school fixed open or closed, so the assignment, seats and size
+caps are exactly those of the exact model for that layout (a linear programme once the layout is
+fixed). ``model.assign_method`` says which (``nearest_open`` or ``exact``).
 When the layout's seats cannot take every pupil, the assignment is the least-shortage one and
 the pupils without a seat are reported.
 
@@ -38,6 +41,7 @@ import numpy as np
 
 from schoolplan.catchments import PART_OF_GROUP
 from schoolplan.errors import SchoolplanError
+from schoolplan.optimize.fast_assign import nearest_open_assignment
 from schoolplan.optimize.model import InfeasibleError, LocationModel, ModelInputError, Objective
 
 __all__ = ["optimality_gap", "solve_heuristic"]
@@ -57,12 +61,13 @@ def optimality_gap(heuristic_cost: float, exact_cost: float) -> float:
 class _Search:
     """Arrays of the allowed pairs, sorted by village group then cost, and the open layout."""
 
-    def __init__(self, model: LocationModel, allowed: np.ndarray):
+    def __init__(self, model: LocationModel, allowed: np.ndarray, extra: np.ndarray | None = None):
         pr = model.pairs[allowed]
-        order = np.lexsort((pr["cost"].to_numpy(float), pr["k"].to_numpy()))
+        cost = pr["cost"].to_numpy(float) + (0.0 if extra is None else extra)
+        order = np.lexsort((cost, pr["k"].to_numpy()))
         self.k = pr["k"].to_numpy()[order]
         self.j = pr["j"].to_numpy()[order]
-        self.cost = pr["cost"].to_numpy(float)[order]
+        self.cost = cost[order]
         self.n_k = len(model.demand)
         self.n_s = len(model.schools)
         self.w = model.demand["pupils"].to_numpy(float)
@@ -79,6 +84,7 @@ class _Search:
         self.need = np.array([self.w[self.covered & (part == pt)].sum()
                               for pt in ("primary", "junior")])
         self.capacitated = True
+        self.j2 = np.full(self.n_k, -1, dtype=np.int64)  # second-nearest open school (nearest2)
 
     def seats_ok(self, is_open: np.ndarray, drop: np.ndarray, add: int | None = None) -> np.ndarray:
         """For each school in ``drop`` (mask), whether the open schools' seats in total (after
@@ -110,25 +116,97 @@ class _Search:
         ok = nxt < len(idx)
         ok[ok] = kk[nxt[ok]] == fk[ok]
         best2[fk[ok]] = self.cost[idx[nxt[ok]]]
+        self.j2 = np.full(self.n_k, -1, dtype=np.int64)
+        self.j2[fk[ok]] = self.j[idx[nxt[ok]]]
         return best1, best2, j1
 
     def total(self, best1: np.ndarray) -> float:
         return float((self.w * best1)[self.covered].sum())
 
 
-def _town_rule(model: LocationModel, close: set, on: bool):
-    """School -> town index for the junior-teaching schools of towns that need one."""
-    town_of = np.full(len(model.schools), -1, dtype=np.int64)
-    if not on:
-        return town_of, 0
-    needing = [ids for ids in model._needing_towns(close).values() if ids]
-    for t, ids in enumerate(needing):
-        town_of[model.schools.index.get_indexer(ids)] = t
-    return town_of, len(needing)
+Family = tuple[np.ndarray, int]  # school -> group index (-1: none), number of groups
+
+
+def _families(model: LocationModel, close: set, town_rule: bool,
+              keep_one_of: list[list[Any]]) -> list[Family]:
+    """The "at least one open school in each group" rules as school -> group arrays: the
+    junior-teaching schools of each town that needs one, and the keep-one-of lists (lists that
+    share a school go to separate arrays)."""
+    n_s = len(model.schools)
+    fams: list[list[Any]] = []
+    if town_rule:
+        needing = [ids for ids in model._needing_towns(close).values() if ids]
+        of = np.full(n_s, -1, dtype=np.int64)
+        flat = [i for ids in needing for i in ids]
+        of[model.schools.index.get_indexer(flat)] = np.repeat(np.arange(len(needing)),
+                                                               [len(ids) for ids in needing])
+        fams.append([of, len(needing)])
+    lists = [[i for i in ids if i not in close] for ids in keep_one_of]
+    for ids in lists:
+        js = model.schools.index.get_indexer(ids)
+        for fam in fams[1 if town_rule else 0:]:
+            if (fam[0][js] < 0).all():
+                break
+        else:
+            fam = [np.full(n_s, -1, dtype=np.int64), 0]
+            fams.append(fam)
+        fam[0][js] = fam[1]
+        fam[1] += 1
+    return [(f[0], f[1]) for f in fams]
+
+
+def _last(is_open: np.ndarray, fams: list[Family]) -> np.ndarray:
+    """Open schools that are the last open one of a group of any family: ``O(S)`` per family."""
+    last = np.zeros(len(is_open), dtype=bool)
+    for of, n in fams:
+        cnt = np.bincount(of[is_open & (of >= 0)], minlength=max(n, 1))
+        last |= (of >= 0) & (cnt[np.maximum(of, 0)] <= 1)
+    return last & is_open
+
+
+def _drop_batch(s: _Search, is_open: np.ndarray, loss: np.ndarray, j1: np.ndarray, room: int,
+                fams: list[Family]) -> int:
+    """Close, in order of least loss, up to ``max(1, room // 4)`` schools whose losses do not
+    interact (no village group has two of them as its nearest and second-nearest open school,
+    no two of the same group of a family): the loss of each is then exactly what the
+    one-at-a-time greedy step computes, so a batch costs one ``O(P)`` pass instead of one per
+    school. Returns the number closed."""
+    limit = max(1, room // 4)
+    order = np.argsort(loss, kind="stable")
+    cands = order[:max(4 * limit, 16)] if limit > 1 else order[:1]
+    is_c = np.zeros(s.n_s, dtype=bool)
+    is_c[cands] = True
+    # pairs of candidates that are some village group's nearest and second-nearest: O(K)
+    hit = (j1 >= 0) & (s.j2 >= 0)
+    hit[hit] = is_c[j1[hit]] & is_c[s.j2[hit]]
+    pair_of: dict[int, set[int]] = {}
+    for a, b in set(zip(j1[hit].tolist(), s.j2[hit].tolist(), strict=True)):
+        pair_of.setdefault(a, set()).add(b)
+        pair_of.setdefault(b, set()).add(a)
+    chosen: list[int] = []
+    blocked: set[int] = set()
+    groups_used: list[set[int]] = [set() for _ in fams]
+    total = s.seats[is_open].sum(axis=0)
+    for a in cands.tolist():
+        if len(chosen) >= limit or not np.isfinite(loss[a]):
+            break
+        if a in blocked or any(of[a] >= 0 and of[a] in used
+                               for (of, _), used in zip(fams, groups_used, strict=True)):
+            continue
+        if s.capacitated and not np.all(total - s.seats[a] >= s.need - 1e-6):
+            continue
+        chosen.append(a)
+        total = total - s.seats[a]
+        blocked |= pair_of.get(a, set())
+        for (of, _), used in zip(fams, groups_used, strict=True):
+            if of[a] >= 0:
+                used.add(int(of[a]))
+    is_open[chosen] = False
+    return len(chosen)
 
 
 def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
-            town_of: np.ndarray, n_towns: int) -> np.ndarray:
+            fams: list[Family]) -> np.ndarray:
     n_allowed = int(allowed_open.sum())
     if p > n_allowed / 2:  # drop: start from every allowed school
         is_open = allowed_open.copy()
@@ -136,13 +214,11 @@ def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
             best1, best2, j1 = s.nearest2(is_open)
             hit = j1 >= 0
             loss = np.bincount(j1[hit], weights=(s.w * (best2 - best1))[hit], minlength=s.n_s)
-            junior_open = np.bincount(town_of[is_open & (town_of >= 0)], minlength=max(n_towns, 1))
-            last = (town_of >= 0) & (junior_open[np.maximum(town_of, 0)] <= 1)
+            last = _last(is_open, fams)
             loss[~is_open | keep | last | ~s.seats_ok(is_open, is_open)] = np.inf
-            a = int(np.argmin(loss))
-            if not np.isfinite(loss[a]):
+            dropped = _drop_batch(s, is_open, loss, j1, int(is_open.sum()) - p, fams)
+            if not dropped:
                 break
-            is_open[a] = False
         return is_open
     is_open = keep.copy()
 
@@ -157,16 +233,17 @@ def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
         is_open[b] = True
         return True
 
-    for t in range(n_towns):  # each town that needs one: its best junior-teaching school
-        if not (is_open & (town_of == t)).any():
-            add_best(allowed_open & (town_of == t))
+    for of, n in fams:  # each town that needs one: its best junior-teaching school (clusters alike)
+        for t in range(n):
+            if not (is_open & (of == t)).any():
+                add_best(allowed_open & (of == t))
     while is_open.sum() < p and add_best(allowed_open):
         pass
     return is_open
 
 
 def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
-                 town_of: np.ndarray, n_towns: int, max_passes: int) -> tuple[np.ndarray, int, int]:
+                 fams: list[Family], max_passes: int) -> tuple[np.ndarray, int, int]:
     """Teitz–Bart passes; returns the layout, swaps made and passes run."""
     swaps = passes = 0
     best1, best2, j1 = s.nearest2(is_open)
@@ -177,6 +254,7 @@ def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open
                            minlength=s.n_s)
 
     g0 = savings(best1)
+    now = s.total(best1)
     while passes < max_passes:
         passes += 1
         improved = False
@@ -195,17 +273,19 @@ def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open
             delta = loss + gain
             cand = allowed_open & ~is_open
             # a town's last junior-teaching school: swap within the town only
-            if town_of[a] >= 0 and (is_open & (town_of == town_of[a])).sum() <= 1:
-                cand &= town_of == town_of[a]
+            for of, _ in fams:
+                if of[a] >= 0 and (is_open & (of == of[a])).sum() <= 1:
+                    cand &= of == of[a]
             total = s.seats[is_open].sum(axis=0) - s.seats[a]
             cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1) \
                 if s.capacitated else cand
             delta[~cand] = np.inf
             b = int(np.argmin(delta))
-            if delta[b] < -1e-9 * max(s.total(best1), 1.0):
+            if delta[b] < -1e-9 * max(now, 1.0):
                 is_open[a], is_open[b] = False, True
                 best1, best2, j1 = s.nearest2(is_open)
                 g0 = savings(best1)
+                now = s.total(best1)
                 swaps += 1
                 improved = True
         if not improved:
@@ -226,8 +306,12 @@ def solve_heuristic(
     junior_school_per_town: bool = True,
     size_caps: bool = True,
     time_limit_s: float = 60.0,
+    max_time_s: dict[str, float] | None = None,
+    max_added_time_s: float | None = None,
+    baseline_time_s: Any = None,
+    keep_one_of: Iterable[Iterable[Any]] = (),
 ) -> LocationModel:
-    """Choose ``p`` open schools by greedy + interchange, then assign exactly (see the module).
+    """Choose ``p`` open schools by greedy + interchange, then assign (see the module).
 
     ``objective`` is ``"p_median"`` or ``"least_shortage"`` (both need ``p``); the other
     parameters are those of :meth:`LocationModel.solve`. The model's result attributes are set
@@ -254,12 +338,13 @@ def solve_heuristic(
     unknown = [i for i in keep_ids + close_ids if i not in sch.index]
     if unknown:
         raise ModelInputError(f"must_keep/must_close name unknown school ids: {unknown[:8]}")
-    limit = (model.settings["walk_limit_g1_3_min"] * 60.0 if max_time_g1_3_s is None
-             else float(max_time_g1_3_s))
-    opts = {"capacitated": capacitated, "junior": junior_school_per_town, "caps": size_caps,
-            "allow_split": allow_split, "time_limit_s": time_limit_s, "mip_gap": 1e-4,
-            "limit": limit}
-    allowed, _ = model._allowed_pairs(limit, set(close_ids))
+    steer = {"max_time_s": max_time_s, "max_added_time_s": max_added_time_s,
+             "baseline_time_s": baseline_time_s, "keep_one_of": keep_one_of}
+    opts = model.options(capacitated=capacitated, junior=junior_school_per_town, caps=size_caps,
+                         allow_split=allow_split, time_limit_s=time_limit_s,
+                         max_time_g1_3_s=max_time_g1_3_s, **steer)
+    limit = opts["limit"]
+    allowed, exemptions = model._allowed_pairs(opts, set(close_ids))
     reasons = model._precheck(objective, p, keep_ids, close_ids, allowed, limit, opts)
     if reasons:
         raise InfeasibleError(reasons)
@@ -267,21 +352,60 @@ def solve_heuristic(
     search.capacitated = capacitated
     keep = sch.index.isin(keep_ids)
     allowed_open = ~sch.index.isin(close_ids)
-    town_of, n_towns = _town_rule(model, set(close_ids), junior_school_per_town)
-    is_open = _greedy(search, p, keep, allowed_open, town_of, n_towns)
+    fams = _families(model, set(close_ids), junior_school_per_town, opts["keep_one_of"])
+    is_open = _greedy(search, p, keep, allowed_open, fams)
     greedy_cost = search.total(search.nearest2(is_open)[0])
-    is_open, swaps, passes = _interchange(search, is_open, keep, allowed_open, town_of, n_towns,
+    is_open, swaps, passes = _interchange(search, is_open, keep, allowed_open, fams,
                                           int(model.settings["optimise_heuristic_max_passes"]))
     search_s = time.perf_counter() - t0
     open_ids = sch.index[is_open].tolist()
     closed_ids = sch.index[~is_open].tolist()
     if len(open_ids) != p:
         raise SchoolplanError(f"the heuristic found {len(open_ids)} schools to open for p={p}")
+    t1 = time.perf_counter()
+
+    def fast(layout: np.ndarray) -> bool:
+        return nearest_open_assignment(model, allowed, layout, set(keep_ids), set(close_ids),
+                                       capacitated=capacitated, size_caps=size_caps,
+                                       allow_split=allow_split)
+
+    if fast(is_open):
+        rounds = int(model.settings["optimise_heuristic_seat_rounds"])
+        best_cost, best_open, last_open = float(model.total_cost or 0.0), is_open.copy(), is_open
+        prices = model.seat_prices
+        for r in range(rounds if model.assign_method == "transport" else 0):
+            # seats bind: search again with each pair's cost raised by its school's seat price
+            # (the duals of the transport), from the best layout so far (Lagrangian relaxation;
+            # the price step halves each round)
+            assert prices is not None
+            priced = _Search(model, allowed, prices * 0.5 ** (r + 1))
+            priced.capacitated = capacitated
+            trial, _, _ = _interchange(priced, best_open.copy(), keep, allowed_open, fams,
+                                       int(model.settings["optimise_heuristic_max_passes"]))
+            if (trial == best_open).all() or not fast(trial):
+                break
+            last_open = trial
+            if float(model.total_cost or 0.0) < best_cost - 1e-9 * max(best_cost, 1.0):
+                best_cost, best_open = float(model.total_cost or 0.0), trial.copy()
+                prices = model.seat_prices
+            elif model.assign_method != "transport":
+                break
+        if not (last_open == best_open).all():
+            fast(best_open)
+        is_open = best_open
+        model.exemptions = exemptions
+        model.status, model.gap = "heuristic", float("nan")
+        model.solve_time_s = time.perf_counter() - t0
+        logger.info("heuristic: greedy %.6g, after %d swap(s) in %d pass(es) %.6g; search %.2f s, "
+                    "nearest-open assignment (no seat binds) %.2f s", greedy_cost, swaps, passes,
+                    model.total_cost, search_s, time.perf_counter() - t1)
+        return model
+
     def assign(obj: Objective) -> None:
         model.solve(obj, p=p, must_keep=open_ids, must_close=closed_ids, capacitated=capacitated,
                     allow_split=allow_split, max_time_g1_3_s=max_time_g1_3_s,
                     junior_school_per_town=junior_school_per_town, size_caps=size_caps,
-                    time_limit_s=time_limit_s)
+                    time_limit_s=time_limit_s, **steer)
 
     status = "heuristic"
     try:
@@ -290,6 +414,7 @@ def solve_heuristic(
         assign("least_shortage")
         status = "heuristic_shortage"
     model.status = status
+    model.assign_method = "exact"
     model.gap = float("nan")  # no bound on the distance to the optimum (see optimality_gap)
     if model.solve_time_s is not None:
         model.solve_time_s += search_s

@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -61,6 +61,8 @@ from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 from schoolplan.catchments import ASSIGNMENT_COLUMNS, PART_OF_GROUP, seats_by_part, serves
 from schoolplan.errors import MissingColumnError, SchoolplanError
+from schoolplan.optimize import checks as _checks
+from schoolplan.optimize import steer as _steer
 from schoolplan.settings import Settings
 
 __all__ = ["OBJECTIVES", "InfeasibleError", "LocationModel", "ModelInputError"]
@@ -154,6 +156,10 @@ class LocationModel:
         self.n_variables = 0
         self.n_constraints = 0
         self.shortage_pupils: float | None = None
+        #: how the assignment was found: ``exact`` (HiGHS) or ``nearest_open`` (no seat binds)
+        self.assign_method: str | None = None
+        #: per allowed pair, the seat price of its school from the last transport (heuristic)
+        self.seat_prices: np.ndarray | None = None
         self.open_schools: pd.DataFrame | None = None
         self.closed_schools: pd.DataFrame | None = None
         self.assignments: pd.DataFrame | None = None
@@ -324,6 +330,10 @@ class LocationModel:
         size_caps: bool = True,
         time_limit_s: float = 60.0,
         mip_gap: float = 1e-4,
+        max_time_s: Mapping[str, float] | None = None,
+        max_added_time_s: float | None = None,
+        baseline_time_s: pd.Series | None = None,
+        keep_one_of: Iterable[Iterable[Any]] = (),
     ) -> LocationModel:
         """Choose the open schools and the assignment; results go to the attributes.
 
@@ -349,6 +359,14 @@ class LocationModel:
             Cap the pupils assigned to each school at its size cap.
         time_limit_s, mip_gap
             HiGHS time limit (s) and relative optimality gap.
+        max_time_s
+            Longest trip per grade group, seconds (``{"g1_3": 2400, "g4_6": 3600}``); a value
+            here for ``g1_3`` replaces ``max_time_g1_3_s`` (:mod:`.steer`).
+        max_added_time_s, baseline_time_s
+            Longest trip added to a pupil's trip of today: ``baseline_time_s`` is today's trip
+            in seconds by ``(demand_id, group)`` (:func:`.steer.baseline_by_group`).
+        keep_one_of
+            Lists of school ids; each list keeps at least one school open (the cluster preset).
 
         Returns
         -------
@@ -377,13 +395,13 @@ class LocationModel:
         unknown = [i for i in keep + close if i not in self.schools.index]
         if unknown:
             raise ModelInputError(f"must_keep/must_close name unknown school ids: {_names(unknown)}")
-        limit = (self.settings["walk_limit_g1_3_min"] * 60.0 if max_time_g1_3_s is None
-                 else float(max_time_g1_3_s))
-        opts = {"capacitated": capacitated, "junior": junior_school_per_town, "caps": size_caps,
-                "allow_split": allow_split, "time_limit_s": time_limit_s, "mip_gap": mip_gap,
-                "limit": limit}
-
-        allowed, exemptions = self._allowed_pairs(limit, set(close))
+        opts = self.options(capacitated=capacitated, junior=junior_school_per_town,
+                            caps=size_caps, allow_split=allow_split, time_limit_s=time_limit_s,
+                            mip_gap=mip_gap, max_time_g1_3_s=max_time_g1_3_s,
+                            max_time_s=max_time_s, max_added_time_s=max_added_time_s,
+                            baseline_time_s=baseline_time_s, keep_one_of=keep_one_of)
+        limit = opts["limit"]
+        allowed, exemptions = self._allowed_pairs(opts, set(close))
         self.exemptions = exemptions
         reasons = self._precheck(objective, p, keep, close, allowed, limit, opts)
         if reasons:
@@ -414,139 +432,59 @@ class LocationModel:
         self.n_variables, self.n_constraints = prob["n_variables"], prob["n_constraints"]
         self._collect(res.x, allowed, set(keep), set(close),
                       unplaced=objective == "least_shortage")
+        self.assign_method = "exact"
         logger.info("optimiser %s: %s, objective %.6g, gap %.2g, %.2f s", objective, status,
                     value, gap, self.solve_time_s)
         return self
 
     # ------------------------------------------------------------------ internals
-    def _allowed_pairs(self, limit: float, close: set) -> tuple[np.ndarray, pd.DataFrame]:
-        """Mask of usable pairs, and the village groups/towns a rule cannot apply to."""
-        pr, dem, sch = self.pairs, self.demand, self.schools
-        rows = []
-        g13 = (dem["group"].to_numpy()[pr["k"].to_numpy()] == "g1_3")
-        t = pr["time_s"].to_numpy(float)
-        over = g13 & np.isfinite(limit) & (t > limit)
-        # villages that no layout can bring within the limit: exempt from it
-        reach = np.zeros(len(dem), dtype=bool)
-        reach[pr["k"].to_numpy()[g13 & ~over]] = True
-        has_pair = np.zeros(len(dem), dtype=bool)
-        has_pair[pr["k"].to_numpy()] = True
-        is_g13 = (dem["group"] == "g1_3").to_numpy()
-        out_of_reach = is_g13 & has_pair & ~reach
-        if np.isfinite(limit):
-            for k in np.flatnonzero(out_of_reach):
-                best = t[pr["k"].to_numpy() == k].min()
-                rows.append(("g1_3_time_limit", dem.at[k, "demand_id"],
-                             (f"nearest school teaching grades 1–3 is {best / 60:.0f} min away "
-                              f"(limit {limit / 60:.0f} min) even with every school open: needs "
-                              "a bus or boarding; the limit is not applied")))
-        allowed = ~(over & ~out_of_reach[pr["k"].to_numpy()])
-        closed = np.isin(sch.index.to_numpy()[pr["j"].to_numpy()], list(close))
-        allowed &= ~closed
-        for k in np.flatnonzero(~has_pair):
-            rows.append(("no_candidate", dem.at[k, "demand_id"],
-                         (f"{_GROUP_LABEL[dem.at[k, 'group']]}: no school within the cut-off "
-                          "in the cost table; not assigned")))
-        junior = sch[sch["level"].isin(_JUNIOR_LEVELS)]
-        for town in self.towns:
-            if not (junior["town_code"] == town).any():
-                rows.append(("junior_school_per_town", town,
-                             ("no school teaching grades 7–9 in the town at all; the rule is "
-                              "not applied")))
-        return allowed, pd.DataFrame(rows, columns=["rule", "object_id", "detail"])
+    def options(self, *, capacitated: bool = True, junior: bool = True, caps: bool = True,
+                allow_split: bool = True, time_limit_s: float = 60.0, mip_gap: float = 1e-4,
+                max_time_g1_3_s: float | None = None, max_time_s: Mapping[str, float] | None = None,
+                max_added_time_s: float | None = None, baseline_time_s: pd.Series | None = None,
+                keep_one_of: Iterable[Iterable[Any]] = ()) -> dict:
+        """The options of one solve as the internals use them (limits per grade group, today's
+        trip per village group row, the keep-one-of lists checked against the schools)."""
+        limit = (self.settings["walk_limit_g1_3_min"] * 60.0 if max_time_g1_3_s is None
+                 else float(max_time_g1_3_s))
+        limits = {"g1_3": limit, **{str(g): float(v) for g, v in (max_time_s or {}).items()}}
+        bad = sorted(set(limits) - set(PART_OF_GROUP))
+        if bad:
+            raise ModelInputError(f"max_time_s: grade group {bad} is unknown; expected one of "
+                                  f"{list(PART_OF_GROUP)}")
+        baseline_k = None
+        if max_added_time_s is not None:
+            if baseline_time_s is None:
+                raise ModelInputError("max_added_time_s needs baseline_time_s (today's trips)")
+            key = pd.MultiIndex.from_frame(self.demand[["demand_id", "group"]])
+            baseline_k = pd.Series(baseline_time_s).reindex(key).to_numpy(float)
+        lists = [list(dict.fromkeys(ids)) for ids in keep_one_of]
+        unknown = [i for ids in lists for i in ids if i not in self.schools.index]
+        if unknown:
+            raise ModelInputError(f"keep_one_of names unknown school ids: {_names(unknown)}")
+        return {"capacitated": capacitated, "junior": junior, "caps": caps,
+                "allow_split": allow_split, "time_limit_s": time_limit_s, "mip_gap": mip_gap,
+                "limit": limits["g1_3"], "limits": limits, "added": max_added_time_s,
+                "baseline_k": baseline_k, "keep_one_of": [ids for ids in lists if ids]}
+
+    def _allowed_pairs(self, opts: dict, close: set) -> tuple[np.ndarray, pd.DataFrame]:
+        """Mask of usable pairs, and the village groups/towns a rule cannot apply to
+        (:func:`.steer.allowed_pairs`)."""
+        return _steer.allowed_pairs(self, opts["limits"], close, opts["added"], opts["baseline_k"])
 
     def _needing_towns(self, close: set) -> dict[Any, list[Any]]:
         """Towns with a junior-teaching school -> their allowed junior-teaching schools."""
         sch = self.schools
         junior = sch[sch["level"].isin(_JUNIOR_LEVELS)]
-        out = {}
-        for town in self.towns:
-            ids = junior.index[junior["town_code"] == town].tolist()
-            if ids:
-                out[town] = [i for i in ids if i not in close]
-        return out
+        by_town: dict[Any, list[Any]] = {}
+        for sid, town in zip(junior.index, junior["town_code"], strict=True):  # O(S)
+            by_town.setdefault(town, []).append(sid)
+        return {town: [i for i in by_town[town] if i not in close]
+                for town in self.towns if by_town.get(town)}
 
     def _precheck(self, objective, p, keep, close, allowed, limit, opts) -> list[str]:
-        reasons: list[str] = []
-        sch, dem, pr = self.schools, self.demand, self.pairs
-        both = [i for i in keep if i in set(close)]
-        if both:
-            reasons.append(f"schools on both must_keep and must_close: {_names(both)}")
-        close_set = set(close)
-        # village groups whose every candidate is excluded
-        k_all = pr["k"].to_numpy()
-        has_pair = np.bincount(k_all, minlength=len(dem)) > 0
-        has_allowed = np.bincount(k_all[allowed], minlength=len(dem)) > 0
-        for k in np.flatnonzero(has_pair & ~has_allowed & (objective != "least_shortage")):
-            sub = pr[pr["k"] == k]
-            closed = [sch.index[j] for j in sub["j"] if sch.index[j] in close_set]
-            vid, group = dem.at[k, "demand_id"], dem.at[k, "group"]
-            why = f" (must_close removes {_names(closed)})" if closed else ""
-            if group == "g1_3" and np.isfinite(limit):
-                reasons.append(f"village {vid} has no allowed school within {limit / 60:.0f} min "
-                               f"for grades 1–3{why}")
-            else:
-                reasons.append(f"village {vid} has no allowed school for {_GROUP_LABEL[group]} "
-                               f"among its candidates{why}")
-        # junior school per town
-        needing = self._needing_towns(close_set) if opts["junior"] else {}
-        junior_all = sch[sch["level"].isin(_JUNIOR_LEVELS)]
-        for town, ids in needing.items():
-            if not ids:
-                removed = junior_all.index[junior_all["town_code"] == town].tolist()
-                reasons.append(f"town {town} has no school teaching grades 7–9 among the allowed "
-                               f"ones (must_close removes {_names(removed)})")
-        n_allowed = len(sch) - len(close_set)
-        if p is not None:
-            if p > n_allowed:
-                reasons.append(f"p={p} is above the {n_allowed} schools allowed to open "
-                               f"({len(sch)} schools, {len(close_set)} on must_close)")
-            keep_set = set(keep)
-            towns_kept = {t for t, ids in needing.items() if keep_set & set(ids)}
-            extra = sum(1 for t, ids in needing.items() if ids and t not in towns_kept)
-            if len(keep_set) + extra > p:
-                if not keep_set:
-                    reasons.append(f"p={p} is below the {extra} towns that each need a school "
-                                   "teaching grades 7–9")
-                else:
-                    reasons.append(f"p={p} is below the {len(keep_set) + extra} schools that must "
-                                   f"open: {len(keep_set)} on must_keep and one school teaching "
-                                   f"grades 7–9 in each of {extra} further towns")
-        # seats and size caps in total
-        assignable = has_allowed
-        pupils = dem["pupils"].to_numpy()
-        ok_school = ~sch.index.isin(list(close_set))
-        kept = sch.index.isin(list(keep))
-        checks = []
-        if opts["capacitated"]:
-            for part in ("primary", "junior"):
-                groups = [g for g, pt in PART_OF_GROUP.items() if pt == part]
-                need = pupils[assignable & dem["group"].isin(groups).to_numpy()].sum()
-                teach = np.array([any(serves(lv, g) for g in groups) for lv in sch["level"]],
-                                 dtype=bool)
-                cap = sch[f"seats_{part}"].fillna(np.inf).to_numpy()
-                checks.append((f"{part} pupils", f"{part} seats", need, np.where(teach, cap, 0.0)))
-        if opts["caps"]:
-            checks.append(("pupils", "size-cap places", pupils[assignable].sum(),
-                           sch["size_cap"].to_numpy(float)))
-        for what, of, need, cap in checks:
-            if need <= 0 or objective == "least_shortage":
-                continue
-            total = cap[ok_school].sum()
-            if total < need - 1e-6:
-                reasons.append(f"seats: {_fmt(need - total)} {what} more than the allowed "
-                               f"schools' {of} ({_fmt(need)} pupils, {_fmt(total)} {of})"
-                               if of != "size-cap places" else
-                               f"size caps: {_fmt(need - total)} pupils more than the allowed "
-                               f"schools' size caps ({_fmt(need)} pupils, {_fmt(total)} places)")
-            elif objective == "p_median" and p <= n_allowed:
-                rest = np.sort(cap[ok_school & ~kept])[::-1]
-                best = cap[kept].sum() + rest[: max(p - int(kept.sum()), 0)].sum()
-                if best < need - 1e-6:
-                    label = "seats" if of != "size-cap places" else "size caps"
-                    reasons.append(f"{label}: with p={p} open schools at most {_fmt(best)} {of} "
-                                   f"for {_fmt(need)} {what} ({_fmt(need - best)} short)")
-        return reasons
+        """Reasons the constraints cannot hold, found before solving (:func:`.checks.precheck`)."""
+        return _checks.precheck(self, objective, p, keep, close, allowed, limit, opts)
 
     def _build(self, objective, p, keep, close, allowed, opts, *, elastic: bool = False) -> dict:
         """Sparse matrices of the programme: columns ``[open (schools), share (pairs)]``."""
@@ -580,6 +518,13 @@ class LocationModel:
                 a = coo_matrix((np.ones(len(cc)), (rr, cc)), shape=(len(needing), n_s + n_x))
                 blocks.append(("town", a.tocsr(), np.ones(len(needing)),
                                np.full(len(needing), np.inf), [t for t, _ in needing]))
+        lists = [[i for i in ids if i not in set(close)] for ids in opts.get("keep_one_of", [])]
+        if lists:
+            rr = np.concatenate([[i] * len(ids) for i, ids in enumerate(lists)])
+            cc = sch.index.get_indexer([s for ids in lists for s in ids])
+            a = coo_matrix((np.ones(len(cc)), (rr, cc)), shape=(len(lists), n_s + n_x))
+            blocks.append(("keep_one_of", a.tocsr(), np.ones(len(lists)),
+                           np.full(len(lists), np.inf), None))
         load = pupils[k]
         if opts["capacitated"]:
             part = dem["group"].map(PART_OF_GROUP).to_numpy()[k]
@@ -634,10 +579,11 @@ class LocationModel:
             n_col = n_s + n_x
             c_extra, signs = [], []
             for name, a, _lo, _hi, _ in blocks:
-                if name in ("assign", "town") or name.startswith(("seats", "size_cap")):
-                    sign = 1.0 if name in ("assign", "town") else -1.0
+                if name in ("assign", "town", "keep_one_of") or name.startswith(("seats", "size_cap")):
+                    sign = 1.0 if name in ("assign", "town", "keep_one_of") else -1.0
                     slack_of.append((name, n_col, a.shape[0]))
                     weight = {"assign": 2.0 * pupils[ks], "town": np.full(a.shape[0], 1e3 * (
+                        pupils.sum() + 1)), "keep_one_of": np.full(a.shape[0], 1e3 * (
                         pupils.sum() + 1))}.get(name, np.ones(a.shape[0]))
                     c_extra.append(weight)
                     signs.append(sign)
@@ -673,64 +619,8 @@ class LocationModel:
         return res, time.perf_counter() - t0
 
     def _diagnose(self, objective, p, keep, close, allowed, opts) -> list[str]:
-        """Why the programme is infeasible, with numbers.
-
-        For ``p_median``, first the fewest schools that meet every other constraint: when that
-        many exist and exceed ``p``, ``p`` is the reason. Otherwise a least-violation re-solve
-        (slack on assignment, seats, size caps and towns) names what cannot be met.
-        """
-        if objective == "p_median":
-            prob = self._build("min_schools", None, keep, close, allowed, opts)
-            res, _ = self._run(prob, opts)
-            if res.x is not None:
-                limit = opts["limit"]
-                rules = [f"grades 1–3 within {limit / 60:.0f} min" if np.isfinite(limit) else "",
-                         "seats" if opts["capacitated"] else "",
-                         "size caps" if opts["caps"] else "",
-                         "a school teaching grades 7–9 in every town" if opts["junior"] else "",
-                         f"{len(keep)} must-keep" if keep else "",
-                         f"{len(close)} must-close" if close else ""]
-                if res.status == 0:
-                    need = f"the {round(float(res.x[: len(self.schools)].sum()))}"
-                else:  # time limit: any layout needs more than p; the dual bound may say more
-                    bound = float(res.mip_dual_bound or 0.0)
-                    need = f"at least {max(p + 1, int(np.ceil(bound - 1e-6)))}"
-                return [(f"p={p} is below {need} schools needed to meet the constraints "
-                         f"({', '.join(r for r in rules if r)})")]
-        prob = self._build("min_schools", None, keep, close, allowed, opts, elastic=True)
-        res, _ = self._run(prob, opts)
-        if res.x is None:
-            return [("the programme is infeasible and the least-violation re-solve found no "
-                     f"answer either ({res.message})")]
-        sch, dem = self.schools, self.demand
-        refs = {b[0]: b[4] for b in prob["blocks"]}
-        reasons = []
-        for name, start, n in prob["slack_of"]:
-            v = res.x[start:start + n]
-            hit = np.flatnonzero(v > 1e-6)
-            if not len(hit):
-                continue
-            ref = refs[name]
-            if name.startswith("seats"):
-                part = name.split("_", 1)[1]
-                items = [f"{sch.index[ref[i]]} by {_fmt(v[i])}" for i in hit]
-                reasons.append(f"seats: {_fmt(v[hit].sum())} {part} pupils more than the open "
-                               f"schools' seats can take (short at {_names(items)})")
-            elif name == "size_cap":
-                items = [f"{sch.index[ref[i]]} by {_fmt(v[i])}" for i in hit]
-                reasons.append(f"size caps: {_fmt(v[hit].sum())} pupils above the caps "
-                               f"(at {_names(items)})")
-            elif name == "assign":
-                items = [f"{dem.at[ref[i], 'demand_id']} {_GROUP_LABEL[dem.at[ref[i], 'group']]} "
-                         f"({_fmt(v[i] * dem.at[ref[i], 'pupils'])})" for i in hit]
-                reasons.append(f"{_fmt(sum(v[i] * dem.at[ref[i], 'pupils'] for i in hit))} pupils "
-                               f"cannot be placed in any allowed open school with room: "
-                               f"{_names(items)}")
-            elif name == "town":
-                reasons.append("no open school teaching grades 7–9 can be kept in town(s) "
-                               f"{_names([ref[i] for i in hit])}")
-        return reasons or [("the programme is infeasible (HiGHS) but no single constraint "
-                            "family could be named; check must_keep/must_close against p")]
+        """Why the programme is infeasible, with numbers (:func:`.checks.diagnose`)."""
+        return _checks.diagnose(self, objective, p, keep, close, allowed, opts)
 
     def _collect(self, x: np.ndarray, allowed: np.ndarray, keep: set, close: set, *,
                  unplaced: bool = False) -> None:

@@ -43,20 +43,29 @@ _ROWS_PER_PAGE = 30
 
 def write_comparison(table: pd.DataFrame, out_dir: str | Path, *, lang: str = "zh",
                      titles: list[str] | None = None,
-                     inputs: Iterable[str | Path] = ()) -> dict[str, Path]:
+                     inputs: Iterable[str | Path] = (),
+                     tradeoffs: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
     """Write ``comparison.csv``, ``comparison.xlsx`` and ``comparison.html`` into ``out_dir``,
     as a whole (:class:`~schoolplan.outputs.folder.OutputFolder`); ``inputs`` (the scenario files
-    and their data) are never overwritten: a folder holding one is refused."""
+    and their data) are never overwritten: a folder holding one is refused. ``tradeoffs``
+    (scenario name -> the optimiser's trade-off table) adds their charts and tables to the page."""
     with OutputFolder(out_dir, inputs=inputs, lang=lang) as tmp:
-        paths = _write_all(table, tmp, lang, titles or [])
+        paths = _write_all(table, tmp, lang, titles or [], tradeoffs or {})
     return moved(paths, tmp, out_dir)
 
 
-def _write_all(table: pd.DataFrame, out_dir: Path, lang: str, titles: list[str]) -> dict[str, Path]:
+def _write_all(table: pd.DataFrame, out_dir: Path, lang: str, titles: list[str],
+               tradeoffs: dict[str, pd.DataFrame] | None = None) -> dict[str, Path]:
     view = comparison_view(table, lang, titles)
     paths = {"csv": write_csv(table, out_dir / "comparison.csv")}
     paths["xlsx"] = atomic_write(out_dir / "comparison.xlsx", _to_bytes(_workbook(view), output_time()))
-    paths["html"] = atomic_write(out_dir / "comparison.html", _html(view))
+    page = _html(view)
+    if tradeoffs:  # the optimiser's trade-off charts (issue 14), one per scenario that has one
+        from schoolplan.outputs.tradeoff import tradeoff_section
+
+        extra = "".join(tradeoff_section(t, lang, title=name) for name, t in tradeoffs.items())
+        page = page.replace("</body></html>", extra + "</body></html>")
+    paths["html"] = atomic_write(out_dir / "comparison.html", page)
     paths.update(write_comparison_summary(table, out_dir, lang=lang, titles=titles))
     return paths
 

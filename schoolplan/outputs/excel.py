@@ -435,6 +435,12 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "schools_meeting_standard": ("资源配置达标学校数", "schools meeting the standards"),
     "schools_judged": ("参评学校数", "schools judged"),
     "cv_over_limit": ("差异系数超限的指标", "indicators with CV above the limit"),
+    # the capacitated assignment inside the town (issue 14): what crosses, and why
+    "capacitated_within_town": ("按学位分配（限本乡镇）", "capacitated assignment inside the town"),
+    "pupils_crossing_town": ("跨乡镇就读（人）", "pupils sent to another town"),
+    "villages_crossing_town": ("跨乡镇就读的村庄数", "villages sending pupils to another town"),
+    "primary_short_by_town": ("小学学位不足的乡镇（缺口人数）", "towns short of primary seats (pupils)"),
+    "junior_short_by_town": ("初中学位不足的乡镇（缺口人数）", "towns short of junior seats (pupils)"),
 }
 _KEY_LABELS.update({k: v for k, v in SUMMARY_KEY_LABELS.items() if k not in _KEY_LABELS})  # issue 19
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",

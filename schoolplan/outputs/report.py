@@ -93,6 +93,8 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
         names += ["layouts.csv"]
     if result.actions is not None and len(result.actions):
         names += ["actions.csv"]
+    if getattr(result, "tradeoff", None) is not None:
+        names += ["tradeoff.csv", "tradeoff.xlsx", "tradeoff.svg", "tradeoff.html"]
     names += ["counties.csv", "report.xlsx", "summary.pdf", "summary.html", "towns.xlsx", "run.gpkg"]
     inputs = [info["path"] for info in result.inputs.files.values() if info.get("path")]
     if result.scenario.path:
@@ -141,6 +143,10 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
         paths["layouts"] = write_csv(result.layouts, out_dir / "layouts.csv")
     if result.actions is not None and len(result.actions):
         paths["actions"] = write_csv(result.actions, out_dir / "actions.csv")
+    if getattr(result, "tradeoff", None) is not None:  # the optimiser's trade-off (issue 14)
+        from schoolplan.outputs.tradeoff import write_tradeoff
+
+        paths.update(write_tradeoff(result.tradeoff, out_dir, lang=lang))
     summary = {
         "tool": "schoolplan",
         "version": __version__,

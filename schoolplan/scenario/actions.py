@@ -27,7 +27,7 @@ from schoolplan import catchments as ca
 from schoolplan import consolidation, coords
 from schoolplan import layouts as _layouts
 from schoolplan import optimize as opt
-from schoolplan.diagnosis import diagnose, open_costs
+from schoolplan.diagnosis import diagnose, open_costs, today_assignment
 from schoolplan.errors import Problems, ScenarioError
 from schoolplan.io import fill_seats
 from schoolplan.io.towns import link_to_towns
@@ -85,8 +85,10 @@ def _check_known(ids: list[str], schools: pd.DataFrame, where: str) -> None:
         raise ScenarioError(f"{where}: school id(s) {unknown} are not in the schools input")
 
 
-def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
-    """Apply ``actions`` in order; return the new schools state, extra costs, merges and a log."""
+def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any],
+                  extras: dict | None = None):
+    """Apply ``actions`` in order; return the new schools state, extra costs, merges and a log.
+    ``extras`` (a dict), when given, receives the optimiser's trade-off table (``tradeoff``)."""
     schools = schools.copy()
     merge_into: dict[str, str] = {}
     extra: list[pd.DataFrame] = []
@@ -129,7 +131,7 @@ def apply_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any]):
             log.append({"step": n, "action": kind, "schools": "",
                         "detail": f"{len(layouts)} towns laid out"})
         elif kind == "optimise":
-            schools, detail, closed_ids = _optimise(base, schools, arg or {}, where)
+            schools, detail, closed_ids = _optimise(base, schools, arg or {}, where, extras)
             log.append({"step": n, "action": kind, "schools": ";".join(closed_ids), "detail": detail})
     extra_costs = pd.concat(extra, ignore_index=True) if extra else None
     return schools, extra_costs, merge_into, pd.DataFrame(log, columns=["step", "action", "schools", "detail"]), layouts
@@ -139,10 +141,12 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
                 with_candidates: bool = True) -> Result:
     """Apply the actions and diagnose the resulting layout (and, unless ``with_candidates`` is
     False, list its consolidation candidates)."""
-    state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions)
+    extras: dict[str, Any] = {}
+    state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions, extras)
     logger.info("catchments, seat warnings, rules and balance")
     result = diagnose(base, state, extra_costs=extra_costs, merge_into=merge_into)
     result.actions = log
+    result.tradeoff = extras.get("tradeoff")
     if layouts is not None:
         layouts = _layouts.layout_table(layouts, result)
         _layouts.count_layout(result, layouts)
@@ -198,10 +202,64 @@ def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):
 
 _OPTIMISE_KEYS = {"objective", "p", "must_keep", "must_close", "capacitated", "allow_split",
                   "walk_limit_g1_3", "junior_school_per_town", "size_caps", "time_limit_s",
-                  "close_only", "method"}
+                  "close_only", "method", "max_time_min", "max_added_time_min", "preset",
+                  "close_only_under", "tradeoff", "tradeoff_between"}
+_PRESETS = ("close_only_under", "keep_one_per_cluster")
 
 
-def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
+def _steering(base: Base, schools: gpd.GeoDataFrame, open_now: pd.DataFrame, options: dict,
+              where: str) -> dict[str, Any]:
+    """Solve options from the steering keys (issue 14 item 5; :mod:`schoolplan.optimize.steer`):
+    ``max_time_min`` ({grade group: minutes}), ``max_added_time_min`` (against today's assignment,
+    the layout before this action), ``preset`` (``close_only_under``, ``keep_one_per_cluster``) and
+    ``close_only_under`` (pupils). Returns ``max_time_s``, ``max_added_time_s``,
+    ``baseline_time_s``, ``keep_one_of`` and the extra ``must_keep``."""
+    s = base.settings
+    out: dict[str, Any] = {"must_keep": []}
+    caps = options.get("max_time_min") or {}
+    if not isinstance(caps, dict) or any(g not in ca.GRADE_GROUPS for g in caps):
+        raise ScenarioError(f"{where}: max_time_min must map grade groups {list(ca.GRADE_GROUPS)} "
+                            f"to minutes, got {caps!r}")
+    try:
+        out["max_time_s"] = {g: float(v) * 60.0 for g, v in caps.items()}
+        added = options.get("max_added_time_min")
+        out["max_added_time_s"] = None if added is None else float(added) * 60.0
+    except (TypeError, ValueError):
+        raise ScenarioError(f"{where}: max_time_min and max_added_time_min are minutes "
+                            "(numbers)") from None
+    presets = options.get("preset") or []
+    presets = [presets] if isinstance(presets, str) else list(presets)
+    unknown = [x for x in presets if x not in _PRESETS]
+    if unknown:
+        raise ScenarioError(f"{where}: preset {unknown} is not known; use {list(_PRESETS)}")
+    under = options.get("close_only_under")
+    if under is None and "close_only_under" in presets:
+        under = s["optimise_close_only_under"]
+    if under is not None:
+        if isinstance(under, bool) or not isinstance(under, (int, float)) or under <= 0:
+            raise ScenarioError(f"{where}: close_only_under is a number of pupils, got {under!r}")
+        out["must_keep"] = opt.steer.close_under(open_now, float(under))
+    need_today = out["max_added_time_s"] is not None or "keep_one_per_cluster" in presets
+    today = today_assignment(diagnose(base, schools)) if need_today else None
+    if out["max_added_time_s"] is not None and today is not None:
+        out["baseline_time_s"] = opt.steer.baseline_by_group(today)
+    out["keep_one_of"] = []
+    if "keep_one_per_cluster" in presets and today is not None:
+        dem = base.inputs.demand
+        assert dem is not None  # today's assignment exists only with villages
+        crs = coords.metric_crs_for(dem["lon"].to_numpy(float), dem["lat"].to_numpy(float))
+        xy = gpd.GeoSeries(gpd.points_from_xy(dem["lon"], dem["lat"]), crs=4326).to_crs(crs)
+        villages = pd.DataFrame({"x": xy.x.to_numpy(), "y": xy.y.to_numpy(),
+                                 "town_code": dem["town_code"].to_numpy()},
+                                index=dem["demand_id"].to_numpy())
+        clusters = opt.steer.village_clusters(villages, s["optimise_cluster_link_m"])
+        out["keep_one_of"] = opt.steer.cluster_keep_lists(clusters, today,
+                                                          set(open_now["school_id"]))
+    return out
+
+
+def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str,
+              extras: dict | None = None):
     """Close the schools the optimiser leaves out (:mod:`schoolplan.optimize`)."""
     unknown = set(options) - _OPTIMISE_KEYS
     if unknown:
@@ -229,18 +287,29 @@ def _optimise(base: Base, schools: gpd.GeoDataFrame, options: dict, where: str):
     if method not in ("exact", "heuristic"):
         raise ScenarioError(f"{where}: method was {method!r} but is expected to be 'exact' or "
                             "'heuristic' (greedy + interchange, for interactive use)")
+    steer = _steering(base, schools, open_now, options, where)
+    must_keep += steer.pop("must_keep")
     solve = model.solve if method == "exact" else partial(opt.solve_heuristic, model)
+    common = {"must_keep": sorted(set(must_keep)),
+              "must_close": [str(i) for i in options.get("must_close", [])],
+              "capacitated": bool(options.get("capacitated", True)),
+              "allow_split": bool(options.get("allow_split", True)),
+              "max_time_g1_3_s": None if walk else np.inf,
+              "junior_school_per_town": bool(options.get("junior_school_per_town", True)),
+              "size_caps": bool(options.get("size_caps", True)),
+              "time_limit_s": float(options.get("time_limit_s", 60)), **steer}
+    if not walk and "g1_3" in steer["max_time_s"]:
+        raise ScenarioError(f"{where}: walk_limit_g1_3 is off but max_time_min sets g1_3")
+    table = None
     try:
-        solve(objective, p=options.get("p"), must_keep=sorted(set(must_keep)),
-                    must_close=[str(i) for i in options.get("must_close", [])],
-                    capacitated=bool(options.get("capacitated", True)),
-                    allow_split=bool(options.get("allow_split", True)),
-                    max_time_g1_3_s=None if walk else np.inf,
-                    junior_school_per_town=bool(options.get("junior_school_per_town", True)),
-                    size_caps=bool(options.get("size_caps", True)),
-                    time_limit_s=float(options.get("time_limit_s", 60)))
+        if options.get("tradeoff"):
+            table = opt.tradeoff_table(model, between=options.get("tradeoff_between", "heuristic"),
+                                       **common)
+        solve(objective, p=options.get("p"), **common)
     except (opt.InfeasibleError, opt.ModelInputError) as exc:
         raise ScenarioError(f"{where}: {exc}") from None
+    if extras is not None and table is not None:
+        extras["tradeoff"] = table
     kept = model.open_schools
     if kept is None:  # solve() sets it or raises
         raise ScenarioError(f"{where}: the optimiser returned no solution (status {model.status})")

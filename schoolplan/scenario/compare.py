@@ -26,7 +26,7 @@ from schoolplan.scenario.spec import load_scenario
 from schoolplan.schema import LEVEL_LABELS, Result
 from schoolplan.settings import Settings
 
-__all__ = ["compare", "compare_files", "indicators"]
+__all__ = ["compare", "compare_files", "indicators", "tradeoffs"]
 
 #: Rules made outside schoolplan.rules.RULES (by the balance diagnosis): their names.
 _OTHER_RULES = {"balance_cv": ("校际差异系数超限", "coefficient of variation above the limit"),
@@ -108,6 +108,11 @@ def compare(results: list[Result], names: list[str] | None = None) -> pd.DataFra
                                        - _num(base.get(k, 0 if k.startswith("violations_") else None)), 3)
                                 for k in out["indicator"]]
     return out
+
+
+def tradeoffs(results: list[Result]) -> dict[str, pd.DataFrame]:
+    """Scenario name -> the optimiser's trade-off table, for the scenarios that asked for one."""
+    return {r.scenario.name: r.tradeoff for r in results if r.tradeoff is not None}
 
 
 def _num(v: Any) -> float:
