@@ -99,4 +99,8 @@ SOURCE_ZH: dict[str, str] = {
     "workers": "scipy 的 Dijkstra 计算时持有全局解释器锁；在双核机器上实测2个进程提速1.7-2.1倍",
     "travel_cache": "本工具约定：按内容建键，可随时删除",
     "optimise_heuristic_max_passes": "Teitz 与 Bart（1968）顶点交换法；本工具约定（没有可改进的交换时提前结束）",
+    "optimise_tradeoff_max_points": "本工具约定：一张图在会上看得清；两端总是用精确模型求解",
+    "optimise_close_only_under": "聊城市统计的最小一档（不足50人，见 small_school_tiers）；撤并预设",
+    "optimise_cluster_link_m": "本工具假设：相距约2公里（步行25-30分钟）以内的村庄为一个村庄群；请按本县情况设置",
+    "optimise_heuristic_seat_rounds": "学位约束的拉格朗日松弛（学位影子价格取自运输问题的对偶解）；本工具约定：示范县第二轮没有更多改进，每轮需一次搜索和一次运输求解；布局不再改进时提前结束",
 }
