@@ -228,11 +228,15 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
             "cv_over_limit": [f"{r.level}/{r.indicator}" for r in balance_tables[1].itertuples()
                               if r.ok is False],
         }
-    violations = _violations(violation_parts, settings)
+    found = _violations(violation_parts, settings)
+    is_alert = found["rule_id"].isin(_rules.ALERT_RULES)
+    violations = found[~is_alert].reset_index(drop=True)
+    alerts = found[is_alert].reset_index(drop=True)
     counts = _counts(schools, towns, violations, inputs, settings)
+    counts["alerts"] = {str(k): int(v) for k, v in alerts["rule_id"].value_counts().items()}
     return Result(
         scenario=base.scenario, settings=settings, inputs=inputs, schools=schools, towns=towns,
-        violations=violations, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        violations=violations, alerts=alerts, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         distance_method=base.distance_method, counts=counts, assignments=assignments,
         shortage=shortage, catchments=areas, indicators=indicators,
         balance=None if balance_tables is None else balance_tables[0],

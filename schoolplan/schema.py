@@ -462,6 +462,7 @@ class Result:
     inputs: Inputs
     schools: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
+    #: rule breaches (违规); warnings are in ``alerts``
     violations: pd.DataFrame
     created: str
     distance_method: str
@@ -478,6 +479,9 @@ class Result:
     actions: pd.DataFrame | None = None
     #: 学位预警 per school, 学段 (part) and year (:func:`schoolplan.diagnosis.seat_warning_table`)
     seat_warnings: pd.DataFrame | None = None
+    #: 预警与提示: rows of the checks in :data:`schoolplan.rules.ALERT_RULES` (red 学位预警),
+    #: columns as ``violations``; not rule breaches
+    alerts: pd.DataFrame | None = None
     #: modelled pupils against the ledger per school and part (:mod:`schoolplan.calibration`)
     calibration: pd.DataFrame | None = None
     #: the road networks the travel costs were computed on, by network mode (``walk``, ``drive``)

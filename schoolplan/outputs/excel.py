@@ -414,7 +414,8 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "towns_without_junior_middle_school": ("无初中的乡镇数",
                                            "towns without a junior middle school"),
     "demand_points": ("需求点数", "demand points"),
-    "violations": ("规则检查", "rule violations"),
+    "violations": ("规则检查（违规）", "rule violations"),
+    "alerts": ("预警与提示", "warnings and notices"),
     "warnings": ("数据检查警告数", "input-check warnings"),
     "seat_warnings": ("学位预警", "seat warnings"),
     "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
@@ -437,7 +438,8 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
 }
 _KEY_LABELS.update({k: v for k, v in SUMMARY_KEY_LABELS.items() if k not in _KEY_LABELS})  # issue 19
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
-                     "violations": "rule_id", "seat_warnings": "seat_warning", "mode": "mode"}
+                     "violations": "rule_id", "alerts": "rule_id", "seat_warnings": "seat_warning",
+                     "mode": "mode"}
 _OVER_RE = re.compile(r"^(pupils|share)_over_(\d+)_min$")
 
 
@@ -684,6 +686,9 @@ def _build(result, lang: str) -> Workbook:
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     violations = _in_language(result.violations, lang, message=("message_zh", "message_en"))
     add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
+    if result.alerts is not None:  # 预警与提示 (red 学位预警): warnings, apart from the breaches
+        alerts = _in_language(result.alerts, lang, message=("message_zh", "message_en"))
+        add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.assignments is not None:
         add_table_sheet(wb, "assignments", _assignment_table(result, schools),
                          ASSIGNMENT_SHEET_COLUMNS, lang=lang)
