@@ -584,6 +584,7 @@ _SEAT_YEAR_LABELS: dict[str, tuple[str, str]] = {
     "school_id": ("学校代码", "school code"), "name": ("学校名称", "school"), "town": ("乡镇", "town"),
     "level": ("学校类型", "level"), "part_zh": ("学段", "part"), "seats": ("学位（个）", "seats"),
     "intake_places": ("起始年级学位（个）", "intake places"),
+    "intake_source": ("起始年级学位来源", "intake places from"),
     "first_yellow_year": ("首次黄色预警年份", "first yellow year"),
     "first_red_year": ("首次红色预警年份", "first red year"),
     "entry": ("入学需求（人）", "entry cohort (pupils)"),
@@ -594,6 +595,9 @@ _SEAT_YEAR_LABELS: dict[str, tuple[str, str]] = {
 _BAND_WORDS = {"red": ("红色预警", "red"), "yellow": ("黄色预警", "yellow"), "ok": ("正常", "ok"),
                "unknown": ("无学位数", "unknown (no seats)")}
 _PART_EN = {"小学": "primary", "小学部": "primary part", "初中": "junior", "初中部": "junior part"}
+_INTAKE_WORDS = {"ledger": ("台账招生计划", "the ledger's intake places"),
+                 "classes x class size": ("起始年级班数×班额", "entry classes x class size"),
+                 "seats / grades": ("学位数÷年级数", "seats / grades")}
 
 
 def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> None:
@@ -606,7 +610,11 @@ def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> N
     df["level"] = [_pick(VALUE_LABELS["level"].get(v, (v, v)), lang) for v in df["level"]]
     if not zh:
         df["part_zh"] = df["part_zh"].map(_PART_EN)
-    head = ["school_id", "name", "town", "level", "part_zh", "seats", "intake_places",
+    if "intake_source" not in df:
+        df["intake_source"] = None
+    df["intake_source"] = [None if v is None or v is np.nan else _pick(_INTAKE_WORDS.get(v, (v, v)), lang)
+                           for v in df["intake_source"]]
+    head = ["school_id", "name", "town", "level", "part_zh", "seats", "intake_places", "intake_source",
             "first_yellow_year", "first_red_year"]
     cols, labels = list(head), [_pick(_SEAT_YEAR_LABELS[c], lang) for c in head]
     for y in years:
