@@ -74,7 +74,8 @@ from schoolplan.schema import (
     parse_area_type,
 )
 
-__all__ = ["DEFAULT_SEED", "DEMO_FILES", "LEDGER_COLUMNS", "DemoCounty", "generate_demo",
+__all__ = ["DEFAULT_SEED", "DEMO_FILES", "LEDGER_COLUMNS", "DemoCounty", "DemoShape",
+           "generate_demo",
            "write_demo"]
 
 logger = logging.getLogger(__name__)
@@ -405,7 +406,8 @@ python -m schoolplan.demo            # writes data/ ; --seed N for another count
 """
 
 
-def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED,
+               shape: DemoShape | None = None) -> dict[str, Path]:
     """Generate the synthetic demo county and write its files.
 
     Every file is written to a temporary file and moved into place, so a reader never sees a
@@ -418,6 +420,8 @@ def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dic
         ``roads`` are created.
     seed
         Seed of the random generator.
+    shape
+        :class:`DemoShape` (default: the bundled demo's).
 
     Returns
     -------
@@ -425,7 +429,7 @@ def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dic
         Key (``towns``, ``villages``, ``schools``, ``roads``, ``readme``) -> path written.
     """
     out = Path(out_dir)
-    demo = generate_demo(seed=seed)
+    demo = generate_demo(seed=seed, shape=shape)
     paths = {key: out / rel for key, rel in DEMO_FILES.items()}
     atomic_write(paths["towns"], geojson_bytes(demo.towns, "demo_towns_synthetic", seed))
     atomic_write(paths["villages"], geojson_bytes(demo.villages, "demo_villages_synthetic", seed))
@@ -453,14 +457,28 @@ def write_estates(out_dir: Path | str, seed: int = DEFAULT_SEED, *,
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m schoolplan.demo [out_dir] [--seed N]``."""
+    """Command line: ``python -m schoolplan.demo [out_dir] [--seed N] [--zhen N] [--xiang N]
+    [--spacing M] [--bypass S] [--demand-noise S]``."""
     parser = argparse.ArgumentParser(prog="python -m schoolplan.demo",
                                      description="Write the SYNTHETIC demo county files.")
     parser.add_argument("out_dir", nargs="?", default="data",
                         help="output directory (default: data)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"seed (default {DEFAULT_SEED})")
+    d = DemoShape()
+    parser.add_argument("--zhen", type=int, default=d.n_zhen, help=f"number of 镇 (default {d.n_zhen})")
+    parser.add_argument("--xiang", type=int, default=d.n_xiang, help=f"number of 乡 (default {d.n_xiang})")
+    parser.add_argument("--spacing", type=float, default=d.village_spacing_m,
+                        help=f"least distance between villages in m (default {d.village_spacing_m:g})")
+    parser.add_argument("--bypass", type=float, default=d.bypass,
+                        help="share of a village school's nearby pupils enrolled at the town's central "
+                             f"school (default {d.bypass:g})")
+    parser.add_argument("--demand-noise", type=float, default=d.demand_noise,
+                        help="sigma of a lognormal factor on each village's children after the ledger "
+                             f"was made, so that they disagree (default {d.demand_noise:g})")
     args = parser.parse_args(argv)
+    shape = DemoShape(n_zhen=args.zhen, n_xiang=args.xiang, village_spacing_m=args.spacing,
+                      bypass=args.bypass, demand_noise=args.demand_noise)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for key, path in write_demo(args.out_dir, seed=args.seed).items():
+    for key, path in write_demo(args.out_dir, seed=args.seed, shape=shape).items():
         logger.info("%-8s %s (%d bytes)", key, path, path.stat().st_size)
