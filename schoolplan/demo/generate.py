@@ -38,7 +38,7 @@ import argparse
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -135,6 +135,8 @@ class DemoCounty:
         Road network as an osmnx-style MultiDiGraph: nodes with ``x``/``y`` (lon/lat), edges
         in both directions with ``length`` (m), ``highway``, ``oneway``, ``reversed`` and, on
         named roads, ``name`` and ``ref``; graph attribute ``crs="epsg:4326"``.
+    shape
+        The :class:`DemoShape` it was generated with.
     """
 
     seed: int
@@ -144,6 +146,7 @@ class DemoCounty:
     schools: gpd.GeoDataFrame
     ledger: pd.DataFrame
     roads: nx.MultiDiGraph
+    shape: DemoShape = field(default_factory=DemoShape)
 
     def counts(self) -> dict[str, Any]:
         """Summary counts: towns by type, villages, pupils, schools by level and small-school tier.
@@ -285,7 +288,7 @@ def generate_demo(*, seed: int = DEFAULT_SEED, shape: DemoShape | None = None) -
     for col in [*_GRADES_ZH, "学位数"]:
         ledger[col] = ledger[col].astype("Int64")
     demo = DemoCounty(seed=seed, outline=wgs(frame.outline), towns=towns, villages=villages,
-                      schools=schools, ledger=ledger, roads=roads)
+                      schools=schools, ledger=ledger, roads=roads, shape=shape)
     c = demo.counts()
     logger.info("synthetic demo county (seed %d) in %.1f s: %d towns, %d villages, %d schools, "
                 "%d road nodes", seed, time.perf_counter() - t0, c["towns"], c["villages"],
@@ -350,6 +353,9 @@ def _readme(demo: DemoCounty, seed: int) -> str:
     level_rows = "\n".join(f"| {zh[k]} ({k}) | {n} |" for k, n in lv.items())
     ur_rows = ", ".join(f"{k}: {n}" for k, n in c["villages_by_ur_code"].items())
     tt = c["towns_by_type"]
+    noise = ("" if demo.shape.demand_noise == 0 else
+             f" The village counts were then drawn with lognormal noise (sigma "
+             f"{demo.shape.demand_noise:g}), so they disagree with the ledger, as real data does.")
     return f"""# Demo data: 示范县（合成） — a SYNTHETIC county
 
 **Everything in this directory is synthetic (合成数据).** The county 示范县（合成）, its code
@@ -365,6 +371,16 @@ python -m schoolplan.demo            # writes data/ ; --seed N for another count
 ```
 
 `tests/test_demo.py` checks that these files equal what `schoolplan.demo` produces now.
+
+## Its story
+
+Children have moved to the county seat and the town seats: most live in urban 社区 and in the
+town seat (镇驻地), the villages that kept a school are the larger ones, and the other villages
+have few children. Each school enrols the children of the villages nearest to it by road (times
+0.98–1.02), less {round(100 * demo.shape.bypass)} % of a village school's pupils whom parents send
+to the town's central school instead, so village demand and the ledger agree school by school.
+Some towns have a small village school on the road to a larger one with seats to spare (a
+closure for the consolidation check to recommend).{noise}
 
 ## Files
 
