@@ -177,12 +177,12 @@ def build_sites(rng: np.random.Generator, f: _Frame, vil: pd.DataFrame,
     for k in range(len(first)):
         order[k] = next(rest, None)
     for k, name in enumerate(pnames):
-        c = order[k]
-        if c is None:
+        slot = order[k]
+        if slot is None:
             t, p = urban_site(jiedao[k - len(first)] if k >= len(first) else None)
         else:
-            t = int(f.label[blocks[c]])
-            p = place(sq[blocks[c]], t, 30, 150)
+            t = int(f.label[blocks[slot]])
+            p = place(sq[blocks[slot]], t, 30, 150)
             taken.append(p)
         size = rng.uniform(47, 56) if crowded[k] else rng.uniform(40, 45)
         add("primary", name, t, "111", p, size)
