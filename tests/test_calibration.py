@@ -257,3 +257,28 @@ def test_seat_warning_map_layer_escapes_names_and_shows_the_chosen_year():
     groups = {g.layer_name: g.show for g in m._children.values() if isinstance(g, folium.FeatureGroup)}
     assert groups == {"学位预警 2025年 (0)": False, "学位预警 2026年 (1)": True}  # the scenario's year shown
     assert "红色预警" in page
+
+
+def test_the_demo_tells_a_coherent_story():
+    """Issue 13's done-when on the demo: village demand and ledger agree school by school even
+    before calibration, grades 1-3 walks are plausible after it, and consolidation has a closure
+    to recommend (a small school on the road to a larger one with seats)."""
+    from schoolplan.scenario import evaluate, load_scenario
+
+    r = evaluate(load_scenario(ROOT / "scenarios" / "demo-county.yaml"))
+    s = r.schools.set_index("school_id")
+    a = r.assignments
+    nearest = a[a["method"] == "nearest"].groupby("school_id")["pupils"].sum()
+    assert ((nearest.reindex(s.index).fillna(0) / s["enrollment"] - 1).abs() <= 0.1).mean() >= 0.8
+    assert r.indicators["calibration"]["share_within_band"] >= 0.9
+    g = a[(a["method"] == "calibrated") & (a["group"] == "g1_3")]
+    minutes, pupils = g["time_s"].to_numpy(float) / 60, g["pupils"].to_numpy(float)
+    order = np.argsort(minutes)
+    median = minutes[order][np.searchsorted(np.cumsum(pupils[order]) / pupils.sum(), 0.5)]
+    assert median <= 20
+    assert pupils[minutes > 30].sum() / pupils.sum() <= 0.15
+    c = r.candidates
+    assert (c["recommendation"] == "close").any()
+    closed = c[c["recommendation"] == "close"]
+    assert (closed["receiver_in_town"] == True).all() and (closed["receiver_has_seats"] == True).all()  # noqa: E712
+    assert c["reasons"].astype(str).str.contains("scattered").any()
