@@ -120,7 +120,7 @@ def test_codes_shown_as_words(result, book_zh, book_en):
     assert (zh["学段"] == "小学").sum() == result.counts["schools_by_level"]["primary"]
     assert set(zh["城乡类别"]) <= {"城区", "镇区", "乡村"}
     lt50 = (result.schools["small_tier"] == "lt50").sum()
-    assert (zh["小规模学校分档"] == "少于50人").sum() == lt50 == 12
+    assert lt50 and (zh["小规模学校分档"] == "少于50人").sum() == lt50
     assert set(zh["学位预警"]) <= {"红色预警", "黄色预警", "正常", "无学位数"}
     assert set(zh["超规模"]) == {"是", "否"}
     a = _table(book_zh["分配"])

@@ -324,6 +324,8 @@ def size_schools(rng: np.random.Generator, sites: list[dict[str, Any]], vil: pd.
             total = max(60, primary) + junior
         rec = _school(rng, lv, s["name"], total, urban=s["urban"], class_size=s["class_size"],
                       junior_part=junior)
+        if s.get("central") and rec["seats"] is not None:  # built for the town (全面改薄): room
+            rec["seats"] = max(rec["seats"], 45 * 6 * math.ceil(1.2 * total / 270))
         if s.get("receiver_of_pair"):  # room for the small school next to it
             pair = next(o for o in sites if o.get("pair_of") == s["name"])
             need = total + (got[sites.index(pair), 0] + got[sites.index(pair), 1])

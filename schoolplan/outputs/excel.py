@@ -694,7 +694,7 @@ def _build(result, lang: str) -> Workbook:
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     violations = _in_language(result.violations, lang, message=("message_zh", "message_en"))
     add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
-    if result.alerts is not None:  # 预警与提示 (red 学位预警): warnings, apart from the breaches
+    if result.alerts is not None and "seat_warning" in schools:  # 预警与提示 (red 学位预警), apart
         alerts = _in_language(result.alerts, lang, message=("message_zh", "message_en"))
         add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.assignments is not None:
