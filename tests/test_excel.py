@@ -128,7 +128,7 @@ def test_codes_shown_as_words(result, book_zh, book_en):
     assert set(a["年级组"]) == {"1-3年级", "4-6年级", "7-9年级"}
     en = _table(book_en["Schools"])
     assert (en["level"] == "junior middle").sum() == result.counts["schools_by_level"]["junior"]
-    assert (en["small-school tier"] == "under 50 pupils").sum() == 12
+    assert (en["small-school tier"] == "under 50 pupils").sum() == lt50
 
 
 def test_seat_warning_fills_on_exactly_the_red_and_yellow_schools(result, book_zh):
