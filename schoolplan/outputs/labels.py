@@ -292,7 +292,7 @@ SUMMARY_TEXT: dict[str, tuple[str, str]] = {
     "shortage:primary": ("小学学位缺口（人）", "primary pupils without a seat"),
     "shortage:junior": ("初中学位缺口（人）", "junior pupils without a seat"),
     "planet_gap": ("中心校学位不足的乡镇（个）", "towns whose planet lacks seats"),
-    "sec_rules": ("规则检查（违规）", "Rule checks (breaches)"), "rule": ("规则", "rule"),
+    "sec_rules": ("规则检查", "Rule checks"), "rule": ("规则", "rule"),
     "sec_alerts": ("预警与提示", "Warnings and notices"),
     "no_violations": ("全部符合", "all met"),
     "rule:balance_cv": ("校际差异系数超限", "coefficient of variation above the limit"),
