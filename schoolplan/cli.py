@@ -178,6 +178,11 @@ def run(
         + (f", {n_towns} town(s) without a junior middle school" if rule_on else "")
         + (f"; {small}" if small else "") + f"; {c['warnings']} input warning(s).",
     ))
+    n_breach = sum((c.get("violations") or {}).values())
+    n_alert = sum((c.get("alerts") or {}).values())
+    typer.echo(_msg(lang, f"违规 {n_breach} 条（规则检查）；预警与提示 {n_alert} 条（学位预警等，不计为违规）。",
+                    f"{n_breach} rule breach(es); {n_alert} warning(s) and notice(s) "
+                    "(seat warnings and the like, not breaches)."))
     typer.echo(_msg(lang, f"结果已写入 {out_dir}/：", f"Outputs written to {out_dir}/:"))
     for p in paths.values():
         typer.echo(f"  {p}")

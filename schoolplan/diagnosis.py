@@ -286,11 +286,15 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
             "cv_over_limit": [f"{r.level}/{r.indicator}" for r in balance_tables[1].itertuples()
                               if r.ok is False],
         }
-    violations = _violations(violation_parts, settings)
+    found = _violations(violation_parts, settings)
+    is_alert = found["rule_id"].isin(_rules.ALERT_RULES)
+    violations = found[~is_alert].reset_index(drop=True)
+    alerts = found[is_alert].reset_index(drop=True)
     counts = _counts(schools, towns, violations, inputs, settings)
+    counts["alerts"] = {str(k): int(v) for k, v in alerts["rule_id"].value_counts().items()}
     return Result(
         scenario=base.scenario, settings=settings, inputs=inputs, schools=schools, towns=towns,
-        violations=violations, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        violations=violations, alerts=alerts, created=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         distance_method=base.distance_method, counts=counts, assignments=assignments,
         shortage=shortage, catchments=areas, indicators=indicators,
         balance=None if balance_tables is None else balance_tables[0],
@@ -303,7 +307,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
 
 #: Columns of :func:`seat_warning_table` before the per-year columns.
 SEAT_WARNING_COLUMNS = ["school_id", "name", "town", "level", "part", "part_zh", "seats",
-                        "intake_places", "first_yellow_year", "first_red_year"]
+                        "intake_places", "intake_source", "first_yellow_year", "first_red_year"]
 _PART_ZH = {("primary", False): "小学", ("primary", True): "小学部",
             ("junior", False): "初中", ("junior", True): "初中部"}
 
@@ -415,8 +419,9 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
 
     * ``entry_Y``: the entry cohort (一年级 / 七年级) of the school's villages, a third of their
       grades 1–3 (7–9) children, scaled by each village's projected change from the base
-      year; ``entry_util_Y`` against ``intake_places`` (entry classes x class size: the part's
-      classes over its grades, else its seats over its grades);
+      year; ``entry_util_Y`` against ``intake_places``: the ledger's intake places of the entry
+      grade (一年级学位 / 七年级学位 / 招生计划) when given, else entry classes x class size (the
+      part's classes over its grades), else its seats over its grades (``intake_source``);
     * ``whole_Y``: all the part's pupils; ``whole_util_Y`` against the part's seats;
     * ``warning_Y``: ``red`` / ``yellow`` (settings ``seat_warning_red``/``_yellow``) on the
       larger of the two, ``ok``, or ``unknown`` without seats.
@@ -446,13 +451,19 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
             cls_part = cls * (share if part == "junior" else 1 - share)
             size = settings["class_size_junior" if part == "junior" else
                             "class_size_teaching_point" if level == "teaching_point" else "class_size_primary"]
-            intake = (round(cls_part / len(part_grades)) * size if np.isfinite(cls_part) and cls_part > 0
-                      else seat_part / len(part_grades))
+            planned = pd.to_numeric(sch.get(f"intake_{part}"), errors="coerce")
+            if pd.notna(planned) and planned > 0:  # the ledger's intake places (招生计划)
+                intake, intake_source = float(planned), "ledger"
+            elif np.isfinite(cls_part) and cls_part > 0:
+                intake, intake_source = round(cls_part / len(part_grades)) * size, "classes x class size"
+            else:
+                intake, intake_source = seat_part / len(part_grades), "seats / grades"
             mine = flows[(flows["school_id"] == sid) & flows["group"].isin(grp)]
             entry_rows = mine[mine["group"] == ("g1_3" if part == "primary" else "g7_9")]
             rec: dict[str, Any] = {"school_id": sid, "name": sch["name"], "town": sch.get("town"),
                                    "level": level, "part": part, "part_zh": _PART_ZH[(part, split)],
                                    "seats": seat_part, "intake_places": intake,
+                                   "intake_source": intake_source,
                                    "first_yellow_year": None, "first_red_year": None}
             for y in years:
                 f = factors[y][part] if y in factors else None

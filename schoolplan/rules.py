@@ -20,6 +20,7 @@ from schoolplan.schema import CENTRAL_NO, CENTRAL_YES, LEVEL_GRADES, teaches_jun
 from schoolplan.settings import SETTINGS, Settings
 
 __all__ = [
+    "ALERT_RULES",
     "RULES",
     "VIOLATION_COLUMNS",
     "Rule",
@@ -31,6 +32,9 @@ __all__ = [
 
 VIOLATION_COLUMNS = ["rule_id", "object_type", "object_id", "name", "value", "limit",
                      "message_zh", "message_en", "source"]
+#: Checks that warn rather than find a breach: listed as 预警与提示 (``Result.alerts``), apart
+#: from the rule breaches (违规, ``Result.violations``). The bureau publishes 学位预警 as a 预警.
+ALERT_RULES: frozenset[str] = frozenset({"seat_warning"})
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ __all__ = [
     "DEMAND_ALIASES",
     "DEMAND_COLUMNS",
     "GRADE_COLUMNS",
+    "INTAKE_COLUMNS",
     "LEVELS",
     "LEVEL_ALIASES",
     "LEVEL_GRADES",
@@ -206,6 +207,14 @@ SCHOOL_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "boarding_beds": ("boarding_beds", "寄宿床位", "寄宿床位数", "床位数", "住宿床位"),
     "canteen_seats": ("canteen_seats", "食堂座位", "食堂座位数", "就餐座位数", "食堂餐位"),
     "is_central": ("is_central", "中心校", "是否中心校", "中心学校", "central school"),
+    # intake places of the entry grade (招生计划), optional: the 学位预警 entry-cohort check
+    # uses them instead of entry classes x class size
+    "intake_primary": ("intake_primary", "一年级学位", "一年级学位数", "一年级招生计划", "一年级计划招生数",
+                       "小学招生计划", "小学起始年级学位数"),
+    "intake_junior": ("intake_junior", "七年级学位", "七年级学位数", "七年级招生计划", "七年级计划招生数",
+                      "初中招生计划", "初中起始年级学位数"),
+    "intake_places": ("intake_places", "招生计划", "招生计划数", "计划招生数", "起始年级学位数",
+                      "起始年级学位", "招生学位数"),
     **_COMMON,
 }
 BALANCE_COLUMNS: Final[tuple[str, ...]] = (
@@ -214,6 +223,9 @@ BALANCE_COLUMNS: Final[tuple[str, ...]] = (
 )
 #: Optional ledger counts of what a closure needs at the receiving school (beds, canteen seats).
 SERVICE_COLUMNS: Final[tuple[str, ...]] = ("boarding_beds", "canteen_seats")
+#: Optional intake places (招生计划) of the entry grade 1 and 7; ``intake_places`` (one entry
+#: grade, e.g. 起始年级学位数) is read into the part a school has when it has one.
+INTAKE_COLUMNS: Final[tuple[str, ...]] = ("intake_places", "intake_primary", "intake_junior")
 
 TOWN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "town_code": _COMMON["town_code"],
@@ -466,6 +478,7 @@ class Result:
     inputs: Inputs
     schools: gpd.GeoDataFrame
     towns: gpd.GeoDataFrame
+    #: rule breaches (违规); warnings are in ``alerts``
     violations: pd.DataFrame
     created: str
     distance_method: str
@@ -482,6 +495,9 @@ class Result:
     actions: pd.DataFrame | None = None
     #: 学位预警 per school, 学段 (part) and year (:func:`schoolplan.diagnosis.seat_warning_table`)
     seat_warnings: pd.DataFrame | None = None
+    #: 预警与提示: rows of the checks in :data:`schoolplan.rules.ALERT_RULES` (red 学位预警),
+    #: columns as ``violations``; not rule breaches
+    alerts: pd.DataFrame | None = None
     #: modelled pupils against the ledger per school and part (:mod:`schoolplan.calibration`)
     calibration: pd.DataFrame | None = None
     #: the optimiser's trade-off table (schools open against travel), when asked for

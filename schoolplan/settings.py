@@ -423,7 +423,7 @@ _ALL: list[Setting] = [
        "How villages' children are assigned to schools: 'calibrated' (observed 生源 when given, else a doubly-constrained spatial-interaction model balanced to the ledger) or 'nearest' (uncalibrated nearest school by road).",
        "村庄学生分配方法：calibrated（按台账校准：有生源数据用生源，否则用双约束空间交互模型）或 nearest（未校准的就近分配）",
        minimum=None, choices=("calibrated", "nearest")),
-    _s("calibration_decay_per_km", 0.5, "float", "1/km", "Wilson 1971 doubly-constrained model f(d)=exp(-beta*d); value a schoolplan assumption for rural primary trips (no estimate for Chinese counties found); fitted from 生源 by the mean trip length when origins are given (Hyman 1969, the Poisson-GLM maximum-likelihood estimate)", "A",
+    _s("calibration_decay_per_km", 3.0, "float", "1/km", "Wilson 1971 doubly-constrained model f(d)=exp(-beta*d); value a schoolplan assumption (no estimate for Chinese counties found): pupils attend the school near home (就近入学, 义务教育法 第十二条), so a school 1 km farther keeps 5 % of the pull; fitted from 生源 by the mean trip length when origins are given (Hyman 1969, the Poisson-GLM maximum-likelihood estimate)", "A",
        "Distance-decay parameter beta of the calibrated assignment: larger keeps children nearer home.",
        "校准分配的距离衰减参数β：越大，学生越集中于就近学校"),
     _s("calibration_band", 0.10, "float", "share of ledger enrolment", "schoolplan convention (issue 13: within +-10 % of the ledger)", "A",

@@ -121,10 +121,23 @@ def test_villages(written, which):
     assert vil["synthetic"].all() and vil["demand_id"].is_unique
     assert not vil.duplicated(["town_code", "name"]).any()
     assert set(vil["ur_code"]) == {"111", "112", "121", "122", "220"}
+    # children live in the county seat and the town seats; villages without a school have few
     rural = vil[vil["ur_code"] == "220"]
-    assert rural["pupils_primary"].between(10, 80).all()
+    ledger = _read_ledger(written[which]["schools"])
+    school_villages = {n[len(t):-2] + "村" for n, t in zip(ledger["学校名称"], ledger["所属乡镇"], strict=True)
+                       if n.startswith(t) and (n.endswith("小学") and not n.endswith("中心小学"))}
+    school_villages |= {n[len(t):-3] + "村" for n, t in zip(ledger["学校名称"], ledger["所属乡镇"], strict=True)
+                        if n.startswith(t) and n.endswith("教学点")}
+    hamlets = rural[~rural["name"].isin(school_villages)]
+    assert len(hamlets) > len(rural) / 2 and hamlets["pupils_primary"].between(2, 16).all()
+    assert rural["pupils_primary"].max() > hamlets["pupils_primary"].max()  # 中心村 keep a school
+    seats = vil.loc[vil["ur_code"] == "121", "pupils_primary"]
     assert vil.loc[vil["ur_code"] == "111", "pupils_primary"].min() > rural["pupils_primary"].max()
-    assert (vil["pupils_junior"] < vil["pupils_primary"]).all()
+    assert seats.min() > rural["pupils_primary"].max()
+    # three grades against six: fewer junior than primary children (equal only in the tiniest hamlets)
+    assert (vil["pupils_junior"] <= vil["pupils_primary"]).all()
+    assert (vil.loc[vil["pupils_primary"] > 2, "pupils_junior"] < vil.loc[vil["pupils_primary"] > 2,
+                                                                       "pupils_primary"]).all()
     joined = gpd.sjoin(vil, towns[["town_code", "town_type", "geometry"]], predicate="within")
     assert len(joined) == len(vil)
     assert (joined["town_code_left"] == joined["town_code_right"]).all()

@@ -8,10 +8,11 @@ from schoolplan.demo.generate import (
     DEMO_SCENARIO_YAML,
     LEDGER_COLUMNS,
     DemoCounty,
+    DemoShape,
     generate_demo,
     write_demo,
     write_estates,
 )
 
-__all__ = ["DEFAULT_SEED", "DEMO_FILES", "DEMO_SCENARIO_YAML", "LEDGER_COLUMNS", "DemoCounty",
+__all__ = ["DEFAULT_SEED", "DEMO_FILES", "DEMO_SCENARIO_YAML", "LEDGER_COLUMNS", "DemoCounty", "DemoShape",
            "generate_demo", "write_demo", "write_estates"]

@@ -26,27 +26,20 @@ ESTATE_FILE = "estates/demo_estates_synthetic.geojson"
 
 
 def _primary_free_seats(demo: DemoCounty) -> pd.Series:
-    """Rough primary seats left per school: seats minus the primary-age children of the villages
-    nearest to it in a straight line (a stand-in for the road catchment, used only to size the
-    demo estates)."""
-    to_m = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+    """Primary seats left per school today: seats minus the ledger's grade 1-6 pupils (the
+    calibrated picture reproduces the ledger; used only to size the demo estates)."""
     s = demo.schools[demo.schools["level"].isin(["primary", "nine_year"])]
-    sxy = np.column_stack(to_m.transform(s["lon"].to_numpy(), s["lat"].to_numpy()))
-    v = demo.villages
-    vxy = np.column_stack(to_m.transform(v.geometry.x.to_numpy(), v.geometry.y.to_numpy()))
-    nearest = cKDTree(sxy).query(vxy)[1]
-    demand = pd.Series(v["pupils_primary"].to_numpy(float)).groupby(nearest).sum()
+    primary = s[[f"enrollment_g{g}" for g in range(1, 7)]].astype(float).sum(axis=1).to_numpy()
     share = np.where(s["level"] == "nine_year", 6 / 9, 1.0)
     seats = s["seats"].astype(float).fillna(s["classes"].astype(float) * 45).to_numpy() * share
-    return pd.Series(seats - demand.reindex(range(len(s))).fillna(0).to_numpy(),
-                     index=s["school_id"].to_numpy())
+    return pd.Series(seats - primary, index=s["school_id"].to_numpy())
 
 
 def write_estates(out_dir: Path | str, seed: int, *, demo: DemoCounty) -> Path:
     """Write SYNTHETIC housing estates in the demo county seat and a proposed school site.
 
     Three estates (polygons) near urban primary schools, sized from the seats those schools have
-    left (a straight-line stand-in for the catchment model): ``DEMO-E1`` near the school with
+    left today (seats minus the ledger's pupils): ``DEMO-E1`` near the school with
     the most seats left (served), ``DEMO-E2`` and ``DEMO-E3`` on two sides of a school with few
     seats left (they compete for them: E2 is served, E3 is short), and a proposed primary school
     parcel ``DEMO-S1`` for E3 (``kind`` = ``site``). Each estate lies more than 650 m in a
@@ -72,8 +65,10 @@ def write_estates(out_dir: Path | str, seed: int, *, demo: DemoCounty) -> Path:
 
     ranked = sorted(urban, key=lambda i: (-free[i], i))
     served = next(i for i in ranked if len(spots(i)))
-    shared = next(i for i in sorted(urban, key=lambda i: (free[i], i))
-                  if free[i] >= 150 and len(spots(i)) >= 2 and i != served)
+    pool = [i for i in urban if i != served and len(spots(i)) >= 2]
+    enough = [i for i in pool if free[i] >= 100]  # few seats left, but some to compete for
+    shared = (min(enough, key=lambda i: (free[i], i)) if enough
+              else max(pool, key=lambda i: (free[i], i)))
     a = spots(served)[0]
     cand = spots(shared)
     angle = np.arctan2(*(nxy[cand] - sxy[shared]).T[::-1])

@@ -25,13 +25,44 @@ from schoolplan.errors import SchoolplanError
 logger = logging.getLogger("schoolplan.demo")
 METRIC_CRS = "EPSG:32650"
 COUNTY_CODE = "371599"
-_N_JIEDAO, _N_ZHEN, _N_XIANG = 3, 8, 2  # towns: urban 街道, 镇, 乡
+_N_JIEDAO = 3  # urban 街道 of the county seat (the 镇 and 乡 are set by :class:`DemoShape`)
+
+
+@dataclass(frozen=True)
+class DemoShape:
+    """What a demo county looks like besides its seed.
+
+    Attributes
+    ----------
+    n_zhen, n_xiang
+        Rural towns: 镇 (at most 12) and 乡 (at most 5); the county seat always has three 街道.
+    village_spacing_m
+        Least distance between two villages (Poisson-disk sampling).
+    bypass
+        Share of the pupils living nearest to a village school (城乡分类代码 220) whom the ledger
+        enrols at their town's central school instead (parents bypass village schools).
+    demand_noise
+        Spread (sigma of a lognormal factor) of each village's children drawn after the ledger
+        was made from them: the village counts then disagree with the ledger, as real data does.
+    """
+
+    n_zhen: int = 8
+    n_xiang: int = 2
+    village_spacing_m: float = 1250.0
+    bypass: float = 0.04
+    demand_noise: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.n_zhen <= len(_ZHEN_NAMES) and 1 <= self.n_xiang <= len(_XIANG_NAMES)):
+            raise SchoolplanError(f"a demo county has 1-{len(_ZHEN_NAMES)} 镇 and "
+                                  f"1-{len(_XIANG_NAMES)} 乡")
+        if not (900.0 <= self.village_spacing_m <= 2000.0):
+            raise SchoolplanError("village_spacing_m must be 900-2000 m")
+        if not (0.0 <= self.bypass < 1.0 and 0.0 <= self.demand_noise <= 1.0):
+            raise SchoolplanError("bypass must be in [0, 1) and demand_noise in [0, 1]")
 
 
 _CENTRE_LONLAT = (116.15, 36.50)
-
-
-_VILLAGE_SPACING_M = 1250.0
 
 
 _GRID_M = 350.0
@@ -227,8 +258,9 @@ def _grow_regions(n: int, adj: list[list[tuple[int, float]]], sources: list[int]
     return label
 
 
-def _build_towns(rng: np.random.Generator) -> _Frame:
+def _build_towns(rng: np.random.Generator, shape: DemoShape) -> _Frame:
     """Outline, urban core, villages and town polygons; retries until the areas fit."""
+    _N_ZHEN, _N_XIANG = shape.n_zhen, shape.n_xiang
     to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     cx, cy = to_metric.transform(*_CENTRE_LONLAT)
     n_rural = _N_ZHEN + _N_XIANG
@@ -237,7 +269,7 @@ def _build_towns(rng: np.random.Generator) -> _Frame:
         outline = _county_outline(rng, cx, cy)
         centre, core, grid_nodes, grid_ij, shequ = _urban_core(rng, outline)
         domain = outline.buffer(-200).difference(core.buffer(450))
-        villages = _poisson_disk(rng, domain, _VILLAGE_SPACING_M)
+        villages = _poisson_disk(rng, domain, shape.village_spacing_m)
         points = np.vstack([shequ, villages])
         n, n_shequ = len(points), len(shequ)
         vor = shapely.voronoi_polygons(MultiPoint(points), extend_to=outline.envelope.buffer(5000),
@@ -334,13 +366,16 @@ def _village_table(rng: np.random.Generator, f: _Frame) -> pd.DataFrame:
             ur[i] = "121"
         elif np.linalg.norm(f.points[i] - f.points[f.seats[t]]) < 2200:
             ur[i] = "122"
-    ranges = {"111": (150, 450), "112": (25, 110), "121": (250, 600), "122": (40, 120)}
+    # children have moved to the county seat and the town seats (城镇挤、乡村弱): the urban 社区
+    # and the town seat hold most of them, the villages few (the villages that keep a school are
+    # enlarged by the school builder, schoolplan.demo._schools)
+    ranges = {"111": (450, 900), "112": (5, 18), "121": (800, 1400), "122": (5, 16)}
     primary = np.empty(n, dtype=int)
     for i in range(n):
         if ur[i] in ranges:
             primary[i] = rng.integers(*ranges[ur[i]])
         else:
-            primary[i] = int(np.clip(round(rng.lognormal(math.log(32), 0.5)), 10, 80))
+            primary[i] = int(np.clip(round(rng.lognormal(math.log(5), 0.5)), 2, 16))
     junior = np.maximum(2, np.round(primary * rng.uniform(0.42, 0.58, n))).astype(int)
     shequ_names = iter(rng.permutation(_SHEQU_NAMES).tolist())
     names = [""] * n

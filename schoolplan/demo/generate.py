@@ -36,10 +36,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -57,12 +56,13 @@ from schoolplan.demo import _estates
 from schoolplan.demo._geography import (
     COUNTY_CODE,
     METRIC_CRS,
+    DemoShape,
     _build_roads,
     _build_towns,
-    _Frame,
     _subdivide,
     _village_table,
 )
+from schoolplan.demo._schools import balance_resources, build_sites, size_schools
 from schoolplan.demo._serialise import geojson_bytes, json_value
 from schoolplan.outputs.files import atomic_write, xlsx_bytes
 from schoolplan.schema import (
@@ -74,7 +74,8 @@ from schoolplan.schema import (
     parse_area_type,
 )
 
-__all__ = ["DEFAULT_SEED", "DEMO_FILES", "LEDGER_COLUMNS", "DemoCounty", "generate_demo",
+__all__ = ["DEFAULT_SEED", "DEMO_FILES", "LEDGER_COLUMNS", "DemoCounty", "DemoShape",
+           "generate_demo",
            "write_demo"]
 
 logger = logging.getLogger(__name__)
@@ -134,6 +135,8 @@ class DemoCounty:
         Road network as an osmnx-style MultiDiGraph: nodes with ``x``/``y`` (lon/lat), edges
         in both directions with ``length`` (m), ``highway``, ``oneway``, ``reversed`` and, on
         named roads, ``name`` and ``ref``; graph attribute ``crs="epsg:4326"``.
+    shape
+        The :class:`DemoShape` it was generated with.
     """
 
     seed: int
@@ -143,6 +146,7 @@ class DemoCounty:
     schools: gpd.GeoDataFrame
     ledger: pd.DataFrame
     roads: nx.MultiDiGraph
+    shape: DemoShape = field(default_factory=DemoShape)
 
     def counts(self) -> dict[str, Any]:
         """Summary counts: towns by type, villages, pupils, schools by level and small-school tier.
@@ -179,248 +183,6 @@ class DemoCounty:
 
 
 # --------------------------------------------------------------------------------------------
-# geometry helpers
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# the county seat, villages and towns
-
-
-
-
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# villages (demand)
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# roads
-
-
-
-
-
-
-# --------------------------------------------------------------------------------------------
-# schools
-
-
-
-
-def _split(total: int, weights: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """Split ``total`` into integer parts proportional to noisy ``weights`` (largest remainder)."""
-    w = np.asarray(weights, dtype=float) * rng.uniform(0.9, 1.1, len(weights))
-    raw = total * w / w.sum()
-    base = np.floor(raw).astype(int)
-    for k in np.argsort(-(raw - base), kind="stable")[: total - int(base.sum())]:
-        base[k] += 1
-    return [int(b) for b in base]
-
-
-def _school(rng: np.random.Generator, level: str, name: str, total: int, *, urban: bool,
-            class_size: float, junior_part: int = 0) -> dict[str, Any]:
-    """One school record: pupils per grade, classes, teachers and (sometimes) seats."""
-    grades: dict[int, int] = {}
-    if level == "nine_year":
-        primary = _split(total - junior_part, np.linspace(0.9, 1.1, 6), rng)
-        grades.update(zip(range(1, 7), primary, strict=True))
-        grades.update(zip(range(7, 10), _split(junior_part, np.ones(3), rng), strict=True))
-    else:
-        taught = [g for g in LEVEL_GRADES[level] if g <= 9]
-        profile = np.ones(len(taught)) if urban else np.linspace(0.8, 1.2, len(taught))
-        grades.update(zip(taught, _split(total, profile, rng), strict=True))
-    if level == "teaching_point":
-        classes = max(1, min(3, math.ceil(total / 20)))
-    else:
-        classes = sum(max(1, math.ceil(p / class_size)) for p in grades.values() if p > 0)
-    prim = sum(p for g, p in grades.items() if g <= 6)
-    jun = total - prim
-    ratio_p = 20.0 if urban else (16.0 if prim > 300 else 11.0)
-    need = prim / ratio_p * rng.uniform(0.9, 1.1) + jun / 12.5 * rng.uniform(0.9, 1.1)
-    teachers = max(classes + (1 if level != "teaching_point" else 0), round(need))
-    seats: int | None = None
-    if rng.uniform() > 0.25:
-        if level == "teaching_point":
-            seats = 120
-        else:
-            design = classes * rng.uniform(0.8, 1.05 if urban else 1.3)
-            p_cls = sum(1 for g, p in grades.items() if g <= 6 and p > 0) and \
-                max(6, 6 * round(design * prim / total / 6))
-            j_cls = sum(1 for g, p in grades.items() if g >= 7 and p > 0) and \
-                max(3, 3 * round(design * jun / total / 3))
-            seats = p_cls * 45 + j_cls * 50
-    return {"level": level, "name": name, "grades": grades, "enrollment": total,
-            "classes": classes, "teachers": teachers, "seats": seats}
-
-
-def _balance_resources(rng: np.random.Generator, r: dict[str, Any]) -> list[int]:
-    """Synthetic 优质均衡 resources of a school, spread around the 教督〔2017〕6号 standards:
-    crowded urban schools run short of floor and sports area, small rural ones of key and
-    qualified teachers, equipment and multimedia classrooms."""
-    n, t, classes = r["enrollment"], r["teachers"], r["classes"]
-    urban = str(r["ur_code"]).startswith("1")
-    qualified = round(t * rng.uniform(0.8, 1.0) if urban else t * rng.uniform(0.55, 0.95))
-    key = round(n / 100 * (rng.uniform(0.8, 2.2) if urban else rng.uniform(0.0, 1.6)))
-    pe_arts = round(t * (rng.uniform(0.10, 0.20) if urban else rng.uniform(0.03, 0.15)))
-    area = round(n * (rng.uniform(3.0, 6.5) if urban else rng.uniform(4.0, 11.0)))
-    sports = round(n * (rng.uniform(3.5, 11.0) if urban else rng.uniform(6.0, 30.0)))
-    equipment = round(n * (rng.uniform(1800, 4200) if urban else rng.uniform(600, 3500)), -2)
-    multimedia = round(classes * (rng.uniform(0.9, 1.2) if urban else rng.uniform(0.2, 1.1)))
-    return [int(v) for v in (qualified, key, pe_arts, area, sports, equipment, multimedia)]
-
-
-def _build_schools(rng: np.random.Generator, f: _Frame, vil: pd.DataFrame,
-                   node_tree: cKDTree) -> list[dict[str, Any]]:
-    """List the schools: large urban schools in the core, and per rural town its schools."""
-    town_of = {t: p.buffer(-60) for t, p in enumerate(f.town_polys)}
-    for inner in town_of.values():
-        shapely.prepare(inner)
-
-    def place(anchor: np.ndarray, t: int, rmin: float, rmax: float) -> np.ndarray:
-        for _ in range(60):
-            ang, r = rng.uniform(0, 2 * np.pi), rng.uniform(rmin, rmax)
-            p = anchor + r * np.array([math.cos(ang), math.sin(ang)])
-            if town_of[t].contains(Point(p)) and node_tree.query(p)[0] < 250:
-                return p
-        return anchor.copy()
-
-    schools: list[dict[str, Any]] = []
-
-    def add(rec: dict[str, Any], t: int, ur: str, xy: np.ndarray) -> None:
-        rec.update(town=t, ur_code=ur, xy=xy)
-        schools.append(rec)
-
-    # --- county seat: large urban schools on 社区 blocks, spread out
-    jiedao = [t for t in range(len(f.town_codes)) if f.town_types[t] == "街道"]
-    taken: list[np.ndarray] = []
-
-    def urban_site(t: int | None) -> tuple[int, np.ndarray]:
-        pool = [i for i in range(f.n_shequ) if t is None or f.label[i] == t]
-        best = max(pool, key=lambda i: min([float(np.linalg.norm(f.points[i] - q)) for q in taken]
-                                           + [1e9]) + rng.uniform(0, 300))
-        p = place(f.points[best], int(f.label[best]), 30, 150)
-        taken.append(p)
-        return int(f.label[best]), p
-
-    big = rng.permutation([rng.integers(2050, 2600), rng.integers(2050, 2400),
-                           *rng.integers(1300, 1950, 4)])
-    crowded = rng.permutation([True, True, True, False, False, False])
-    pnames = [f"{COUNTY_SHORT}{n}" for n in ("实验小学", "第二实验小学", "第三实验小学")]
-    pnames += [f"{f.town_names[t]}中心小学" for t in sorted(jiedao, key=lambda t: f.town_codes[t])]
-    for k, name in enumerate(pnames):
-        t_fixed = sorted(jiedao, key=lambda t: f.town_codes[t])[k - 3] if k >= 3 else None
-        t, p = urban_site(t_fixed)
-        size = rng.uniform(47, 56) if crowded[k] else rng.uniform(40, 45)
-        add(_school(rng, "primary", name, int(big[k]), urban=True, class_size=size), t, "111", p)
-    jbig = rng.permutation([rng.integers(2050, 2400), *rng.integers(1400, 1900, 2)])
-    jnames = [f"{COUNTY_SHORT}实验中学", f"{COUNTY_SHORT}育才中学", f"{COUNTY_SHORT}振华中学"]
-    for k, name in enumerate(jnames):  # one junior middle school in each 街道
-        t, p = urban_site(sorted(jiedao, key=lambda t: f.town_codes[t])[k % len(jiedao)])
-        add(_school(rng, "junior", name, int(jbig[k]), urban=True,
-                    class_size=rng.uniform(48, 57) if k == 0 else rng.uniform(44, 50)), t, "111", p)
-    t, p = urban_site(None)
-    add(_school(rng, "complete", f"{COUNTY_SHORT}第一中学", int(rng.integers(1600, 2200)),
-                urban=True, class_size=rng.uniform(46, 52)), t, "111", p)
-    v112 = vil[vil["ur_code"] == "112"].sort_values("pupils_primary", ascending=False)
-    host = v112.iloc[0]
-    ny_total = int(rng.integers(1500, 2600))
-    add(_school(rng, "nine_year", f"{COUNTY_SHORT}文昌学校", ny_total, urban=True,
-                class_size=rng.uniform(44, 50), junior_part=int(ny_total * rng.uniform(0.3, 0.36))),
-        int(f.label[host["_i"]]), "112",
-        place(f.points[host["_i"]], int(f.label[host["_i"]]), 80, 220))
-    for _, host in v112.iloc[1:].sample(2, random_state=int(rng.integers(2**31))).iterrows():
-        t = int(f.label[host["_i"]])
-        add(_school(rng, "primary", f"{f.town_names[t]}{host['name'][:-1]}小学",
-                    int(rng.integers(120, 320)), urban=False, class_size=45),
-            t, "112", place(f.points[host["_i"]], t, 80, 220))
-    # --- rural towns
-    rural = sorted((t for t in range(len(f.town_codes)) if f.town_types[t] != "街道"),
-                   key=lambda t: f.town_codes[t])
-    xiang = [t for t in rural if f.town_types[t] == "乡"]
-    no_junior = int(rng.choice(xiang))
-    seat_xy = {t: f.points[f.seats[t]] for t in rural}
-    receiver = min((t for t in rural if t != no_junior),
-                   key=lambda t: float(np.linalg.norm(seat_xy[t] - seat_xy[no_junior])))
-    others = [t for t in rural if t != no_junior]
-    nine = set(rng.choice(others, 3, replace=False).tolist())
-    n_vp = {t: int(rng.choice([2, 2, 3, 3, 3])) for t in rural}
-    n_tp = {t: int(rng.choice([0, 1, 1, 2])) for t in rural}
-    tiers = ["lt50"] * 2 + ["lt100"] * 4 + ["lt200"] * 4
-    tiers += rng.choice(["lt50", "lt100", "lt100", "lt200", "lt200", "big"],
-                        sum(n_vp.values()) - len(tiers)).tolist()
-    tiers = iter(rng.permutation(tiers).tolist())
-    tier_range = {"lt50": (25, 50), "lt100": (50, 100), "lt200": (100, 200), "big": (200, 330)}
-    for t in rural:
-        tv = vil[vil["town_code"] == f.town_codes[t]]
-        d_primary, d_junior = int(tv["pupils_primary"].sum()), int(tv["pupils_junior"].sum())
-        town_name = f.town_names[t]
-        rec_list: list[tuple[dict[str, Any], str, np.ndarray]] = []
-        hosts = tv[tv["ur_code"] == "220"]
-        chosen: list[int] = []
-        for _ in range(n_vp[t] + n_tp[t]):
-            dist = [min(float(np.linalg.norm(f.points[i] - f.points[j]))
-                        for j in [*chosen, f.seats[t]]) + rng.uniform(0, 1500)
-                    for i in hosts["_i"]]
-            chosen.append(int(hosts["_i"].iloc[int(np.argmax(dist))]))
-        vname = dict(zip(tv["_i"], tv["name"], strict=True))
-        k = 0
-        if t in nine:  # in a village of the town area (镇区, 122) near the seat
-            near = tv[tv["ur_code"] == "122"]
-            i = int(near["_i"].iloc[int(rng.integers(len(near)))]) if len(near) else f.seats[t]
-            jp = int(d_junior * rng.uniform(0.75, 0.9))
-            tot = jp + int(rng.integers(250, 450))
-            rec_list.append((_school(rng, "nine_year", f"{town_name}九年一贯制学校", tot,
-                                     urban=False, class_size=rng.uniform(38, 45), junior_part=jp),
-                             "122", place(f.points[i], t, 80, 220)))
-        for _ in range(n_vp[t]):
-            i = chosen[k]
-            k += 1
-            lo, hi = tier_range[next(tiers)]
-            rec_list.append((_school(rng, "primary", f"{town_name}{vname[i][:-1]}小学",
-                                     int(rng.integers(lo, hi)), urban=False, class_size=45),
-                             "220", place(f.points[i], t, 80, 220)))
-        for _ in range(n_tp[t]):
-            i = chosen[k]
-            k += 1
-            tot = int(rng.integers(8, 50) if rng.uniform() < 0.8 else rng.integers(50, 75))
-            rec_list.append((_school(rng, "teaching_point", f"{town_name}{vname[i][:-1]}教学点",
-                                     tot, urban=False, class_size=30),
-                             "220", place(f.points[i], t, 80, 220)))
-        if t not in nine and t != no_junior:
-            jp = int(d_junior * rng.uniform(0.75, 0.9))
-            if t == receiver:
-                lacking = vil["town_code"] == f.town_codes[no_junior]
-                jp += int(vil.loc[lacking, "pupils_junior"].sum() * 0.6)
-            rec_list.append((_school(rng, "junior", f"{town_name}初级中学", max(150, jp),
-                                     urban=False, class_size=rng.uniform(42, 50)), "121",
-                             place(seat_xy[t], t, 300, 700)))
-        others_primary = sum(sum(p for g, p in r["grades"].items() if g <= 6)
-                             for r, _, _ in rec_list)
-        central = int(np.clip(d_primary * rng.uniform(0.8, 0.95) - others_primary, 300, 1600))
-        rec_list.append((_school(rng, "primary", f"{town_name}中心小学", central, urban=False,
-                                 class_size=rng.uniform(38, 45)),
-                         "121", place(seat_xy[t], t, 100, 400)))
-        for rec, ur, p in rec_list:
-            add(rec, t, ur, p)
-    return schools
-
-
-# --------------------------------------------------------------------------------------------
 # assembling
 
 
@@ -442,13 +204,16 @@ actions: []
 """
 
 
-def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
+def generate_demo(*, seed: int = DEFAULT_SEED, shape: DemoShape | None = None) -> DemoCounty:
     """Build the synthetic demo county in memory.
 
     Parameters
     ----------
     seed
         Seed of the random generator; the same seed gives the same county.
+    shape
+        Towns, village spacing, how many pupils bypass village schools and how far the village
+        counts stray from the ledger (:class:`DemoShape`; default: the bundled demo).
 
     Returns
     -------
@@ -457,8 +222,9 @@ def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
         WGS-84 (EPSG:4326) and all marked synthetic.
     """
     t0 = time.perf_counter()
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-    frame = _build_towns(streams[0])
+    shape = shape or DemoShape()
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    frame = _build_towns(streams[0], shape)
     vil = _village_table(streams[1], frame)
     to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 
@@ -473,7 +239,15 @@ def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
     to_metric = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     node_xy = np.column_stack(to_metric.transform(
         [d["x"] for _, d in roads.nodes(data=True)], [d["y"] for _, d in roads.nodes(data=True)]))
-    recs = _build_schools(streams[3], frame, vil, cKDTree(node_xy))
+    sites = build_sites(streams[3], frame, vil, cKDTree(node_xy))
+    recs = size_schools(streams[3], sites, vil, frame, roads, node_xy, shape)
+    if shape.demand_noise > 0:  # village counts that stray from the ledger, as real data does
+        factor = streams[4].lognormal(0.0, shape.demand_noise, len(vil))
+        prim = np.maximum(1, np.round(vil["pupils_primary"].to_numpy() * factor)).astype(int)
+        jun = np.round(vil["pupils_junior"].to_numpy() * factor
+                       * streams[4].lognormal(0.0, shape.demand_noise / 2, len(vil))).astype(int)
+        vil["pupils_primary"] = prim
+        vil["pupils_junior"] = np.clip(jun, 1, np.maximum(1, prim - 1))
 
     towns = gpd.GeoDataFrame({
         "town_code": frame.town_codes, "town": frame.town_names, "county": COUNTY,
@@ -491,7 +265,7 @@ def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
     rows, ledger_rows = [], []
     balance_rng = np.random.default_rng([seed, 7])  # own stream: other values stay as they were
     for k, r in enumerate(recs, start=1):
-        r["balance"] = _balance_resources(balance_rng, r)
+        r["balance"] = balance_resources(balance_rng, r)
         pt = wgs(Point(r["xy"]))
         grades = [r["grades"].get(g) for g in range(1, 10)]
         code, town = frame.town_codes[r["town"]], frame.town_names[r["town"]]
@@ -514,7 +288,7 @@ def generate_demo(*, seed: int = DEFAULT_SEED) -> DemoCounty:
     for col in [*_GRADES_ZH, "学位数"]:
         ledger[col] = ledger[col].astype("Int64")
     demo = DemoCounty(seed=seed, outline=wgs(frame.outline), towns=towns, villages=villages,
-                      schools=schools, ledger=ledger, roads=roads)
+                      schools=schools, ledger=ledger, roads=roads, shape=shape)
     c = demo.counts()
     logger.info("synthetic demo county (seed %d) in %.1f s: %d towns, %d villages, %d schools, "
                 "%d road nodes", seed, time.perf_counter() - t0, c["towns"], c["villages"],
@@ -579,6 +353,9 @@ def _readme(demo: DemoCounty, seed: int) -> str:
     level_rows = "\n".join(f"| {zh[k]} ({k}) | {n} |" for k, n in lv.items())
     ur_rows = ", ".join(f"{k}: {n}" for k, n in c["villages_by_ur_code"].items())
     tt = c["towns_by_type"]
+    noise = ("" if demo.shape.demand_noise == 0 else
+             f" The village counts were then drawn with lognormal noise (sigma "
+             f"{demo.shape.demand_noise:g}), so they disagree with the ledger, as real data does.")
     return f"""# Demo data: 示范县（合成） — a SYNTHETIC county
 
 **Everything in this directory is synthetic (合成数据).** The county 示范县（合成）, its code
@@ -594,6 +371,16 @@ python -m schoolplan.demo            # writes data/ ; --seed N for another count
 ```
 
 `tests/test_demo.py` checks that these files equal what `schoolplan.demo` produces now.
+
+## Its story
+
+Children have moved to the county seat and the town seats: most live in urban 社区 and in the
+town seat (镇驻地), the villages that kept a school are the larger ones, and the other villages
+have few children. Each school enrols the children of the villages nearest to it by road (times
+0.98–1.02), less {round(100 * demo.shape.bypass)} % of a village school's pupils whom parents send
+to the town's central school instead, so village demand and the ledger agree school by school.
+Some towns have a small village school on the road to a larger one with seats to spare (a
+closure for the consolidation check to recommend).{noise}
 
 ## Files
 
@@ -635,7 +422,8 @@ python -m schoolplan.demo            # writes data/ ; --seed N for another count
 """
 
 
-def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED,
+               shape: DemoShape | None = None) -> dict[str, Path]:
     """Generate the synthetic demo county and write its files.
 
     Every file is written to a temporary file and moved into place, so a reader never sees a
@@ -648,6 +436,8 @@ def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dic
         ``roads`` are created.
     seed
         Seed of the random generator.
+    shape
+        :class:`DemoShape` (default: the bundled demo's).
 
     Returns
     -------
@@ -655,7 +445,7 @@ def write_demo(out_dir: Path | str = "data", *, seed: int = DEFAULT_SEED) -> dic
         Key (``towns``, ``villages``, ``schools``, ``roads``, ``readme``) -> path written.
     """
     out = Path(out_dir)
-    demo = generate_demo(seed=seed)
+    demo = generate_demo(seed=seed, shape=shape)
     paths = {key: out / rel for key, rel in DEMO_FILES.items()}
     atomic_write(paths["towns"], geojson_bytes(demo.towns, "demo_towns_synthetic", seed))
     atomic_write(paths["villages"], geojson_bytes(demo.villages, "demo_villages_synthetic", seed))
@@ -683,14 +473,28 @@ def write_estates(out_dir: Path | str, seed: int = DEFAULT_SEED, *,
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Command line: ``python -m schoolplan.demo [out_dir] [--seed N]``."""
+    """Command line: ``python -m schoolplan.demo [out_dir] [--seed N] [--zhen N] [--xiang N]
+    [--spacing M] [--bypass S] [--demand-noise S]``."""
     parser = argparse.ArgumentParser(prog="python -m schoolplan.demo",
                                      description="Write the SYNTHETIC demo county files.")
     parser.add_argument("out_dir", nargs="?", default="data",
                         help="output directory (default: data)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"seed (default {DEFAULT_SEED})")
+    d = DemoShape()
+    parser.add_argument("--zhen", type=int, default=d.n_zhen, help=f"number of 镇 (default {d.n_zhen})")
+    parser.add_argument("--xiang", type=int, default=d.n_xiang, help=f"number of 乡 (default {d.n_xiang})")
+    parser.add_argument("--spacing", type=float, default=d.village_spacing_m,
+                        help=f"least distance between villages in m (default {d.village_spacing_m:g})")
+    parser.add_argument("--bypass", type=float, default=d.bypass,
+                        help="share of a village school's nearby pupils enrolled at the town's central "
+                             f"school (default {d.bypass:g})")
+    parser.add_argument("--demand-noise", type=float, default=d.demand_noise,
+                        help="sigma of a lognormal factor on each village's children after the ledger "
+                             f"was made, so that they disagree (default {d.demand_noise:g})")
     args = parser.parse_args(argv)
+    shape = DemoShape(n_zhen=args.zhen, n_xiang=args.xiang, village_spacing_m=args.spacing,
+                      bypass=args.bypass, demand_noise=args.demand_noise)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for key, path in write_demo(args.out_dir, seed=args.seed).items():
+    for key, path in write_demo(args.out_dir, seed=args.seed, shape=shape).items():
         logger.info("%-8s %s (%d bytes)", key, path, path.stat().st_size)

@@ -57,6 +57,7 @@ from schoolplan.schema import (
     DEMAND_ALIASES,
     DEMAND_COLUMNS,
     GRADE_COLUMNS,
+    INTAKE_COLUMNS,
     LEVEL_GRADES,
     SCHOOL_ALIASES,
     SCHOOL_COLUMNS,
@@ -398,6 +399,8 @@ def read_schools(
     parse_numbers(df, counts, colmap=colmap, file=file, problems=own, required=("enrollment",))
     parse_numbers(df, list(BALANCE_COLUMNS), colmap=colmap, file=file, problems=own, integer=False)
     parse_numbers(df, list(SERVICE_COLUMNS), colmap=colmap, file=file, problems=own)
+    parse_numbers(df, list(INTAKE_COLUMNS), colmap=colmap, file=file, problems=own)
+    _intake_parts(df, colmap, file, own)
     if "area_type" in df:
         _parse_area_types(df, colmap, values.get("area_type"), file, own)
         infer_blank_area_types(df, colmap, file, own, settings)
@@ -443,6 +446,37 @@ def _parse_area_types(df: pd.DataFrame, colmap: dict[str, str], extra: dict | No
             )
         areas.append(a)
     df["area_type"] = areas
+
+
+def _intake_parts(df: pd.DataFrame, colmap: dict[str, str], file: str, problems: Problems) -> None:
+    """Intake places (招生计划) of a one-entry-grade column into the part the school has: grade 1
+    for a primary school or teaching point, grade 7 for a junior or complete middle school. A
+    school with both entry grades (nine-year) needs 一年级学位 and 七年级学位: reported."""
+    if "intake_places" not in df:
+        return
+    for col in ("intake_primary", "intake_junior"):
+        if col not in df:
+            df[col] = np.nan
+    levels = df["level"] if "level" in df else pd.Series(None, index=df.index, dtype=object)
+    for row, value in df["intake_places"].items():
+        if pd.isna(value):
+            continue
+        grades = LEVEL_GRADES.get(str(levels.get(row)), ())
+        first = [g for g in (1, 7) if g in grades]
+        if len(first) == 1:
+            col = "intake_primary" if first[0] == 1 else "intake_junior"
+            if pd.isna(df.at[row, col]):
+                df.at[row, col] = value
+        elif len(first) == 2 and (pd.isna(df.at[row, "intake_primary"]) or pd.isna(df.at[row, "intake_junior"])):
+            problems.warning(
+                "intake_two_entry_grades", file, row=int(row), column=colmap.get("intake_places", "intake_places"),
+                value=value,
+                en="this school enrols in grade 1 and grade 7: one intake figure cannot be split; the "
+                   "seat warning uses entry classes x class size",
+                zh="该校一年级、七年级均招生，一个招生计划数无法拆分；学位预警按起始年级班数×班额计算",
+                fix_en="give 一年级学位 and 七年级学位 (intake places of each entry grade)",
+                fix_zh="请分别填写“一年级学位”和“七年级学位”",
+            )
 
 
 def _mapped_to_unknown(value: Any, extra: dict | None) -> bool:

@@ -415,7 +415,8 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
     "towns_without_junior_middle_school": ("无初中的乡镇数",
                                            "towns without a junior middle school"),
     "demand_points": ("需求点数", "demand points"),
-    "violations": ("规则检查", "rule violations"),
+    "violations": ("规则检查（违规）", "rule violations"),
+    "alerts": ("预警与提示", "warnings and notices"),
     "warnings": ("数据检查警告数", "input-check warnings"),
     "seat_warnings": ("学位预警", "seat warnings"),
     "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
@@ -444,7 +445,8 @@ _KEY_LABELS: dict[str, tuple[str, str]] = {
 }
 _KEY_LABELS.update({k: v for k, v in SUMMARY_KEY_LABELS.items() if k not in _KEY_LABELS})  # issue 19
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
-                     "violations": "rule_id", "seat_warnings": "seat_warning", "mode": "mode"}
+                     "violations": "rule_id", "alerts": "rule_id", "seat_warnings": "seat_warning",
+                     "mode": "mode"}
 _OVER_RE = re.compile(r"^(pupils|share)_over_(\d+)_min$")
 
 
@@ -598,6 +600,7 @@ _SEAT_YEAR_LABELS: dict[str, tuple[str, str]] = {
     "school_id": ("学校代码", "school code"), "name": ("学校名称", "school"), "town": ("乡镇", "town"),
     "level": ("学校类型", "level"), "part_zh": ("学段", "part"), "seats": ("学位（个）", "seats"),
     "intake_places": ("起始年级学位（个）", "intake places"),
+    "intake_source": ("起始年级学位来源", "intake places from"),
     "first_yellow_year": ("首次黄色预警年份", "first yellow year"),
     "first_red_year": ("首次红色预警年份", "first red year"),
     "entry": ("入学需求（人）", "entry cohort (pupils)"),
@@ -608,6 +611,9 @@ _SEAT_YEAR_LABELS: dict[str, tuple[str, str]] = {
 _BAND_WORDS = {"red": ("红色预警", "red"), "yellow": ("黄色预警", "yellow"), "ok": ("正常", "ok"),
                "unknown": ("无学位数", "unknown (no seats)")}
 _PART_EN = {"小学": "primary", "小学部": "primary part", "初中": "junior", "初中部": "junior part"}
+_INTAKE_WORDS = {"ledger": ("台账招生计划", "the ledger's intake places"),
+                 "classes x class size": ("起始年级班数×班额", "entry classes x class size"),
+                 "seats / grades": ("学位数÷年级数", "seats / grades")}
 
 
 def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> None:
@@ -620,7 +626,11 @@ def _seat_warning_years_sheet(wb: Workbook, table: pd.DataFrame, lang: str) -> N
     df["level"] = [_pick(VALUE_LABELS["level"].get(v, (v, v)), lang) for v in df["level"]]
     if not zh:
         df["part_zh"] = df["part_zh"].map(_PART_EN)
-    head = ["school_id", "name", "town", "level", "part_zh", "seats", "intake_places",
+    if "intake_source" not in df:
+        df["intake_source"] = None
+    df["intake_source"] = [None if v is None or v is np.nan else _pick(_INTAKE_WORDS.get(v, (v, v)), lang)
+                           for v in df["intake_source"]]
+    head = ["school_id", "name", "town", "level", "part_zh", "seats", "intake_places", "intake_source",
             "first_yellow_year", "first_red_year"]
     cols, labels = list(head), [_pick(_SEAT_YEAR_LABELS[c], lang) for c in head]
     for y in years:
@@ -700,6 +710,9 @@ def _build(result, lang: str) -> Workbook:
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     violations = _in_language(result.violations, lang, message=("message_zh", "message_en"))
     add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
+    if result.alerts is not None and "seat_warning" in schools:  # 预警与提示 (red 学位预警), apart
+        alerts = _in_language(result.alerts, lang, message=("message_zh", "message_en"))
+        add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.assignments is not None:
         add_table_sheet(wb, "assignments", _assignment_table(result, schools),
                          ASSIGNMENT_SHEET_COLUMNS, lang=lang)

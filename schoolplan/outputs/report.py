@@ -76,11 +76,14 @@ def _json_default(value: Any) -> Any:
 
 def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
                   tiles: str | None = None) -> dict[str, Path]:
-    """Write ``schools.csv``, ``towns.csv``, ``violations.csv``, ``validation.csv``,
+    """Write ``schools.csv``, ``towns.csv``, ``violations.csv`` (rule breaches, 违规),
+    ``alerts.csv`` (预警与提示: red 学位预警), ``validation.csv``,
     ``summary.json`` and ``map.html`` into ``out_dir``; return their paths."""
     out_dir = Path(out_dir)
     names = ["schools.csv", "towns.csv", "violations.csv", "validation.csv", "summary.json",
              "map.html"]
+    if result.alerts is not None:
+        names += ["alerts.csv"]
     if result.assignments is not None:
         names += ["assignments.csv", "shortage.csv", "catchments.geojson"]
     if result.seat_warnings is not None:
@@ -117,7 +120,9 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
     towns = result.towns
     tcols = [c for c in TOWN_OUTPUT_COLUMNS if c in towns.columns]
     paths["towns"] = write_csv(pd.DataFrame(towns[tcols]), out_dir / "towns.csv")
-    paths["violations"] = write_csv(result.violations, out_dir / "violations.csv")
+    paths["violations"] = write_csv(result.violations, out_dir / "violations.csv")  # 违规
+    if result.alerts is not None:  # 预警与提示: red 学位预警, not rule breaches
+        paths["alerts"] = write_csv(result.alerts, out_dir / "alerts.csv")
     paths["validation"] = write_csv(result.inputs.problems.to_frame(), out_dir / "validation.csv")
     paths["counties"] = write_csv(county_checks(result.schools, settings=result.settings), out_dir / "counties.csv")
     if result.assignments is not None:

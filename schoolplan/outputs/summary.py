@@ -244,6 +244,15 @@ def _rules_section(result, lang: str) -> Section:
     return Section(_t("sec_rules", lang), (_t("rule", lang), _t("count", lang)), tuple(rows))
 
 
+def _alerts_section(result, lang: str) -> Section | None:
+    """预警与提示 (red 学位预警 and the other checks of ``ALERT_RULES``): warnings, not breaches."""
+    counts = result.counts.get("alerts") or {}
+    rows = [(_rule_name(str(k), lang), str(int(v))) for k, v in counts.items() if int(v)]
+    if not rows:
+        return None
+    return Section(_t("sec_alerts", lang), (_t("item", lang), _t("count", lang)), tuple(rows))
+
+
 def _changes_lines(result, lang: str) -> list[str]:
     schools = result.schools
     lines = []
@@ -312,6 +321,9 @@ def run_page(result, *, lang: str = "zh") -> Page:
     if travel is not None:
         sections.append(travel)
     sections += [_seats_section(result, lang), _rules_section(result, lang)]
+    alerts = _alerts_section(result, lang)
+    if alerts is not None:
+        sections.append(alerts)
     created = str(result.created)
     return Page(
         lang=lang, title=_t("title_run", lang), subtitle=title_in(str(result.scenario.title), lang),
