@@ -47,7 +47,8 @@ def test_classes_needed_at_the_planet(laid_out):
     lay = laid_out.layouts.dropna(subset=["planet_id"])
     assert (lay["classes_needed_at_planet"] == np.ceil(lay["primary_pupils_at_planet"] / 45)).all()
     seats = lay["planet_seats_primary"] - lay["primary_pupils_at_planet"]
-    assert np.allclose(lay["seats_left_at_planet"], seats.round(0), equal_nan=True)
+    # the pupils column is shown to 0.1 while the seats left are rounded from the exact pupils
+    assert np.allclose(lay["seats_left_at_planet"], seats, atol=0.5 + 0.05 + 1e-9, equal_nan=True)
 
 
 def test_satellite_kept_for_the_walk_rule_and_overrides(base, laid_out):
