@@ -46,13 +46,16 @@ _SCRIPT = r"""<script>
     p[3].forEach(function (f) { div.appendChild(el('div', 'sp-flag', '\u2691 ' + f)); });
     return div;
   }
-  // labels: [[lat, lon, text, offset px], ...] shown while `owner` is on the map and zoom >= minZoom
+  // labels: [[lat, lon, text, offset px], ...] shown while `owner` is on the map and zoom >= minZoom;
+  // markers with a div icon of no set size: the browser never has to measure a label (a Leaflet
+  // tooltip measures itself, one forced layout per label)
   function labels(map, owner, rows, minZoom, cls) {
     var group = L.layerGroup();
     rows.forEach(function (r) {
-      group.addLayer(L.tooltip({permanent: true, direction: r[3] ? 'right' : 'center',
-                                offset: [r[3], 0], className: cls, interactive: false})
-        .setLatLng([r[0], r[1]]).setContent(el('span', '', r[2])));
+      var span = el('span', r[3] ? 'sp-right' : 'sp-centre', r[2]);
+      if (r[3]) span.style.left = r[3] + 'px';
+      group.addLayer(L.marker([r[0], r[1]], {icon: L.divIcon({className: cls, html: span, iconSize: null}),
+                                             interactive: false, keyboard: false}));
     });
     function sync() {
       var on = map.hasLayer(owner) && map.getZoom() >= minZoom;
@@ -72,14 +75,18 @@ _SCRIPT = r"""<script>
       return s.badge ? L.divIcon({className: 'sp-badge sp-badge-' + s.badge, html: '!',
                                   iconSize: [12, 12], iconAnchor: s.anchor}) : null;
     });
-    rows.forEach(function (r) {
-      var m = icons[r[2]] ? L.marker([r[0], r[1]], {icon: icons[r[2]], keyboard: false})
-                          : L.circleMarker([r[0], r[1]], L.extend({radius: r[3]}, styles[r[2]]));
-      if (r[4] !== null) m.bindTooltip(el('div', 'sp-tip', r[4]), {sticky: true});
-      if (r[5]) { var p = r[5]; m.bindPopup(function () { return popup(o.labels, p); }, o.popup); }
-      if (r[6] !== null) named.push([r[0], r[1], r[6], r[3] + 2]);
-      group.addLayer(m);
-    });
+    function build() {
+      rows.forEach(function (r) {
+        var m = icons[r[2]] ? L.marker([r[0], r[1]], {icon: icons[r[2]], keyboard: false})
+                            : L.circleMarker([r[0], r[1]], L.extend({radius: r[3]}, styles[r[2]]));
+        if (r[4] !== null) m.bindTooltip(el('div', 'sp-tip', r[4]), {sticky: true});
+        if (r[5]) { var p = r[5]; m.bindPopup(function () { return popup(o.labels, p); }, o.popup); }
+        group.addLayer(m);
+      });
+    }
+    rows.forEach(function (r) { if (r[6] !== null) named.push([r[0], r[1], r[6], r[3] + 2]); });
+    // a layer hidden when the map opens is built when first switched on: it costs nothing before
+    if (o.lazy) group.once('add', build); else build();
     if (named.length && o.labelZoom !== null) labels(map, group, named, o.labelZoom, 'sp-label');
     return group;
   };
@@ -133,11 +140,11 @@ def _printing(rules: str) -> str:
 
 _CSS = """<style>
 .leaflet-container.leaflet-container{background:#f4f1ea;font-family:FONT}
-.leaflet-tooltip.sp-label,.leaflet-tooltip.sp-town{background:none;border:none;box-shadow:none;padding:0;
-  color:#222;white-space:nowrap;text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}
-.leaflet-tooltip.sp-label{font-size:11px}
-.leaflet-tooltip.sp-town{font-size:13px;font-weight:bold;color:#333;letter-spacing:1px}
-.leaflet-tooltip.sp-label:before,.leaflet-tooltip.sp-town:before{display:none}
+.sp-label,.sp-town{width:0;height:0;pointer-events:none}
+.sp-label span,.sp-town span{position:absolute;white-space:nowrap;color:#222;
+  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}
+.sp-label span{font-size:11px;transform:translateY(-50%)}
+.sp-town span{font-size:13px;font-weight:bold;color:#333;letter-spacing:1px;transform:translate(-50%,-50%)}
 .sp-badge{border-radius:2px;color:#fff;font:bold 10px/12px sans-serif;text-align:center;border:1px solid #fff;
   box-shadow:0 0 1px #000}
 .sp-badge-red{background:#c0392b}.sp-badge-yellow{background:#e6a800;color:#000}
@@ -158,7 +165,8 @@ class PointLayer(folium.map.Layer):
     ``rows`` are ``[lat, lon, style index, radius, tooltip text or None, popup or 0, label or
     None]`` with ``popup = [id, name, values, flags]`` (values shown against ``popup_labels``);
     ``styles`` are Leaflet path options, or ``{"badge": "red" | "yellow", "anchor": [x, y]}`` for a
-    small square badge. Labels appear from ``label_zoom`` (None: never).
+    small square badge. Labels appear from ``label_zoom`` (None: never). A layer not shown when
+    the map opens gets its markers when it is first switched on.
     """
 
     _template = Template("""{% macro script(this, kwargs) %}
@@ -175,7 +183,7 @@ var {{ this.get_name() }} = schoolplanPoints({{ this._parent.get_name() }}, {{ t
         self.rows_js = js_literal(rows)
         self.styles_js = js_literal(styles)
         self.options_js = js_literal({"labels": popup_labels or [], "labelZoom": label_zoom,
-                                      "popup": popup_options or {}})
+                                      "popup": popup_options or {}, "lazy": not show})
 
 
 class LabelLayer(folium.MacroElement):

@@ -281,27 +281,16 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     # Villages
     demand = result.inputs.demand
     if demand is not None and len(demand):
-        # one GeoJSON layer (not one marker object per village): a prefecture's 6,500 villages
-        # stay light; coordinates rounded to 1e-5 degrees (about 1 m)
-        vg = folium.FeatureGroup(name=_t("villages", lang), show=False)
+        # one array (not one marker object per village), built when first switched on: a
+        # prefecture's 6,500 villages stay light; coordinates rounded to 1e-5 degrees (about 1 m)
         v = demand[np.isfinite(demand["lon"])]
-        feats = {"type": "FeatureCollection", "features": [
-            {"type": "Feature",
-             "geometry": {"type": "Point", "coordinates": [round(x, dec), round(y, dec)]},
-             "properties": {"name": str(n), "p": round(float(pp)), "j": round(float(pj)),
-                            "r": round(1.5 + math.sqrt(max(float(pp), 0.0)) / 3, 1)}}
-            for x, y, n, pp, pj in zip(v["lon"], v["lat"], v["name"], v["pupils_primary"],
-                                       v["pupils_junior"], strict=True)]}
-        folium.GeoJson(
-            feats, marker=folium.CircleMarker(radius=3, color="#777", weight=0.5, fill=True,
-                                              fill_opacity=0.5),
-            style_function=lambda f: {"radius": f["properties"]["r"], "color": "#777",
-                                      "weight": 0.5, "fillOpacity": 0.5},
-            tooltip=GeoJsonTooltip(fields=["name", "p", "j"],
-                                   aliases=[_t("villages_n", lang).rstrip("数") if lang == "zh" else "Village",
-                                            _t("pupils_primary", lang), _t("pupils_junior", lang)]),
-        ).add_to(vg)
-        vg.add_to(m)
+        words = (_t("pupils_primary", lang), _t("pupils_junior", lang))
+        PointLayer(_t("villages", lang),
+                   [[round(float(y), dec), round(float(x), dec), 0, round(1.5 + math.sqrt(max(float(pp), 0.0)) / 3, 1),
+                     f"{n}\n{words[0]} {round(float(pp))} · {words[1]} {round(float(pj))}", 0, None]
+                    for x, y, n, pp, pj in zip(v["lon"], v["lat"], v["name"], v["pupils_primary"],
+                                               v["pupils_junior"], strict=True)],
+                   [{"color": "#777", "weight": 0.5, "fill": True, "fillOpacity": 0.5}], show=False).add_to(m)
     # Catchment areas: outlines (a fill per school as an option)
     catchment_layers: list[folium.GeoJson] = []
     fill = bool(st["map_catchment_fill"])
