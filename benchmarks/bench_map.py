@@ -170,6 +170,9 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="folder for the maps (default: a temp dir)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--also", type=Path, default=None,
+                    help="another saved map (e.g. one written by an older version) timed alternately with "
+                         "the prefecture map, so that both see the same machine load")
     args = ap.parse_args(argv)
 
     from schoolplan.outputs.maps import overview_map, save_map
@@ -199,6 +202,17 @@ def main(argv=None) -> int:
               f"{f['catchments']:5d} catchments: {f['mb']:6.2f} MB, written in {f['write_s']:.1f} s, "
               f"drawn in {f['draw_s_median']:.2f} s (median of {args.repeat}, "
               f"{f['draw_s_min']:.2f}-{f['draw_s_max']:.2f})", flush=True)
+    if args.also:
+        ours, theirs = [], []
+        for _ in range(args.repeat):
+            ours += draw_times(Path(figures["prefecture"]["path"]), 1)
+            theirs += draw_times(args.also, 1)
+        figures["also"] = {"path": str(args.also), "mb": round(args.also.stat().st_size / 1e6, 2),
+                           "draw_s_median": round(statistics.median(theirs), 2),
+                           "prefecture_draw_s_median": round(statistics.median(ours), 2)}
+        print(f"alternating: this map {statistics.median(ours):.2f} s, {args.also.name} "
+              f"({figures['also']['mb']} MB) {statistics.median(theirs):.2f} s (medians of {args.repeat}); "
+              f"ratio {statistics.median(theirs) / statistics.median(ours):.2f}")
     print(f"targets: prefecture <= 8 MB ({figures['prefecture']['mb']} MB), "
           f"drawn <= 3 s ({figures['prefecture']['draw_s_median']} s); maps in {out}")
     if args.json:

@@ -92,6 +92,10 @@ _SCRIPT = r"""<script>
   };
   window.schoolplanPrint = function (map, bounds, padding) {
     var printing = false;
+    // at prefecture zoom (below 10) the town names get smaller, so that 100 towns stay legible
+    function far() { map.getContainer().classList.toggle('sp-far', map.getZoom() < 10); }
+    map.on('zoomend', far);
+    map.whenReady(far);
     function fit(print) {
       if (print === printing) return;
       printing = print;
@@ -145,6 +149,7 @@ _CSS = """<style>
   text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff}
 .sp-label span{font-size:11px;transform:translateY(-50%)}
 .sp-town span{font-size:13px;font-weight:bold;color:#333;letter-spacing:1px;transform:translate(-50%,-50%)}
+.sp-far .sp-town span{font-size:10px;letter-spacing:0}
 .sp-badge{border-radius:2px;color:#fff;font:bold 10px/12px sans-serif;text-align:center;border:1px solid #fff;
   box-shadow:0 0 1px #000}
 .sp-badge-red{background:#c0392b}.sp-badge-yellow{background:#e6a800;color:#000}
