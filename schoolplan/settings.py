@@ -526,6 +526,12 @@ _ALL: list[Setting] = [
        "geodesy: 1e-5 degree is about 1 m in latitude", "V",
        "Decimal places of the coordinates written into map.html (5: about 1 m).",
        "地图文件中坐标保留的小数位数（5位约1米）", minimum=4),
+    _s("map_canvas_from_schools", 1000, "int", "schools",
+       "schoolplan measurement (benchmarks/bench_map.py): at prefecture scale a canvas draws faster than "
+       "thousands of SVG elements; SVG prints sharper", "A",
+       "From this many schools map.html draws its markers and outlines on a canvas (faster; prints as an image) "
+       "instead of as SVG (sharper on paper).",
+       "学校数达到该值时，地图以画布（canvas）绘制点与边界（更快，打印为图像），否则用SVG（打印更清晰）"),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

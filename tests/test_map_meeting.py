@@ -131,7 +131,7 @@ def test_catchments_are_outlines_unless_the_fill_setting_is_on(demo_result) -> N
         return [layers[0].style_function(f) for f in feats["features"]]
 
     outline = catchment_styles(demo_result)
-    assert outline and all(st["fillOpacity"] == 0 and st.get("dashArray") for st in outline)
+    assert outline and all(st["fillOpacity"] == 0 for st in outline)
     filled_settings = demo_result.settings.replace({"map_catchment_fill": True})
     filled = catchment_styles(dataclasses.replace(demo_result, settings=filled_settings))
     assert all(st["fillOpacity"] > 0 for st in filled) and len({st["fillColor"] for st in filled}) > 1
@@ -262,3 +262,34 @@ def test_a_prefecture_map_stays_under_8_mb(demo_result, tmp_path) -> None:
     page = path.read_text(encoding="utf-8")
     # one compact array per layer, not one script object per marker
     assert page.count("L.circleMarker(") < 10 and page.count("L.popup(") == 0
+    # drawn on a canvas from map_canvas_from_schools schools on; the county map stays SVG
+    assert '"preferCanvas": true' in page
+    assert len(demo_result.schools) < int(demo_result.settings["map_canvas_from_schools"])
+    assert '"preferCanvas": true' not in _page(demo_result)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_map_data_speaks_the_users_language(demo_result, lang: str) -> None:
+    """Tooltips, popups (labels, values, flags) and labels travel as JSON data that the page shows
+    as text: in a zh map none holds an English word, in an en map none a Chinese character other
+    than in names from the ledger."""
+    page = _page(demo_result, lang)
+    texts = [s for rows in _arrays(page, "schoolplanPoints") for s in _strings(rows)]
+    texts += [s for m in re.finditer(r'"labels": (\[[^\]]*\])', page) for s in json.loads(m.group(1))]
+    assert texts
+    if lang == "zh":
+        assert [t for t in texts if re.search(r"[A-Za-z_]{2,}", t)] == []
+    else:
+        names = set(demo_result.schools["name"].astype(str)) | set(demo_result.schools["town"].astype(str))
+        names |= set(demo_result.inputs.demand["name"].astype(str))
+        cjk = re.compile(r"[\u3400-\u9fff]+")
+        stray = {w for t in texts for w in cjk.findall(t) if not any(w in n for n in names)}
+        assert stray == set()

@@ -90,8 +90,8 @@ _T = {
     "far_tip": {"zh": "距最近道路 {d} 米", "en": "{d} m from the nearest road"},
     "far_legend": {"zh": "远离道路的点（该段按直线计）", "en": "far from any road (counted as a straight line)"},
     "road_legend": {"zh": "道路（本次运行的路网）", "en": "roads (the run's network)"},
-    "catch_legend": {"zh": "片区边界（虚线；蓝：小学，绿：初中）",
-                     "en": "catchment outline (dashed; blue: primary, green: junior)"},
+    "catch_legend": {"zh": "片区边界（蓝：小学，绿：初中）",
+                     "en": "catchment outline (blue: primary, green: junior)"},
     "catch_fill_legend": {"zh": "片区（按学校填色）", "en": "catchment (a colour per school)"},
     "tier_legend": {"zh": "灰色外圈：小规模学校（越深越小）", "en": "grey ring: small school (darker = smaller)"},
     "seat_legend": {"zh": "方块标记：学位预警", "en": "square badge: seat warning"},
@@ -225,8 +225,10 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     # marker sizes shrink for a prefecture so that 2,000 schools do not merge into blobs
     scale = float(np.clip(math.sqrt(120.0 / max(len(located), 1)), 0.35, 1.0))
     # maxZoom must be given when there is no tile layer (Leaflet plugins need it)
+    # a prefecture's thousands of markers and outlines draw faster on a canvas; SVG prints sharper
     m = _OverviewMap(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
-                     control_scale=False, maxZoom=18)
+                     control_scale=False, maxZoom=18,
+                     prefer_canvas=len(located) >= int(st["map_canvas_from_schools"]))
     if tiles is not None:
         folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="base map / 底图", max_zoom=18,
                          overlay=False, control=True).add_to(m)
@@ -310,7 +312,7 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                 name=_t(f"catch_{group}", lang), show=group == "g1_3",
                 style_function=(lambda f: {"color": "#555", "weight": 0.8, "fillColor": _PALETTE[f["properties"]["c"]],
                                            "fillOpacity": 0.35}) if fill else
-                               (lambda f, colour=colour: {"color": colour, "weight": 1.2, "dashArray": "5 4",
+                               (lambda f, colour=colour: {"color": colour, "weight": 1.2, "opacity": 0.75,
                                                           "fillOpacity": 0}),
                 tooltip=GeoJsonTooltip(fields=["school", "villages"],
                                        aliases=[_t("school", lang), _t("villages_n", lang)]),
@@ -524,7 +526,7 @@ def _legend(result, lang: str, *, roads: bool = False, far: bool = False, fill: 
     if getattr(result, "catchments", None) is not None and len(result.catchments):
         items.append(f"<div>{_dot('width:16px;height:10px;background:#bebada;border:1px solid #555')}"
                      f"{_t('catch_fill_legend', lang)}</div>" if fill else
-                     f"<div>{_dot('width:16px;border-top:2px dashed #2166ac')}{_t('catch_legend', lang)}</div>")
+                     f"<div>{_dot('width:16px;border-top:2px solid #2166ac')}{_t('catch_legend', lang)}</div>")
     if roads:
         items.append(f"<div>{_dot('width:16px;border-top:2px solid #aaa59a')}{_t('road_legend', lang)}</div>")
     if far:
