@@ -440,3 +440,10 @@ GPKG_TEXT: dict[str, tuple[str, str]] = {
     "layer:assignments": ("村庄到学校的分配连线", "lines from each village to its school"),
     "layer:layouts": ("卫星校及撤并校到中心校的连线", "lines from satellites and closed schools to the planet"),
 }
+
+# the units of the map settings (issue 19 item 4, issue 15 item 7)
+VALUE_LABELS["unit"].update({
+    "comma-separated OSM highway classes": ("OSM道路等级（逗号分隔）", "comma-separated OSM highway classes"),
+    "decimal places of degrees": ("度的小数位数", "decimal places of degrees"),
+    "Leaflet zoom level": ("地图缩放级别", "Leaflet zoom level"),
+})
