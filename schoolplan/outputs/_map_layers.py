@@ -101,7 +101,11 @@ _SCRIPT = r"""<script>
       printing = print;
       document.body.classList.toggle('sp-printing', print);
       map.invalidateSize({animate: false, pan: false});
+      // on paper the county fills the map: a fractional zoom (no tiles to match)
+      var snap = map.options.zoomSnap;
+      if (print) map.options.zoomSnap = 0.1;
       map.fitBounds(bounds, print ? {animate: false} : L.extend({animate: false}, padding));
+      map.options.zoomSnap = snap;
     }
     window.addEventListener('beforeprint', function () { fit(true); });
     window.addEventListener('afterprint', function () { fit(false); });
