@@ -229,13 +229,6 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     m = _OverviewMap(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=10, tiles=None,
                      control_scale=False, maxZoom=18,
                      prefer_canvas=len(located) >= int(st["map_canvas_from_schools"]))
-    # keep the county clear of the title block (top left) and the layer control and legend (right);
-    # fitted before any layer is added, so that every layer is projected once, at the final zoom
-    # (a fit after the layers re-projects them all and animates the zoom)
-    padding = {"paddingTopLeft": [10, _TITLE_H + 10], "paddingBottomRight": [_RIGHT_W, 10]}
-    bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
-    m.fit_bounds(bounds, padding_top_left=padding["paddingTopLeft"],
-                 padding_bottom_right=padding["paddingBottomRight"])
     if tiles is not None:
         folium.TileLayer(tiles=tiles[0], attr=tiles[1], name="base map / 底图", max_zoom=18,
                          overlay=False, control=True).add_to(m)
@@ -406,6 +399,11 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
     _figure(m).html.add_child(Markup(_title_block(result, lang)))
     _figure(m).html.add_child(Markup(_legend(result, lang, roads=network is not None,
                                              far=far is not None and len(far) > 0, fill=fill)))
+    # keep the county clear of the title block (top left) and the layer control and legend (right)
+    padding = {"paddingTopLeft": [10, _TITLE_H + 10], "paddingBottomRight": [_RIGHT_W, 10]}
+    bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
+    m.fit_bounds(bounds, padding_top_left=padding["paddingTopLeft"],
+                 padding_bottom_right=padding["paddingBottomRight"])
     add_furniture(m, attribution=_attribution(result, lang), bounds=bounds, padding=padding)
     return m
 
