@@ -100,6 +100,8 @@ _SCRIPT = r"""<script>
       if (print === printing) return;
       printing = print;
       document.body.classList.toggle('sp-printing', print);
+      // a zoom still animating (the opening fit) would swallow the new view: end it first
+      if (map._animatingZoom) map._onZoomTransitionEnd();
       map.invalidateSize({animate: false, pan: false});
       // on paper the county fills the map: a fractional zoom (no tiles to match)
       var snap = map.options.zoomSnap;
