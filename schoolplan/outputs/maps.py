@@ -385,11 +385,11 @@ def overview_map(result, *, lang: str = "zh", tiles: tuple[str, str, str] | None
                    popup_options=popup_options).add_to(m)
     far = map_data.far_from_road(result, network) if network is not None else None
     if far is not None and len(far):
-        words = {"school": _t("school", lang), "village": _t("villages_n", lang).rstrip("数") if lang == "zh"
+        kinds = {"school": _t("school", lang), "village": _t("villages_n", lang).rstrip("数") if lang == "zh"
                  else "Village"}
         PointLayer(f"{_t('far_layer', lang)} ({len(far)})",
                    [[round(float(r.lat), dec), round(float(r.lon), dec), 0, 7,
-                     f"{words[r.kind]} {r.name}: " + _t("far_tip", lang).format(d=int(r.distance_m)), 0, None]
+                     f"{kinds[r.kind]} {r.name}: " + _t("far_tip", lang).format(d=int(r.distance_m)), 0, None]
                     for r in far.itertuples()],
                    [{"color": _FAR_COLOUR, "weight": 2, "dashArray": "2 3", "fill": False}]).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
