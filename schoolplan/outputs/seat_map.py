@@ -12,6 +12,7 @@ import folium
 import pandas as pd
 
 from schoolplan.outputs._map_layers import PointLayer
+from schoolplan.settings import Settings
 
 __all__ = ["add_seat_warning_layers"]
 
@@ -37,7 +38,8 @@ def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
         year = result.scenario.year if result.scenario.year in years else years[0]
     located = result.schools.drop_duplicates("school_id").set_index("school_id")[["lat", "lon"]]
     zh = lang == "zh"
-    dec = int(result.settings["map_coordinate_decimals"])
+    settings = getattr(result, "settings", None) or Settings()
+    dec = int(settings["map_coordinate_decimals"])
     added = []
     for y in years:
         col = f"warning_{y}"
