@@ -250,11 +250,13 @@ def test_seat_warning_map_layer_escapes_names_and_shows_the_chosen_year():
     names = add_seat_warning_layers(m, result, lang="zh")
     assert len(names) == 2
     page = m.get_root().render()
-    # the name reaches the page HTML-escaped inside a JSON string (schoolplan.outputs.escape)
-    from schoolplan.outputs.escape import html_text, js_literal
+    # the name reaches the page inside a JSON string (schoolplan.outputs.escape.js_literal) that
+    # the page shows with textContent: never markup
+    from schoolplan.outputs._map_layers import PointLayer
+    from schoolplan.outputs.escape import js_literal
 
-    assert js_literal(html_text("<b>坏</b>&学校"))[1:-1] in page and "<b>坏</b>" not in page
-    groups = {g.layer_name: g.show for g in m._children.values() if isinstance(g, folium.FeatureGroup)}
+    assert js_literal("<b>坏</b>&学校")[1:-1] in page and "<b>坏</b>" not in page
+    groups = {g.layer_name: g.show for g in m._children.values() if isinstance(g, PointLayer)}
     assert groups == {"学位预警 2025年 (0)": False, "学位预警 2026年 (1)": True}  # the scenario's year shown
     assert "红色预警" in page
 

@@ -263,8 +263,9 @@ def test_map_draws_planets_catchments_satellites_and_escapes_names(base):
     n_sat = int((r.schools["status"] == "satellite").sum())
     assert has(f"卫星校（保留1-3年级的附设校） ({n_sat})")
     assert has("4-6年级到中心校的片区") and has("布局撤并校（虚线）")
-    # the name reaches the page HTML-escaped inside a JSON string (schoolplan.outputs.escape)
-    from schoolplan.outputs.escape import html_text, js_literal
+    # the name reaches the page as a JSON string (schoolplan.outputs.escape.js_literal) that the
+    # page shows with textContent, so it is never markup
+    from schoolplan.outputs.escape import js_literal
 
-    escaped = js_literal(html_text("<script>alert(1)</script>卫星"))[1:-1]
+    escaped = js_literal("卫星校（保留1-3年级的附设校）：<script>alert(1)</script>卫星")[1:-1]
     assert "<script>alert(1)</script>" not in page and escaped in page

@@ -37,8 +37,9 @@ VIEWPORT = {"width": 1280, "height": 720}
 
 # The layer control, top to bottom; school layers get " (<count>)" appended.
 FIXED_LAYERS = {
-    "zh": ["乡镇", "村庄（学龄人口）", "小学片区（1-3年级，就近）", "初中片区（就近）", "学位预警"],
+    "zh": ["道路（主要等级）", "乡镇", "村庄（学龄人口）", "小学片区（1-3年级，就近）", "初中片区（就近）", "学位预警"],
     "en": [
+        "Roads (main classes)",
         "Towns",
         "Villages (school-age children)",
         "Primary catchments (grades 1-3, nearest)",
@@ -46,7 +47,7 @@ FIXED_LAYERS = {
         "Seat warnings",
     ],
 }
-TOWNS, VILLAGES, PRIMARY_CATCH, JUNIOR_CATCH, SEATS = range(5)
+ROADS, TOWNS, VILLAGES, PRIMARY_CATCH, JUNIOR_CATCH, SEATS = range(6)
 LEVEL_NAMES = {  # in the map's drawing order
     "primary": {"zh": "小学", "en": "primary"},
     "teaching_point": {"zh": "教学点", "en": "teaching point"},
@@ -69,7 +70,9 @@ _HELPERS_JS = r"""
   const map = one(/^map_[0-9a-f]+$/);
   const overlays = one(/^layer_control_[0-9a-f]+_layers$/).overlays;
   const leaves = (layer) => layer.getLayers ? layer.getLayers().flatMap(leaves) : [layer];
-  const drawn = (l) => map.hasLayer(l) && !!l._path && l._path.isConnected;
+  // an SVG path (circles, polygons, lines) or a div icon (the seat-warning badges)
+  const drawn = (l) => map.hasLayer(l) && (!!l._path && l._path.isConnected
+                                           || !!l._icon && l._icon.isConnected);
   const text = (content) => {
     const div = document.createElement('div');
     div.innerHTML = typeof content === 'string' ? content : (content ? content.outerHTML : '');
@@ -197,11 +200,22 @@ def expected_layers(demo: DemoMaps, lang: str) -> list[str]:
     t = demo.result.seat_warnings
     warned = t.loc[t["warning_today"].isin(["red", "yellow"]), "school_id"].nunique()
     year_layer = f"学位预警 现状 ({warned})" if lang == "zh" else f"Seat warnings today ({warned})"
-    return [*FIXED_LAYERS[lang], year_layer, *levels]
+    far = _far_layer(demo, lang)
+    return [*FIXED_LAYERS[lang], year_layer, *levels, *([far] if far else [])]
+
+
+def _far_layer(demo: DemoMaps, lang: str) -> str | None:
+    from schoolplan.outputs import map_data
+
+    far = map_data.far_from_road(demo.result, map_data.map_network(demo.result))
+    if not len(far):
+        return None
+    return f"{'远离道路的点' if lang == 'zh' else 'Points far from any road'} ({len(far)})"
 
 
 def school_layer_names(demo: DemoMaps, lang: str) -> list[str]:
-    return expected_layers(demo, lang)[len(FIXED_LAYERS[lang]) + 1 :]  # + the year layer
+    names = expected_layers(demo, lang)[len(FIXED_LAYERS[lang]) + 1 :]  # + the year layer
+    return [n for n in names if n != _far_layer(demo, lang)]
 
 
 # --------------------------------------------------------------------------------- tests
@@ -295,14 +309,15 @@ def test_towns_villages_and_seat_warnings(opened, demo: DemoMaps) -> None:
     assert broken > 0  # the demo shows the red outline
     assert town_layer["strokes"].count("#d62728") == broken
     villages = layers[FIXED_LAYERS[lang][VILLAGES]]
-    assert not villages["shown"] and villages["drawn"] == 0
-    assert villages["leaves"] == int(np.isfinite(demo.result.inputs.demand["lon"]).sum())
+    # hidden when the map opens, so not built yet (test_hidden_layers_appear_when_switched_on)
+    assert not villages["shown"] and villages["drawn"] == villages["leaves"] == 0
     seats = layers[FIXED_LAYERS[lang][SEATS]]
     warned = demo.located[demo.located["seat_warning"].isin(["red", "yellow"])]
     assert seats["shown"] and seats["drawn"] == len(warned)
-    # the DOM agrees with Leaflet: every interactive path is one of the drawn leaves
-    total = sum(layer["drawn"] for layer in layers.values())
-    assert view.page.locator("path.leaflet-interactive").count() == total
+    # the DOM agrees with Leaflet: every interactive path or badge is one of the drawn leaves
+    # (the road layer is not interactive)
+    total = sum(layer["drawn"] for name, layer in layers.items() if name != FIXED_LAYERS[lang][ROADS])
+    assert view.page.locator("path.leaflet-interactive, .leaflet-marker-icon.sp-badge").count() == total
 
 
 def test_hidden_layers_appear_when_switched_on(fresh, demo: DemoMaps) -> None:
@@ -428,11 +443,11 @@ def test_clicking_a_school_outlines_its_catchment(fresh, demo: DemoMaps) -> None
     mine = [w for is_mine, w in weights if is_mine]
     others = [w for is_mine, w in weights if not is_mine]
     assert mine and all(w == 4 for w in mine)
-    assert others and all(w == 0.8 for w in others)
+    assert others and all(w == 1.2 for w in others)  # the dashed outlines
     view.page.evaluate("__planner_test.map.closePopup()")
     after = view.page.evaluate(
         "(layer) => __planner_test.leaves(__planner_test.overlays[layer]).map(l => l.options.weight)",
         layer,
     )
-    assert set(after) == {0.8}
+    assert set(after) == {1.2}
     view.assert_quiet()

@@ -11,7 +11,8 @@ import folium
 import numpy as np
 import pandas as pd
 
-from schoolplan import catchments as ca
+from schoolplan.outputs import map_data
+from schoolplan.outputs._map_layers import PointLayer
 from schoolplan.outputs.escape import GeoJsonTooltip, Tooltip, html_text
 from schoolplan.outputs.labels import text
 
@@ -45,35 +46,28 @@ def add_layout_layers(m: folium.Map, result, lang: str = "zh") -> int:
                       tooltip=Tooltip(f"{text('planet_label', lang)}：{name}")).add_to(pg)
     pg.add_to(m)
     sats = [i for v in layouts["satellite_ids"] for i in _ids(v) if i in located.index]
-    sg = folium.FeatureGroup(name=f"{text('satellite_layer', lang)} ({len(sats)})", show=True)
-    for sid in sats:
-        r = located.loc[sid]
-        folium.CircleMarker([round(r["lat"], 6), round(r["lon"], 6)], radius=7, color=_SATELLITE, weight=2,
-                            fill=True, fill_color="#a6cee3", fill_opacity=0.9,
-                            tooltip=Tooltip(f"{text('satellite_label', lang)}：{html_text(r['name'])}")).add_to(sg)
-    sg.add_to(m)
+    dec = int(result.settings["map_coordinate_decimals"])
+    PointLayer(f"{text('satellite_layer', lang)} ({len(sats)})",
+               [[round(float(located.at[i, "lat"]), dec), round(float(located.at[i, "lon"]), dec), 0, 7,
+                 f"{text('satellite_label', lang)}：{located.at[i, 'name']}", 0, None] for i in sats],
+               [{"color": _SATELLITE, "weight": 2, "fill": True, "fillColor": "#a6cee3",
+                 "fillOpacity": 0.9}]).add_to(m)
     closed = [i for v in layouts["closed_ids"] for i in _ids(v) if i in located.index]
-    cg = folium.FeatureGroup(name=f"{text('layout_closed_layer', lang)} ({len(closed)})", show=True)
-    for sid in closed:
-        r = located.loc[sid]
-        folium.CircleMarker([round(r["lat"], 6), round(r["lon"], 6)], radius=7, color="#555", weight=2,
-                            dash_array="3 3", fill=False,
-                            tooltip=Tooltip(f"{text('closed_label', lang)}：{html_text(r['name'])}")).add_to(cg)
-    cg.add_to(m)
-    if result.assignments is not None and result.inputs.demand is not None and planets:
-        near = result.assignments[result.assignments["method"] == "nearest"]
-        areas = ca.catchment_areas(result.inputs.demand, near, result.inputs.towns, group="g4_6")
-        areas = areas[areas["school_id"].isin(planets)]
-        if len(areas):
-            # the tooltip sets textContent: the names go in as plain text, not as escaped markup
-            areas = areas.assign(school=[str(located.at[i, "name"]) for i in areas["school_id"]],
-                                 villages=pd.to_numeric(areas["villages"], errors="coerce"))
-            folium.GeoJson(
-                areas[["school_id", "school", "villages", "geometry"]].to_json(drop_id=True),
-                name=text("planet_catchment_layer", lang), show=True,
-                style_function=lambda f: {"color": _PLANET, "weight": 2, "fillColor": _PLANET,
-                                          "fillOpacity": 0.08},
-                tooltip=GeoJsonTooltip(fields=["school", "villages"],
-                                              aliases=[text("planet_label", lang), text("villages", lang)]),
-            ).add_to(m)
+    PointLayer(f"{text('layout_closed_layer', lang)} ({len(closed)})",
+               [[round(float(located.at[i, "lat"]), dec), round(float(located.at[i, "lon"]), dec), 0, 7,
+                 f"{text('closed_label', lang)}：{located.at[i, 'name']}", 0, None] for i in closed],
+               [{"color": "#555", "weight": 2, "dashArray": "3 3", "fill": False}]).add_to(m)
+    areas = map_data.planet_catchments(result, planets)
+    if areas is not None and len(areas):
+        # the tooltip sets textContent: the names go in as plain text, not as escaped markup
+        areas = areas.assign(school=[str(located.at[i, "name"]) for i in areas["school_id"]],
+                             villages=pd.to_numeric(areas["villages"], errors="coerce"))
+        folium.GeoJson(
+            areas[["school_id", "school", "villages", "geometry"]].to_json(drop_id=True),
+            name=text("planet_catchment_layer", lang), show=True,
+            style_function=lambda f: {"color": _PLANET, "weight": 2, "fillColor": _PLANET,
+                                      "fillOpacity": 0.08},
+            tooltip=GeoJsonTooltip(fields=["school", "villages"],
+                                          aliases=[text("planet_label", lang), text("villages", lang)]),
+        ).add_to(m)
     return len(planets)

@@ -11,11 +11,14 @@ from typing import Any
 import folium
 import pandas as pd
 
-from schoolplan.outputs.escape import Tooltip, html_text
+from schoolplan.outputs._map_layers import PointLayer
+from schoolplan.settings import Settings
 
 __all__ = ["add_seat_warning_layers"]
 
 _COLOURS = {"red": "#d62728", "yellow": "#e6a800"}
+# a square badge down and to the right of the school (the current-year badge is up and right)
+_STYLES = [{"badge": "red", "anchor": [-3, -3]}, {"badge": "yellow", "anchor": [-3, -3]}]
 _WORDS = {"red": ("红色预警", "red warning"), "yellow": ("黄色预警", "yellow warning")}
 _PART_EN = {"小学": "primary", "小学部": "primary part", "初中": "junior", "初中部": "junior part"}
 
@@ -35,13 +38,15 @@ def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
         year = result.scenario.year if result.scenario.year in years else years[0]
     located = result.schools.drop_duplicates("school_id").set_index("school_id")[["lat", "lon"]]
     zh = lang == "zh"
+    settings = getattr(result, "settings", None) or Settings()
+    dec = int(settings["map_coordinate_decimals"])
     added = []
     for y in years:
         col = f"warning_{y}"
         hit = table[table[col].isin(list(_COLOURS))]
         label = ("学位预警 " + ("现状" if y == "today" else f"{y}年")) if zh else (
             "Seat warnings " + str(y))
-        fg = folium.FeatureGroup(name=f"{label} ({hit['school_id'].nunique()})", show=y == year)
+        points = []
         for sid, rows in hit.groupby("school_id", sort=True):
             if sid not in located.index or pd.isna(located.at[sid, "lat"]):
                 continue
@@ -53,11 +58,10 @@ def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
                 word = _WORDS[getattr(r, col)][0 if zh else 1]
                 ratio = (f"入学需求/起始年级学位 {eu:.0%}，在校需求/学位 {wu:.0%}" if zh else
                          f"entry cohort / intake {eu:.0%}, all pupils / seats {wu:.0%}")
-                lines.append(f"{html_text(r.name)} {html_text(part)}: {word} ({ratio})")
-            folium.CircleMarker(
-                [round(float(located.at[sid, "lat"]), 6), round(float(located.at[sid, "lon"]), 6)],
-                radius=11, color=_COLOURS[worst], weight=3, fill=False,
-                tooltip=Tooltip("<br>".join(lines))).add_to(fg)
+                lines.append(f"{r.name} {part}: {word} ({ratio})")
+            points.append([round(float(located.at[sid, "lat"]), dec), round(float(located.at[sid, "lon"]), dec),
+                         0 if worst == "red" else 1, 6, "\n".join(lines), 0, None])
+        fg = PointLayer(f"{label} ({hit['school_id'].nunique()})", points, _STYLES, show=y == year)
         fg.add_to(m)
         added.append(fg.get_name())
     return added
