@@ -19,6 +19,7 @@ from schoolplan import calibration as cal_
 from schoolplan import catchments as ca
 from schoolplan import projection as pj
 from schoolplan import rules as _rules
+from schoolplan.counties import county_checks
 from schoolplan.errors import ScenarioError
 from schoolplan.schema import BALANCE_COLUMNS, LEVEL_GRADES, Base, Result
 from schoolplan.settings import Settings
@@ -240,6 +241,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         balance_contributors=None if balance_tables is None else balance_tables[2],
         networks=dict(base.networks), seat_warnings=warn_table,
         calibration=_calibration(base).fit if "calibration" in indicators else None,
+        counties=county_checks(schools, settings=settings),
     )
 
 
