@@ -39,6 +39,7 @@ time goes. Then the scaling exponent of each stage between the smallest and the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -111,8 +112,13 @@ def measure(argv: list[str], env: dict, log: Path) -> dict:
     if proc.returncode != 0:
         tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         return {"error": f"exit {proc.returncode}: " + " | ".join(tail)}
-    return {"time_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "peak_rss_mb": usage.ru_maxrss / 1024}
+    out = {"time_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
+           "peak_rss_mb": usage.ru_maxrss / 1024}
+    first = log.read_text(encoding="utf-8", errors="replace").lstrip().split("]", 1)[0]
+    if first.startswith("["):  # "[   4.7 s] reading ...": the start-up before the first step
+        with contextlib.suppress(ValueError):
+            out["startup_s"] = float(first[1:].split()[0])
+    return out
 
 
 def stage_command(name: str, sc: dict[str, Path], out: Path) -> list[str]:
@@ -157,7 +163,9 @@ def run_stage(name: str, folder: Path, sc: dict[str, Path], repeat: int) -> dict
     return {"time_s": statistics.median(r["time_s"] for r in runs),
             "cpu_s": statistics.median(r["cpu_s"] for r in runs),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-            "load": statistics.median(r["load"] for r in runs), "runs": runs}
+            "load": statistics.median(r["load"] for r in runs), "runs": runs,
+            **({"startup_s": statistics.median(r["startup_s"] for r in runs)}
+               if all("startup_s" in r for r in runs) else {})}
 
 
 def main(argv=None) -> int:
@@ -204,7 +212,8 @@ def main(argv=None) -> int:
             results[size][name] = r
             print(f"[{size}] {name:18s} " + (
                 f"{r['time_s']:8.2f} s wall {r['cpu_s']:8.2f} s CPU  peak {r['peak_rss_mb']:6.0f} MB"
-                f"  (load {r['load']:.1f})" if "time_s" in r else f"failed: {r['error']}"),
+                f"  (load {r['load']:.1f})" + (f"  start-up {r['startup_s']:.1f} s" if "startup_s" in r
+                                               else "") if "time_s" in r else f"failed: {r['error']}"),
                 flush=True)
     done = [s for s in sizes if s in results and "counts" in results[s]]
     if len(done) > 1:

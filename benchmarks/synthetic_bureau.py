@@ -198,7 +198,7 @@ def write_bureau(size: str, folder: Path, seed: int) -> dict:
         geometry=gpd.points_from_xy(np.round(vlon, 6), np.round(vlat, 6)), crs=4326)
     villages.to_file(folder / "villages_synthetic.geojson", driver="GeoJSON")
 
-    counts = {"size": size, "seed": seed, "nodes": int(len(x)), "links": int(len(u)),
+    counts = {"size": size, "seed": seed, "nodes": len(x), "links": len(u),
               "schools": n_s, "villages": n_v, "towns": n_t, "counties": n_c,
               # the 20 smallest primary schools and teaching points (no 中心小学): a 20-close scenario
               "close20": ledger.loc[[i for i in np.argsort(enrol, kind="stable")

@@ -375,6 +375,10 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
     factors = _year_factors(base)
     years: list[Any] = list(factors) or ["today"]
     flows = today[today["school_id"].notna()]
+    # each school's flows split off once (same rows, same order): not a scan of every flow per
+    # school, which made this table quadratic (223 s of a prefecture run, issue 15)
+    by_school = dict(tuple(flows.groupby("school_id", sort=False)))
+    no_flows = flows.iloc[:0]
     rows = []
     for _, sch in open_s.iterrows():
         sid, level = sch["school_id"], sch["level"]
@@ -392,7 +396,8 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
                             "class_size_teaching_point" if level == "teaching_point" else "class_size_primary"]
             intake = (round(cls_part / len(part_grades)) * size if np.isfinite(cls_part) and cls_part > 0
                       else seat_part / len(part_grades))
-            mine = flows[(flows["school_id"] == sid) & flows["group"].isin(grp)]
+            of_school = by_school.get(sid, no_flows)
+            mine = of_school[of_school["group"].isin(grp)]
             entry_rows = mine[mine["group"] == ("g1_3" if part == "primary" else "g7_9")]
             rec: dict[str, Any] = {"school_id": sid, "name": sch["name"], "town": sch.get("town"),
                                    "level": level, "part": part, "part_zh": _PART_ZH[(part, split)],
