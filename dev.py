@@ -47,7 +47,11 @@ def ensure_installed() -> None:
     spec = f"{ROOT}[test]"
     ok = _run([PY, "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv"]) == 0
     if ok:
-        ok = _run([BIN / "uv", "pip", "install", "-q", "-p", PY, "-e", spec]) == 0
+        # --compile-bytecode, as pip does: without .pyc files every start of schoolplan compiles
+        # pandas, scipy ... again where bytecode is not written (PYTHONDONTWRITEBYTECODE, a
+        # read-only install), 3-4 s of CPU per command (issue 15)
+        ok = _run([BIN / "uv", "pip", "install", "-q", "--compile-bytecode", "-p", PY, "-e",
+                   spec]) == 0
     if not ok:
         print("uv was not usable; installing with pip (slower)", flush=True)
         if _run([PY, "-m", "pip", "install", "-q", "-e", spec]) != 0:

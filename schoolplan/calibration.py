@@ -40,7 +40,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq
 
 from schoolplan import catchments as ca
 from schoolplan.errors import Problems, SchoolplanError
@@ -179,6 +178,8 @@ def fit_decay(distance_km: np.ndarray, pupils: np.ndarray, origin: np.ndarray,
         return lo
     if g_hi >= 0:
         return hi
+    from scipy.optimize import brentq  # here, not at the top: a slow import (start-up)
+
     return float(brentq(gap, lo, hi, xtol=1e-4))
 
 

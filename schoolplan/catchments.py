@@ -35,8 +35,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.optimize import LinearConstraint, milp
-from scipy.sparse import coo_matrix
 
 from schoolplan import coords, travel
 from schoolplan import network as _net
@@ -294,6 +292,10 @@ def assign_capacitated(
         split); ``shortage``: one row per village and grade group with unassigned pupils
         (``demand_id``, ``group``, ``level``, ``pupils_unassigned``).
     """
+    # scipy.optimize here, not at the top: it costs about a second of start-up (issue 15)
+    from scipy.optimize import LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
     g = groups.reset_index(drop=True)
     gkey = pd.MultiIndex.from_frame(g[["demand_id", "group"]])
     c = costs.copy()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import yaml
@@ -102,14 +102,32 @@ def _msg(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
 
-def _parse_sets(items: list[str] | None) -> dict:
+def _parse_sets(items: list[str] | None, lang: str) -> dict:
+    """``--set name=value`` items as a dict; the value is read as YAML (40, 0.5, [200, 100],
+    true, text). A malformed item is a usage error: one message in the user's language (no
+    English framing in a Chinese output), exit 2, before any work is done."""
     out = {}
     for item in items or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"--set expects name=value, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
+        k, sep, v = item.partition("=")
+        if not sep or not k.strip():
+            _usage_error(_msg(
+                lang, f"--set 应写成 名称=值，例如 --set class_size_primary=40，而不是 {item!r}",
+                f"--set expects name=value, e.g. --set class_size_primary=40, got {item!r}"), lang)
+        try:
+            out[k.strip()] = yaml.safe_load(v)
+        except yaml.YAMLError:
+            _usage_error(_msg(
+                lang, f"--set {item}：{v!r} 不是有效的值。请写数字（40、0.5）、列表（[200, 100]）、"
+                      "true/false 或文字；含特殊符号的文字请加引号，例如 --set 'name=\"*\"'",
+                f"--set {item}: {v!r} is not a valid value. Give a number (40, 0.5), a list "
+                "([200, 100]), true/false or text; quote text with special characters, e.g. "
+                "--set 'name=\"*\"'"), lang)
     return out
+
+
+def _usage_error(message: str, lang: str) -> NoReturn:
+    typer.echo(_msg(lang, "用法错误：", "Usage error: ") + message, err=True)
+    raise typer.Exit(2)
 
 
 def _check_lang(lang: str) -> str:
@@ -153,12 +171,13 @@ def run(
     from schoolplan.scenario import evaluate, load_scenario
 
     lang = _check_lang(lang)
+    sets = _parse_sets(set_, lang)
     with _reported(lang):
         sc = load_scenario(scenario)
         out_dir = out or Path("out") / safe_folder_name(sc.name)
         tile_dir = [Path(tiles[6:])] if tiles and tiles.startswith("local:") else []
         _check_out(out_dir, [*_scenario_inputs(sc), *tile_dir], lang)
-        settings = _settings_for(sc, _parse_sets(set_))
+        settings = _settings_for(sc, sets)
         result = evaluate(sc, settings=settings)
         paths = write_outputs(result, out_dir, lang=lang, tiles=tiles)
     from schoolplan.outputs.summary import small_schools_sentence, title_in
@@ -246,9 +265,10 @@ def check(
     from schoolplan.scenario import load_inputs, load_scenario
 
     lang = _check_lang(lang)
+    sets = _parse_sets(set_, lang)
     with _reported(lang):
         sc = load_scenario(scenario)
-        inputs_settings = _settings_for(sc, _parse_sets(set_))
+        inputs_settings = _settings_for(sc, sets)
         inputs = load_inputs(sc, inputs_settings)
     problems = inputs.problems
     roads = sc.inputs.get("roads")
@@ -293,6 +313,7 @@ def compare(
         raise typer.BadParameter(f"--years was {years!r} but is expected to be years such as "
                                  "2025,2027,2030 / --years 应为年份列表，如 2025,2027,2030")
     year_list = [int(y) for y in parts] if parts else None
+    sets = _parse_sets(set_, lang)
     if len(scenarios) * len(year_list or [1]) < 2:
         raise typer.BadParameter("give a base scenario and at least one more to compare, "
                                  "or one scenario with --years")
@@ -303,7 +324,7 @@ def compare(
             if path.is_file():
                 inputs += _scenario_inputs(load_scenario(path))
         _check_out(out, inputs, lang)
-        results = cmp.compare_files(files, settings_overrides=_parse_sets(set_), years=year_list)
+        results = cmp.compare_files(files, settings_overrides=sets, years=year_list)
         table = cmp.compare(results)
         paths = write_comparison(table, out, lang=lang, inputs=inputs,
                                  titles=[r.scenario.title for r in results],
@@ -375,11 +396,12 @@ def site_review(
     from schoolplan.scenario import evaluate, load_scenario
 
     lang = _check_lang(lang)
+    sets = _parse_sets(set_, lang)
     with _reported(lang):
         sc = load_scenario(scenario)
         inputs = [estates, *([sites] if sites else []), *_scenario_inputs(sc)]
         _check_out(out, inputs, lang)
-        settings = _settings_for(sc, _parse_sets(set_))
+        settings = _settings_for(sc, sets)
         est = read_estates(estates, coordinate_system=coordinate_system)
         # sites come from --sites, or from rows of the estates file marked as sites (类型 = 学校用地)
         site_gdf = (read_sites(sites, coordinate_system=coordinate_system) if sites is not None

@@ -19,6 +19,7 @@ from schoolplan import calibration as cal_
 from schoolplan import catchments as ca
 from schoolplan import projection as pj
 from schoolplan import rules as _rules
+from schoolplan.counties import county_checks
 from schoolplan.errors import ScenarioError
 from schoolplan.schema import BALANCE_COLUMNS, LEVEL_GRADES, Base, Result
 from schoolplan.settings import Settings
@@ -302,6 +303,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         balance_contributors=None if balance_tables is None else balance_tables[2],
         networks=dict(base.networks), seat_warnings=warn_table,
         calibration=_calibration(base).fit if "calibration" in indicators else None,
+        counties=county_checks(schools, settings=settings),
     )
 
 
@@ -436,6 +438,10 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
     factors = _year_factors(base)
     years: list[Any] = list(factors) or ["today"]
     flows = today[today["school_id"].notna()]
+    # each school's flows split off once (same rows, same order): not a scan of every flow per
+    # school, which made this table quadratic (223 s of a prefecture run, issue 15)
+    by_school = dict(tuple(flows.groupby("school_id", sort=False)))
+    no_flows = flows.iloc[:0]
     rows = []
     for _, sch in open_s.iterrows():
         sid, level = sch["school_id"], sch["level"]
@@ -458,7 +464,8 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
                 intake, intake_source = round(cls_part / len(part_grades)) * size, "classes x class size"
             else:
                 intake, intake_source = seat_part / len(part_grades), "seats / grades"
-            mine = flows[(flows["school_id"] == sid) & flows["group"].isin(grp)]
+            of_school = by_school.get(sid, no_flows)
+            mine = of_school[of_school["group"].isin(grp)]
             entry_rows = mine[mine["group"] == ("g1_3" if part == "primary" else "g7_9")]
             rec: dict[str, Any] = {"school_id": sid, "name": sch["name"], "town": sch.get("town"),
                                    "level": level, "part": part, "part_zh": _PART_ZH[(part, split)],

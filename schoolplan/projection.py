@@ -61,7 +61,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from schoolplan.errors import MissingColumnError
 from schoolplan.io.history import tidy_history
@@ -282,6 +281,8 @@ def cohort_projection(
     ratio, *_, phi = _ratios(cube, s["projection_shrinkage_pupils"])
     k, age = s["projection_entry_years"], s["projection_school_start_age"]
     hold_m, hold_k = s["projection_hold_method"], s["projection_hold_years"]
+    from scipy.stats import norm  # here, not at the top: scipy.stats costs ~1 s to import
+
     z = float(norm.ppf(0.5 + s["projection_band_level"] / 2))
     future = np.arange(base + 1, base + horizon + 1)
     n_s = len(cube.schools)
@@ -449,6 +450,8 @@ def regression_projection(
     all_years = np.arange(base, base + horizon + 1)
     mean = np.zeros((len(cube.schools), len(all_years), 9))
     var = np.zeros_like(mean)
+    from scipy.stats import norm  # here, not at the top: scipy.stats costs ~1 s to import
+
     z = float(norm.ppf(0.5 + s["projection_band_level"] / 2))
     pairs = list(zip(*np.nonzero(keep), strict=True))
     if model == "school_trend":

@@ -505,3 +505,6 @@ class Result:
     tradeoff: pd.DataFrame | None = None
     #: the road networks the travel costs were computed on, by network mode (``walk``, ``drive``)
     networks: dict[str, RoadNetwork | None] = field(default_factory=dict)
+    #: county-level rules per county (:func:`schoolplan.counties.county_checks`), computed once
+    #: by the diagnosis; ``None`` on a result built without it (the outputs then compute it)
+    counties: pd.DataFrame | None = None

@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.spatial import cKDTree
 
 from schoolplan import coords
@@ -173,16 +174,23 @@ def link_to_towns(
     code_col, name_col = cols.get("town_code", "town_code"), cols.get("town", "town")
     match: list[str] = []
     idx: list[Any] = []
-    for row, p in out.iterrows():
-        code, name = p.get("town_code"), p.get("town")
+    n = len(out)
+
+    def column(name: str) -> list:
+        return out[name].tolist() if name in out else [None] * n
+
+    # plain lists, not iterrows (a Series per row was most of a prefecture's check: issue 15)
+    rows = zip(out.index, column("town_code"), column("town"), out[id_column].tolist(),
+               list(out.geometry.values), strict=True)
+    for row, code, name, pid, geom in rows:
         hit, how = None, "none"
         if pd.notna(code) and str(code) in by_code:
             hit, how = by_code[str(code)], "code"
         elif pd.notna(code) and by_code:
             problems.error(
-                "unknown_town", file, row=_row(row), column=code_col, value=code, ids=[p[id_column]],
-                en=f"{what_en} {p[id_column]}: town code {code} is not in the towns list",
-                zh=f"{what_zh}{p[id_column]}：乡镇代码 {code} 不在乡镇名单中",
+                "unknown_town", file, row=_row(row), column=code_col, value=code, ids=[pid],
+                en=f"{what_en} {pid}: town code {code} is not in the towns list",
+                zh=f"{what_zh}{pid}：乡镇代码 {code} 不在乡镇名单中",
                 fix_en="correct the code or add the town to the towns file",
                 fix_zh="请更正代码或在乡镇文件中补充该乡镇",
             )
@@ -197,10 +205,10 @@ def link_to_towns(
             elif not cands:
                 near = _did_you_mean(name, all_names)
                 problems.error(
-                    "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
-                    en=f"{what_en} {p[id_column]}: town '{name}' is not in the towns list"
+                    "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[pid],
+                    en=f"{what_en} {pid}: town '{name}' is not in the towns list"
                        + (f"; did you mean {' or '.join(near)}?" if near else ""),
-                    zh=f"{what_zh}{p[id_column]}：乡镇“{name}”不在乡镇名单中"
+                    zh=f"{what_zh}{pid}：乡镇“{name}”不在乡镇名单中"
                        + (f"；是否为“{'”或“'.join(near)}”？" if near else ""),
                     fix_en="correct the name (towns are renamed and merged: check the current list) "
                            "or give the town code",
@@ -211,25 +219,25 @@ def link_to_towns(
                 continue
             else:
                 problems.error(
-                    "ambiguous_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
-                    en=f"{what_en} {p[id_column]}: town name '{name}' matches {len(cands)} towns",
-                    zh=f"{what_zh}{p[id_column]}：乡镇名称“{name}”对应多个乡镇",
+                    "ambiguous_town", file, row=_row(row), column=name_col, value=name, ids=[pid],
+                    en=f"{what_en} {pid}: town name '{name}' matches {len(cands)} towns",
+                    zh=f"{what_zh}{pid}：乡镇名称“{name}”对应多个乡镇",
                     fix_en="give the town code (乡镇代码) instead of the name",
                     fix_zh="请填写乡镇代码",
                 )
                 match.append("none")
                 idx.append(None)
                 continue
-        if hit is None and polygons and p.geometry is not None and not p.geometry.is_empty:
-            inside = towns.index[towns.geometry.contains(p.geometry)]
+        if hit is None and polygons and geom is not None and not geom.is_empty:
+            inside = towns.index[towns.geometry.contains(geom)]
             if len(inside):
                 hit, how = inside[0], "location"
         if hit is None:
             problems.error(
-                "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[p[id_column]],
-                en=f"{what_en} {p[id_column]}: its town is unknown"
+                "unknown_town", file, row=_row(row), column=name_col, value=name, ids=[pid],
+                en=f"{what_en} {pid}: its town is unknown"
                    + (f" ('{name}' is not in the towns list)" if pd.notna(name) else ""),
-                zh=f"{what_zh}{p[id_column]}：无法确定所属乡镇",
+                zh=f"{what_zh}{pid}：无法确定所属乡镇",
                 fix_en="fill in 乡镇代码/所属乡镇 with a town of the towns file",
                 fix_zh="请填写乡镇文件中存在的乡镇代码或名称",
             )
@@ -237,9 +245,10 @@ def link_to_towns(
         idx.append(hit)
     out["town_match"] = match
     for col in ("town_code", "town", "county"):
-        vals = [towns.at[i, col] if i is not None and col in towns else None for i in idx]
-        out[col] = [v if v is not None else (out.at[r, col] if col in out else None)
-                    for v, r in zip(vals, out.index, strict=True)]
+        of_town = towns[col].to_dict() if col in towns else {}
+        vals = [of_town.get(i) if i is not None else None for i in idx]
+        own = column(col)
+        out[col] = [v if v is not None else o for v, o in zip(vals, own, strict=True)]
     if polygons:
         _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh)
     return out
@@ -247,18 +256,25 @@ def link_to_towns(
 
 def _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh) -> None:
     file = out.attrs.get("file", "input")
-    for (row, p), t in zip(out.iterrows(), idx, strict=True):
-        if t is None or p.geometry is None or p.geometry.is_empty or p["town_match"] == "location":
-            continue
-        if towns.geometry[t].buffer(0.0005).contains(p.geometry):  # ~50 m slack for edge points
-            continue
-        inside = towns.index[towns.geometry.contains(p.geometry)]
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    known = np.array([t is not None for t in idx], bool)
+    known &= ~(pd.isna(geoms) | shapely.is_empty(geoms)) & (out["town_match"] != "location").to_numpy()
+    # each town buffered once (~50 m slack for edge points), every point tested in one call
+    slack = {t: towns.geometry[t].buffer(0.0005) for t in {idx[k] for k in np.flatnonzero(known)}}
+    ok = np.ones(len(out), bool)
+    if known.any():
+        where = np.flatnonzero(known)
+        ok[where] = shapely.contains(np.array([slack[idx[k]] for k in where], dtype=object),
+                                     geoms[where])
+    for k in np.flatnonzero(~ok):
+        row, t, g, pid = out.index[k], idx[k], geoms[k], out[id_column].iat[k]
+        inside = towns.index[towns.geometry.contains(g)]
         other = towns.at[inside[0], "town"] if len(inside) else None
         problems.warning(
-            "outside_own_town", file, row=_row(row), column="lon/lat", ids=[p[id_column]],
-            en=f"{what_en} {p[id_column]} is listed in {towns.at[t, 'town']} but lies "
+            "outside_own_town", file, row=_row(row), column="lon/lat", ids=[pid],
+            en=f"{what_en} {pid} is listed in {towns.at[t, 'town']} but lies "
                + (f"in {other}" if other else "outside every town"),
-            zh=f"{what_zh}{p[id_column]}属于{towns.at[t, 'town']}，但坐标位于"
+            zh=f"{what_zh}{pid}属于{towns.at[t, 'town']}，但坐标位于"
                + (f"{other}" if other else "所有乡镇之外"),
             fix_en="check the coordinates, their coordinate system, or the town",
             fix_zh="请核对坐标、坐标系或所属乡镇",
@@ -275,23 +291,27 @@ def check_outside_extent(points: gpd.GeoDataFrame, extent, *, problems: Problems
     seats = isinstance(extent, TownsExtent) and extent.kind != "polygon"
     margin = extent.tolerance_m if isinstance(extent, TownsExtent) else tolerance_m
     report = problems.warning if seats else problems.error
-    for row, p in points.iterrows():
-        g = p.geometry
-        if g is None or g.is_empty or not np.isfinite(g.x):
-            continue
-        if not (x0 <= g.x <= x1 and y0 <= g.y <= y1):
-            report(
-                "outside_area", file, row=_row(row), column="lon/lat", value=f"{g.x:.5f}, {g.y:.5f}",
-                ids=[p[id_column]],
-                en=f"{what_en} {p[id_column]} at {g.x:.5f}, {g.y:.5f} is more than "
-                   f"{margin / 1000:.3g} km outside the area of the "
-                   + ("town seats (seats are not boundaries: a warning only)" if seats else "towns"),
-                zh=f"{what_zh}{p[id_column]}（{g.x:.5f}, {g.y:.5f}）"
-                   + (f"距乡镇驻地范围超过 {margin / 1000:.3g} 公里（驻地不是边界，仅提示）" if seats
-                      else f"位于乡镇范围之外超过 {margin / 1000:.3g} 公里"),
-                fix_en="check the coordinates and the declared coordinate system",
-                fix_zh="请核对坐标和声明的坐标系",
-            )
+    geoms = np.asarray(points.geometry.values, dtype=object)
+    usable = ~(pd.isna(geoms) | shapely.is_empty(geoms))
+    px = np.full(len(points), np.nan)
+    py = np.full(len(points), np.nan)
+    px[usable], py[usable] = shapely.get_x(geoms[usable]), shapely.get_y(geoms[usable])
+    with np.errstate(invalid="ignore"):
+        outside = np.isfinite(px) & ~((x0 <= px) & (px <= x1) & (y0 <= py) & (py <= y1))
+    for k in np.flatnonzero(outside):  # one vectorised test; only the points outside are visited
+        row, g, pid = points.index[k], geoms[k], points[id_column].iat[k]
+        report(
+            "outside_area", file, row=_row(row), column="lon/lat", value=f"{g.x:.5f}, {g.y:.5f}",
+            ids=[pid],
+            en=f"{what_en} {pid} at {g.x:.5f}, {g.y:.5f} is more than "
+               f"{margin / 1000:.3g} km outside the area of the "
+               + ("town seats (seats are not boundaries: a warning only)" if seats else "towns"),
+            zh=f"{what_zh}{pid}（{g.x:.5f}, {g.y:.5f}）"
+               + (f"距乡镇驻地范围超过 {margin / 1000:.3g} 公里（驻地不是边界，仅提示）" if seats
+                  else f"位于乡镇范围之外超过 {margin / 1000:.3g} 公里"),
+            fix_en="check the coordinates and the declared coordinate system",
+            fix_zh="请核对坐标和声明的坐标系",
+        )
 
 
 def check_coordinate_system(points: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *,

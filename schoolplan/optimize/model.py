@@ -56,7 +56,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import LinearConstraint, milp
 from scipy.sparse import coo_matrix, csr_matrix, vstack
 
 from schoolplan.catchments import ASSIGNMENT_COLUMNS, PART_OF_GROUP, seats_by_part, serves
@@ -611,6 +610,8 @@ class LocationModel:
                 "n_variables": len(c), "n_constraints": a_all.shape[0], "pairs": pr}
 
     def _run(self, prob: dict, opts: dict):
+        from scipy.optimize import LinearConstraint, milp  # here: a slow import (start-up)
+
         t0 = time.perf_counter()
         res = milp(prob["c"], constraints=[LinearConstraint(prob["A"], prob["lo"], prob["hi"])],
                    integrality=prob["integrality"], bounds=(prob["lb"], prob["ub"]),

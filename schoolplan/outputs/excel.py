@@ -45,7 +45,7 @@ from schoolplan.counties import county_checks
 from schoolplan.outputs.files import atomic_write, output_time, xlsx_bytes
 from schoolplan.outputs.print_setup import setup_about_print, setup_table_print
 from schoolplan.rules import RULES
-from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS
+from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS, Result
 
 __all__ = [
     "ASSIGNMENT_SHEET_COLUMNS",
@@ -723,7 +723,7 @@ def _build(result, lang: str) -> Workbook:
         add_table_sheet(wb, "layouts", result.layouts, LAYOUT_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     if result.balance is not None:
         add_table_sheet(wb, "balance", result.balance, BALANCE_SHEET_COLUMNS, lang=lang, freeze_columns=2)
-    add_table_sheet(wb, "counties", _in_language(county_checks(result.schools, settings=result.settings), lang,
+    add_table_sheet(wb, "counties", _in_language(_counties(result), lang,
                     rule=("rule_zh", "rule_en"), verdict_text=("verdict_zh", "verdict_en"), message=(
                         "message_zh", "message_en"), source=("source_zh", "source")), COUNTY_SHEET_COLUMNS, lang=lang,
                     freeze_columns=2)
@@ -780,3 +780,9 @@ def write_report_xlsx(result, path: str | Path, *, lang: Lang = "zh") -> Path:
     wb = _build(result, lang)
     return atomic_write(path, _to_bytes(wb, _created(result)))
 
+
+def _counties(result: Result) -> pd.DataFrame:
+    """The county checks the diagnosis computed once, else (a result built without) now."""
+    if result.counties is not None:
+        return result.counties
+    return county_checks(result.schools, settings=result.settings)
