@@ -120,18 +120,27 @@ def load_roads(spec: InputSpec | None, *, mode: net.NetworkMode, settings: Setti
         polygon = gpd.GeoSeries([area], crs=metric).to_crs(4326).iloc[0]
         path = net.download_osm_graphml(polygon, mode=mode, cache_dir=default_cache_dir(),
                                     timeout_s=settings["osm_download_timeout_s"])
-        return net.network_from_graphml(path, mode=mode)
+        return net.network_from_graphml(
+            path, mode=mode,
+            private_residential_walk=bool(settings["walk_private_residential_roads"]))
     path = spec.path
     name = path.name.lower()
     kind = next((k for suf, k in _ROAD_SUFFIXES.items() if name.endswith(suf)), None)
+    private = bool(settings["walk_private_residential_roads"])
     if kind == "graphml":
-        return net.network_from_graphml(path, mode=mode)
+        return net.network_from_graphml(path, mode=mode, private_residential_walk=private)
     if kind == "osm":
-        return net.network_from_osm(path, mode=mode)
+        return net.network_from_osm(path, mode=mode, private_residential_walk=private)
     if kind == "lines":
         cols = spec.columns or {}
-        opts: dict[str, Any] = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
-                "maxspeed_column": cols.get("maxspeed")}
+        # the network mode (one-way columns count for driving) and the settings in force
+        opts: dict[str, Any] = {
+            "road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
+            "maxspeed_column": cols.get("maxspeed"), "from_node_column": cols.get("from_node"),
+            "to_node_column": cols.get("to_node"), "oneway_column": cols.get("oneway"),
+            "mode": mode,
+            "grade_separated_classes": settings["road_grade_separated_classes"],
+            "max_scale_error": settings["metric_crs_max_scale_error"]}
         system = spec.coordinate_system
         if system is not None and coords.parse_coordinate_system(system)[0] in ("gcj02", "bd09"):
             lines = read_layer(path, layer=spec.layer, encoding=spec.encoding)
