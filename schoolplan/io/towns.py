@@ -248,7 +248,8 @@ def link_to_towns(
 def _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh) -> None:
     file = out.attrs.get("file", "input")
     for (row, p), t in zip(out.iterrows(), idx, strict=True):
-        if t is None or p.geometry is None or p.geometry.is_empty or p["town_match"] == "location":
+        if t is None or p.geometry is None or p.geometry.is_empty or p["town_match"] == "location" \
+                or not np.isfinite(p.get("lon", np.nan)):  # no coordinates: reported once already
             continue
         if towns.geometry[t].buffer(0.0005).contains(p.geometry):  # ~50 m slack for edge points
             continue

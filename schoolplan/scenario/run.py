@@ -57,8 +57,14 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
         if spec.path.exists():
             files[key] = {"path": str(spec.path), "sha256": sha256_of(spec.path),
                           "coordinate_system": spec.coordinate_system or "file's own / wgs84"}
+    role_of: list[str] = []  # the input key each problem was found under
+
+    def found_under(key: str) -> None:
+        role_of.extend([key] * (len(problems) - len(role_of)))
+
     towns = _io.read_towns(specs["towns"].path, **specs["towns"].reader_kwargs(),
                            problems=problems)
+    found_under("towns")
     tol = settings["extent_tolerance_m"]
     extent = towns_extent(towns, tol)
     s_spec = specs["schools"]
@@ -72,6 +78,7 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
     check_outside_extent(schools, extent, problems=problems, id_column="school_id",
                          what_en="school", what_zh="学校", tolerance_m=tol)
     check_coordinate_system(schools, towns, problems=problems, what_en="school", what_zh="学校")
+    found_under("schools")
     demand = None
     if "demand" in specs:
         d_spec = specs["demand"]
@@ -83,6 +90,7 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
                              what_en="demand point", what_zh="需求点", tolerance_m=tol)
         check_coordinate_system(demand, towns, problems=problems, what_en="demand point",
                                 what_zh="需求点")
+        found_under("demand")
     history = births = None
     if "history" in specs:
         h = specs["history"]
@@ -93,8 +101,15 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
             b = specs["births"]
             births = read_births(b.path, columns=b.columns, sheet=b.sheet, header_row=b.header_row,
                                  encoding=b.encoding, problems=problems)
+    found_under("history")
+    problems.merge_roles(role_of, _ROLE_LABELS)  # a file read in two roles: one message each
     return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files,
                   history=history, births=births)
+
+
+#: How a report names the input keys (a file read under two of them says so once).
+_ROLE_LABELS = {"towns": ("towns", "乡镇"), "schools": ("schools", "学校"),
+                "demand": ("demand", "需求点"), "history": ("enrolment history", "历年学籍")}
 
 
 _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
