@@ -137,7 +137,7 @@ def snap_xy(
     pool = np.flatnonzero(in_main) if component == "main" else np.arange(len(seg["a"]))
     n_pts = len(xy)
     if n_pts and len(pool):
-        k, dist, t = _nearest_segment(network, seg, pool, xy)
+        k, dist, t = _nearest_segment(network, seg, pool, xy, kind=component)
         node_a, node_b = seg["a"][k], seg["b"][k]
         edge_ab, edge_ba = seg["ab"][k], seg["ba"][k]
     else:  # no segment to join (e.g. a one-way network whose main component is a single node)
@@ -157,7 +157,10 @@ def snap_xy(
     if component == "main":
         others = np.flatnonzero(~in_main)
         if len(others) and n_pts:
-            _, d_other, _ = _nearest_segment(network, seg, others, xy)
+            # only segments nearer than the chosen one matter: a bounded search
+            bound = float(dist.max()) + 1.0
+            _, d_other, _ = _nearest_segment(network, seg, others, xy, kind="other",
+                                             max_distance=bound)
             off = d_other < dist
     else:
         off = ~(main[node_a] & main[node_b]) if n_pts else off
@@ -196,7 +199,7 @@ def snap_xy(
     return out
 
 
-def _segments(network: RoadNetwork) -> dict[str, np.ndarray]:
+def _segments(network: RoadNetwork) -> dict[str, Any]:
     """The network's undirected segments (one per node pair with an edge either way, ``a < b``)
     with the CSR index of the edge ``a -> b`` and of ``b -> a`` (``-1`` where there is none).
 
@@ -227,22 +230,34 @@ def _segments(network: RoadNetwork) -> dict[str, np.ndarray]:
     return got
 
 
-_SEGMENTS: weakref.WeakKeyDictionary[RoadNetwork, dict[str, np.ndarray]] = \
-    weakref.WeakKeyDictionary()
+_SEGMENTS: weakref.WeakKeyDictionary[RoadNetwork, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def _nearest_segment(network, seg, which, xy):
-    """Nearest of the segments ``which`` to each point: ``(segment index, distance, t)``."""
+def _nearest_segment(network, seg, which, xy, *, kind: str,
+                     max_distance: float | None = None):
+    """Nearest of the segments ``which`` (the pool ``kind``: its lines and STRtree are kept
+    with the network's segments) to each point: ``(segment index, distance, t)``.
+
+    With ``max_distance``, points with no segment that near get index ``-1``, distance ``inf``.
+    """
     import shapely
 
-    a, b = seg["a"][which], seg["b"][which]
-    coords = np.stack([np.column_stack([network.x[a], network.y[a]]),
-                       np.column_stack([network.x[b], network.y[b]])], axis=1)
-    lines = shapely.linestrings(coords)
-    tree = shapely.STRtree(lines)
+    got = seg.get(f"tree:{kind}")
+    if got is None:
+        a, b = seg["a"][which], seg["b"][which]
+        coords = np.stack([np.column_stack([network.x[a], network.y[a]]),
+                           np.column_stack([network.x[b], network.y[b]])], axis=1)
+        lines = shapely.linestrings(coords)
+        got = seg[f"tree:{kind}"] = (lines, shapely.STRtree(lines))
+    lines, tree = got
     pts = shapely.points(xy)
-    (inp, hit), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    order = np.argsort(inp, kind="stable")
-    hit, dist = hit[order], dist[order]
-    t = shapely.line_locate_point(lines[hit], pts, normalized=True)
-    return which[hit], np.asarray(dist, dtype=np.float64), np.clip(t, 0.0, 1.0)
+    (inp, hit), d = tree.query_nearest(pts, return_distance=True, all_matches=False,
+                                       max_distance=max_distance)
+    k = np.full(len(xy), -1, dtype=np.int64)
+    dist = np.full(len(xy), np.inf)
+    k[inp], dist[inp] = hit, d
+    t = np.zeros(len(xy))
+    found = k >= 0
+    t[found] = shapely.line_locate_point(lines[k[found]], pts[found], normalized=True)
+    t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)  # a zero-length segment: its start
+    return np.where(found, which[np.maximum(k, 0)], -1), dist, t
