@@ -180,10 +180,10 @@ class Problems:
         Linear in the problems.
         """
         roles_of_file: dict[str, list[str]] = {}
-        for p, role in zip(self._items, role_of, strict=False):
+        for p, found_as in zip(self._items, role_of, strict=False):
             got = roles_of_file.setdefault(p.file, [])
-            if role not in got:
-                got.append(role)
+            if found_as not in got:
+                got.append(found_as)
         file_roles = {f: r for f, r in roles_of_file.items() if len(r) > 1}
         if not file_roles:
             return
@@ -191,7 +191,7 @@ class Problems:
         found_in: list[list[str]] = []
         out: list[Problem] = []
         for i, p in enumerate(self._items):
-            role = role_of[i] if i < len(role_of) else None
+            role: str | None = role_of[i] if i < len(role_of) else None
             if p.file not in file_roles or role is None:
                 out.append(p)
                 found_in.append([])
