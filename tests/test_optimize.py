@@ -301,8 +301,10 @@ def test_demo_p_median_solves_to_optimality_and_keeps_a_junior_school_per_town(d
     m, groups, schools, _ = demo_model
     p = len(schools) - 15
     # on the demo most villages are beyond a 30-minute walk of any school (they are exempt);
-    # the rule itself needs 66 schools (tested below), so switch it off here
-    m.solve("p_median", p=p, max_time_g1_3_s=np.inf)
+    # the rule itself needs 64 schools (tested below), so switch it off here
+    # proving optimality takes longer on the costs of edge snapping (issue 16, item 13): at the
+    # default 60 s limit HiGHS stopped at a gap of 2.1e-4 on this shared 2-core machine
+    m.solve("p_median", p=p, max_time_g1_3_s=np.inf, time_limit_s=300)
     assert m.status == "optimal" and m.gap <= 1e-4
     assert len(m.open_schools) == p
     junior_towns = set(schools.loc[schools["level"].isin(JUNIOR), "town_code"])
@@ -325,7 +327,9 @@ def test_demo_p_median_solves_to_optimality_and_keeps_a_junior_school_per_town(d
 
 def test_demo_30_minute_rule_needs_more_schools_than_p(demo_model):
     m, _, schools, _ = demo_model
-    with pytest.raises(InfeasibleError, match=r"p=56 is below the 66 schools needed"):
+    # 64 schools and 310 exempt villages since points join the nearest road edge (issue 16,
+    # item 13); 66 and 311 when they joined the nearest node
+    with pytest.raises(InfeasibleError, match=r"p=56 is below the 64 schools needed"):
         m.solve("p_median", p=len(schools) - 15)
-    assert m.solve("min_schools").objective_value == 66
-    assert (m.exemptions["rule"] == "g1_3_time_limit").sum() == 311
+    assert m.solve("min_schools").objective_value == 64
+    assert (m.exemptions["rule"] == "g1_3_time_limit").sum() == 310
