@@ -163,6 +163,7 @@ def shared_costs(
     workers: int | None = 1,
     school_pairs_k: int | None = None,
     use_cache: bool | None = None,
+    snapped: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Village-school costs by grade group and (optionally) school-to-school costs, sharing
     one shortest-path pass per kind of cost on ``network``.
@@ -171,7 +172,8 @@ def shared_costs(
     them and the school-to-school walk (``walk_g4_9``, the ``school_pairs_k`` nearest other
     schools within ``catchment_cutoff_m``; :mod:`schoolplan.consolidation` reads it) come from
     one pass whose sources are the schools' nodes (or the villages', when fewer); a ``bus``
-    group (fastest paths) gets a pass of its own. Points are snapped once.
+    group (fastest paths) gets a pass of its own. Points are snapped once (``snapped``: the
+    located villages and schools already snapped to ``network``, e.g. by the validation report).
 
     Step costs: snapping ``O((V + S) log N)`` (KD-tree); each pass as
     :func:`schoolplan.travel.pair_costs`; per group a linear filter, an ``O(P log P)`` sort of
@@ -206,8 +208,11 @@ def shared_costs(
                                         cutoff_m=cutoff, k=k_n, settings=s)
             frames.append(costs.assign(group=group))
         return (pd.concat(frames, ignore_index=True) if frames else empty), None
-    d_pts = _net.snap(network, located_d, id_column="demand_id", settings=s)
-    s_pts = _net.snap(network, located_all, id_column="school_id", settings=s)
+    if snapped is not None:
+        d_pts, s_pts = snapped
+    else:
+        d_pts = _net.snap(network, located_d, id_column="demand_id", settings=s)
+        s_pts = _net.snap(network, located_all, id_column="school_id", settings=s)
     levels = located_all.set_index("school_id")["level"].reindex(s_pts.index)
     # origins: villages, then (for the school-to-school walk) the schools themselves
     with_schools = school_pairs_k is not None

@@ -11,7 +11,7 @@ Input validation collects *every* problem of an input before raising one
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -168,6 +168,51 @@ class Problems:
     def warnings(self) -> list[Problem]:
         """Problems with severity ``warning``."""
         return [p for p in self._items if p.severity == "warning"]
+
+    def merge_roles(self, role_of: list[str], labels: dict[str, tuple[str, str]]) -> None:
+        """One message per problem of a file read in several roles (e.g. as schools and as
+        demand): ``role_of[i]`` is the input key the ``i``-th problem was found under (problems
+        past the list keep theirs), ``labels`` its English and Chinese name.
+
+        In a file read under more than one key, problems of the same kind, row, column and ids
+        found under several keys become one, which names the roles; the others say theirs (ids
+        are not compared: one row has a school code and a village code).
+        Linear in the problems.
+        """
+        roles_of_file: dict[str, list[str]] = {}
+        for p, found_as in zip(self._items, role_of, strict=False):
+            got = roles_of_file.setdefault(p.file, [])
+            if found_as not in got:
+                got.append(found_as)
+        file_roles = {f: r for f, r in roles_of_file.items() if len(r) > 1}
+        if not file_roles:
+            return
+        seen: dict[tuple, int] = {}
+        found_in: list[list[str]] = []
+        out: list[Problem] = []
+        for i, p in enumerate(self._items):
+            role: str | None = role_of[i] if i < len(role_of) else None
+            if p.file not in file_roles or role is None:
+                out.append(p)
+                found_in.append([])
+                continue
+            key = (p.severity, p.code, p.file, p.row, p.column)
+            if key in seen:
+                if role not in found_in[seen[key]]:
+                    found_in[seen[key]].append(role)
+                continue
+            seen[key] = len(out)
+            out.append(p)
+            found_in.append([role])
+        for j, roles in enumerate(found_in):
+            if not roles:
+                continue
+            en = " and ".join(labels.get(r, (r, r))[0] for r in roles)
+            zh = "和".join(labels.get(r, (r, r))[1] for r in roles)
+            p = out[j]
+            out[j] = replace(p, message_en=f"{p.message_en} (this file is read as {en})",
+                             message_zh=f"{p.message_zh}（该文件作为{zh}读取）")
+        self._items = out
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self._items)

@@ -567,6 +567,18 @@ _ALL: list[Setting] = [
        "From this many schools map.html draws its markers and outlines on a canvas (faster; prints as an image) "
        "instead of as SVG (sharper on paper).",
        "学校数达到该值时，地图以画布（canvas）绘制点与边界（更快，打印为图像），否则用SVG（打印更清晰）"),
+    # --- points against roads (issue 16, items 8 and 10) ----------------------------------------
+    _s("road_fit_min_gain_m", 30.0, "float", "m",
+       "schoolplan convention: GCJ-02 declared on WGS-84 roads raised the median snap distance by "
+       "112 m on a real county (issue 16); a right reading is rarely beaten by tens of metres", "A",
+       "How much nearer (median, metres) the roads must be under another coordinate reading of "
+       "the schools or villages before the layers are reported as disagreeing.",
+       "学校或村庄按另一坐标系解读时，到道路的中位距离至少缩短多少米才提示图层坐标系不一致"),
+    _s("road_fit_max_ratio", 0.5, "float", "ratio",
+       "schoolplan convention: the other reading must also halve the median snap distance", "A",
+       "The other reading's median snap distance must be at most this share of the declared "
+       "reading's for the warning.",
+       "另一坐标系解读下的中位贴路距离不超过声明坐标系下的该比例时才提示", minimum=0),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -55,6 +55,7 @@ from schoolplan import coords, phasing, travel
 from schoolplan.errors import SchoolplanError
 from schoolplan.io.estates import parse_phases
 from schoolplan.network import snap_xy
+from schoolplan.network.legs import end_legs
 from schoolplan.phasing import LEVEL_EN, LEVEL_ZH
 from schoolplan.schema import Result
 from schoolplan.settings import Settings
@@ -206,8 +207,8 @@ def _costs(network, origins: pd.DataFrame, dests: gpd.GeoDataFrame, id_col: str,
 
 def _service_area(network, x: float, y: float, radius_m: float, settings: Settings):
     """Points (metric) within ``radius_m`` walking of (x, y): the union of discs of radius
-    ``radius - leg - d`` around every road node reached ``d`` metres from the point's own node
-    (``leg``: its snap leg), as the travel model counts straight legs to the road; a circle of
+    ``radius - d`` around every road node reached ``d`` metres from the point (its snap leg and
+    the part of its edge to an end included), as the travel model counts them; a circle of
     ``radius / circuity_factor`` without a network."""
     from scipy.sparse.csgraph import dijkstra
 
@@ -215,11 +216,15 @@ def _service_area(network, x: float, y: float, radius_m: float, settings: Settin
     if network is None:
         return shapely.Point(x, y).buffer(radius_m / settings["circuity_factor"])
     snapped = snap_xy(network, np.array([[x, y]]), settings=settings)
-    leg = float(snapped["snap_distance_m"].iloc[0])
-    budget = radius_m - leg
-    if budget <= 0:  # the point lies farther than the radius from any road
+    _, ends, legs, _ = end_legs(snapped, network.length_m, network.length_m,
+                                snapped["snap_distance_m"].to_numpy(), inbound=True)
+    if legs.min() >= radius_m:  # the point lies farther than the radius from any road
         return shapely.Polygon()
-    dist = dijkstra(network.matrix().T.tocsr(), indices=int(snapped["node"].iloc[0]), limit=budget)
+    # from each end of the point's edge (its legs included), the nearer one counts
+    back = network.matrix().T.tocsr()
+    dist = np.min([dijkstra(back, indices=int(e), limit=max(radius_m - leg, 0.0)) + leg
+                   for e, leg in zip(ends, legs, strict=True)], axis=0)
+    budget = radius_m
     reach = np.flatnonzero(np.isfinite(dist))
     discs = shapely.buffer(shapely.points(network.x[reach], network.y[reach]), budget - dist[reach])
     return shapely.union_all(discs)

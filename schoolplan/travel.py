@@ -6,10 +6,13 @@ no road network was used) and ``status``.
 
 How distances are counted
 -------------------------
-* Each point is joined to its nearest node of the network's main component
-  (:func:`schoolplan.network.snap`); the straight snap legs at both ends are **added** to the road
-  distance and travelled at the mode's speed (walking speed ``walk_speed_g4_9_mps`` for the
-  ``bus`` mode: the walk to and from the road).
+* Each point is joined to the nearest point of the nearest edge of the network's main
+  component (:func:`schoolplan.network.snap`) and that edge is split there virtually: the point
+  reaches the edge's end nodes by its straight snap leg plus the part of the edge on each side
+  (a one-way edge only in its direction), and two points on one edge reach each other along it
+  (:mod:`schoolplan.network.legs`). The snap legs are **added** to the road distance and
+  travelled at the mode's speed (walking speed ``walk_speed_g4_9_mps`` for the ``bus`` mode:
+  the walk to and from the road).
 * ``status`` is ``"ok"``, ``"too_far"`` (an end lies farther than ``max_snap_distance_m`` from
   any road; the distance is still computed with the long snap leg, so it is never silently short),
   ``"off_main_component"`` (the nearest road of an end is cut off from the rest of the network;
@@ -24,8 +27,9 @@ How distances are counted
 Engine: ``scipy.sparse.csgraph.dijkstra`` on the network's CSR arrays, run from whichever side
 has fewer distinct nodes (on the reversed graph when running from schools of a one-way network),
 sources in batches, optionally split over processes (scipy holds the GIL, so threads do not help).
-Nearest school for every demand point is **one** Dijkstra run from a virtual node joined to every
-school node by its snap leg, so the school's own snap distance takes part in choosing it.
+Nearest school for every demand point is **one** Dijkstra run from a virtual node joined to the
+end nodes of every school's edge by its legs, so the school's own snap leg takes part in
+choosing it.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from schoolplan.coords import metric_crs_for
 from schoolplan.errors import NetworkError
 from schoolplan.network import NetworkMode, RoadNetwork, point_coordinates, snap_xy
 from schoolplan.network.graph import dijkstra_pairs, edge_keys, tree_sums
+from schoolplan.network.legs import SNAP_EDGE_COLUMNS, best_per_pair, end_legs, same_edge_pairs
 from schoolplan.settings import Settings
 
 __all__ = [
@@ -228,7 +233,7 @@ def _status(o_snap: pd.DataFrame, d_snap: pd.DataFrame, oi: np.ndarray, di: np.n
     return out
 
 
-_SNAP_COLUMNS = {"node", "snap_distance_m", "too_far", "off_main_component"}
+_SNAP_COLUMNS = {*SNAP_EDGE_COLUMNS, "too_far", "off_main_component"}
 
 
 def _is_snapped(points: Any) -> bool:
@@ -330,10 +335,14 @@ def _snapped_pairs(network, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, setting
                     workers):
     """Reached origin/destination point pairs ``(oi, di, distance_m, time_s)`` incl. snap legs."""
     speed = mode_speed_mps(mode, settings=settings)
-    o_nodes = o_snap["node"].to_numpy()
-    d_nodes = d_snap["node"].to_numpy()
-    uo, o_inv = np.unique(o_nodes, return_inverse=True)
-    ud, d_inv = np.unique(d_nodes, return_inverse=True)
+    weight = _edge_weights(network, mode, settings)
+    o_snapc, d_snapc = _snap_costs(o_snap, mode, speed), _snap_costs(d_snap, mode, speed)
+    o_pt, o_node, o_cost, o_dist = end_legs(o_snap, weight, network.length_m, o_snapc,
+                                            inbound=False)
+    d_pt, d_node, d_cost, d_dist = end_legs(d_snap, weight, network.length_m, d_snapc,
+                                            inbound=True)
+    uo, o_inv = np.unique(o_node, return_inverse=True)
+    ud, d_inv = np.unique(d_node, return_inverse=True)
     if mode == "bus":
         speeds = edge_speed_kph(network, settings=settings) / 3.6
         limit = np.inf
@@ -359,20 +368,38 @@ def _snapped_pairs(network, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, setting
     else:
         po_, pd_, cost, second = _rows(prep, uo, ud, limit=limit, batch=batch_size,
                                        workers=workers)
-    # node pairs -> point pairs (several points may share a node)
-    pair, oi = _expand(po_, o_inv.ravel(), len(uo))
-    pair2, di = _expand(pd_[pair], d_inv.ravel(), len(ud))
-    pair, oi = pair[pair2], oi[pair2]
-    snap_sum = (o_snap["snap_distance_m"].to_numpy()[oi]
-                + d_snap["snap_distance_m"].to_numpy()[di])
+    along = cost if second is None else second
+    # node pairs -> leg pairs (several legs may share a node) -> point pairs, cheapest kept
+    pair, ol = _expand(po_, o_inv.ravel(), len(uo))
+    pair2, dl = _expand(pd_[pair], d_inv.ravel(), len(ud))
+    pair, ol = pair[pair2], ol[pair2]
+    s_oi, s_di, s_cost, s_dist = same_edge_pairs(o_snap, d_snap, weight, network.length_m,
+                                                 o_snapc, d_snapc, network.n_nodes)
+    oi = np.concatenate([o_pt[ol], s_oi])
+    di = np.concatenate([d_pt[dl], s_di])
+    total = np.concatenate([o_cost[ol] + cost[pair] + d_cost[dl], s_cost])
+    dist = np.concatenate([o_dist[ol] + along[pair] + d_dist[dl], s_dist])
+    oi, di, total, dist = best_per_pair(oi, di, total, dist)
+    time = total if mode == "bus" else dist / speed
+    ok = np.ones(len(oi), dtype=bool)  # legs may take a pair reached within the limit beyond it
+    if cutoff_m is not None:
+        ok &= dist <= cutoff_m
+    if cutoff_s is not None:
+        ok &= time <= cutoff_s
+    return oi[ok], di[ok], dist[ok], time[ok]
+
+
+def _edge_weights(network: RoadNetwork, mode: str, settings: Settings):
+    """Per-edge cost of a pass: metres, or seconds for ``bus``."""
     if mode == "bus":
-        assert second is not None  # bus passes carry the distance along the fastest path
-        dist = second[pair] + snap_sum
-        time = cost[pair] + snap_sum / speed
-    else:
-        dist = cost[pair] + snap_sum
-        time = dist / speed
-    return oi, di, dist, time
+        return network.length_m / (edge_speed_kph(network, settings=settings) / 3.6)
+    return network.length_m
+
+
+def _snap_costs(snapped: pd.DataFrame, mode: str, speed: float) -> np.ndarray:
+    """Cost of each point's snap leg: metres, or seconds at walking speed for ``bus``."""
+    leg = snapped["snap_distance_m"].to_numpy(np.float64)
+    return leg / speed if mode == "bus" else leg
 
 
 def _long(oi, di, dist, time, o_snap, d_snap, *, mode, cutoff_m, cutoff_s, k, estimate
@@ -530,9 +557,9 @@ def _pairs_key(network, o_snap, d_snap, mode, cutoff_m, settings) -> str:
     if mode == "bus":
         speeds = [speeds, settings["bus_speed_kph_by_road_class"]]
     return content_digest(
-        "pairs-1", network_digest(network), mode, speeds, cutoff_m,
-        o_snap["node"].to_numpy(np.int64), o_snap["snap_distance_m"].to_numpy(np.float64),
-        d_snap["node"].to_numpy(np.int64), d_snap["snap_distance_m"].to_numpy(np.float64),
+        "pairs-2", network_digest(network), mode, speeds, cutoff_m,
+        *(o_snap[c].to_numpy() for c in SNAP_EDGE_COLUMNS),
+        *(d_snap[c].to_numpy() for c in SNAP_EDGE_COLUMNS),
     )
 
 
@@ -585,21 +612,20 @@ def _nearest_snapped(network, o_snap, d_snap, *, mode, cutoff_m, settings) -> pd
     speed = mode_speed_mps(mode, settings=settings)
     prep = _prepare(network, mode, settings, reverse=True)
     n = network.n_nodes
-    d_nodes = d_snap["node"].to_numpy()
-    d_leg = d_snap["snap_distance_m"].to_numpy()
-    leg_cost = d_leg / speed if mode == "bus" else d_leg
-    # one virtual edge per destination node: its cheapest destination
-    order = np.lexsort((np.arange(len(d_nodes)), leg_cost, d_nodes))
+    weight = _edge_weights(network, mode, settings)
+    o_snapc, d_snapc = _snap_costs(o_snap, mode, speed), _snap_costs(d_snap, mode, speed)
+    d_pt, d_nodes, leg_cost, leg_m = end_legs(d_snap, weight, network.length_m, d_snapc,
+                                              inbound=True)
+    # one virtual edge per node that ends a destination's edge: its cheapest destination
+    order = np.lexsort((d_pt, leg_cost, d_nodes))
     first = np.ones(len(order), dtype=bool)
     first[1:] = d_nodes[order][1:] != d_nodes[order][:-1]
-    best = order[first]  # destination index chosen at each distinct node
+    best = order[first]  # leg chosen at each distinct node (sorted by node)
     vnodes = d_nodes[best]
-    vorder = np.argsort(vnodes)
-    best, vnodes = best[vorder], vnodes[vorder]
     indptr = np.concatenate([prep.indptr.astype(np.int64), [prep.indptr[-1] + len(best)]])
     indices = np.concatenate([prep.indices.astype(np.int64), vnodes])
-    weight = np.concatenate([prep.weight, leg_cost[best]])
-    graph = csr_matrix((weight, indices, indptr), shape=(n + 1, n + 1))
+    graph = csr_matrix((np.concatenate([prep.weight, leg_cost[best]]), indices, indptr),
+                       shape=(n + 1, n + 1))
     limit = np.inf
     if cutoff_m is not None:
         limit = float(cutoff_m)
@@ -618,24 +644,41 @@ def _nearest_snapped(network, o_snap, d_snap, *, mode, cutoff_m, settings) -> pd
             break
         root = nxt
     node_dest = np.full(n + 1, -1, dtype=np.int64)
-    node_dest[vnodes] = best
-    o_nodes = o_snap["node"].to_numpy()
-    reach = np.isfinite(cost[o_nodes])
-    dest = np.where(reach, node_dest[root[o_nodes]], -1)
-    o_leg = o_snap["snap_distance_m"].to_numpy()
+    node_dest[vnodes] = d_pt[best]
     if mode == "bus":
         keys = edge_keys(indptr, indices, n + 1)
         step = np.zeros(n + 1)
         hit = pred >= 0
         kids = np.flatnonzero(hit)
-        step[kids] = np.concatenate([prep.second, d_leg[best]])[
+        step[kids] = np.concatenate([prep.second, leg_m[best]])[
             np.searchsorted(keys, pred[kids].astype(np.int64) * (n + 1) + kids)]
         along = tree_sums(np.where(hit, pred, -1), step)
-        dist = np.where(reach, along[o_nodes] + o_leg, np.nan)
-        time = np.where(reach, cost[o_nodes] + o_leg / speed, np.nan)
     else:
-        dist = np.where(reach, cost[o_nodes] + o_leg, np.nan)
-        time = dist / speed
+        along = cost
+    # every origin: its legs to the ends of its edge, then the tree; or along its own edge
+    o_pt, o_nodes, o_cost, o_dist = end_legs(o_snap, weight, network.length_m, o_snapc,
+                                             inbound=False)
+    reach = np.isfinite(cost[o_nodes])
+    o_pt, o_nodes, o_cost, o_dist = o_pt[reach], o_nodes[reach], o_cost[reach], o_dist[reach]
+    s_oi, s_di, s_cost, s_dist = same_edge_pairs(o_snap, d_snap, weight, network.length_m,
+                                                 o_snapc, d_snapc, n)
+    oi = np.concatenate([o_pt, s_oi])
+    di = np.concatenate([node_dest[root[o_nodes]], s_di])
+    total = np.concatenate([o_cost + cost[o_nodes], s_cost])
+    dist_all = np.concatenate([o_dist + along[o_nodes], s_dist])
+    chosen = np.lexsort((di, total, oi))
+    first = np.ones(len(chosen), dtype=bool)
+    first[1:] = oi[chosen][1:] != oi[chosen][:-1]
+    chosen = chosen[first]
+    m = len(o_snap)
+    dest = np.full(m, -1, dtype=np.int64)
+    dist = np.full(m, np.nan)
+    time = np.full(m, np.nan)
+    dest[oi[chosen]] = di[chosen]
+    dist[oi[chosen]] = dist_all[chosen]
+    time[oi[chosen]] = total[chosen] if mode == "bus" else dist_all[chosen] / speed
+    o_leg = o_snap["snap_distance_m"].to_numpy()
+    d_leg = d_snap["snap_distance_m"].to_numpy()
     if cutoff_m is not None:
         within = dist <= cutoff_m
         dest = np.where(within, dest, -1)
@@ -643,7 +686,7 @@ def _nearest_snapped(network, o_snap, d_snap, *, mode, cutoff_m, settings) -> pd
         time = np.where(within, time, np.nan)
     found = dest >= 0
     safe = np.where(found, dest, 0)
-    status = np.where(found, _status(o_snap, d_snap, np.arange(len(o_nodes)), safe),
+    status = np.where(found, _status(o_snap, d_snap, np.arange(m), safe),
                       "none_within_cutoff")
     to_id = pd.Series(d_snap.index.to_numpy()[safe], index=o_snap.index).where(found)
     out = pd.DataFrame(

@@ -302,8 +302,10 @@ def test_demo_p_median_solves_to_optimality_and_keeps_a_junior_school_per_town(d
     m, groups, schools, _ = demo_model
     p = len(schools) - 15
     # on the demo most villages are beyond a 30-minute walk of any school (they are exempt);
-    # the rule itself needs 66 schools (tested below), so switch it off here
-    m.solve("p_median", p=p, max_time_g1_3_s=np.inf)
+    # the rule itself needs 64 schools (tested below), so switch it off here
+    # proving optimality takes longer on the costs of edge snapping (issue 16, item 13): at the
+    # default 60 s limit HiGHS stopped at a gap of 2.1e-4 on this shared 2-core machine
+    m.solve("p_median", p=p, max_time_g1_3_s=np.inf, time_limit_s=300)
     assert m.status == "optimal" and m.gap <= 1e-4
     assert len(m.open_schools) == p
     junior_towns = set(schools.loc[schools["level"].isin(JUNIOR), "town_code"])

@@ -271,7 +271,10 @@ def test_demo_estates_through_the_cli(tmp_path):
     assert "synthetic" in res.output
     table = pd.read_csv(out / "estates.csv", dtype={"serving_schools": str})
     prim = table[table["level"] == "primary"].set_index("estate_id")
-    assert prim["verdict"].to_dict() == {"DEMO-E1": "served", "DEMO-E2": "served", "DEMO-E3": "short"}
+    # E1: its nearest school's road point is 540 m away since points join the road edge (issue
+    # 16, item 13; 495 m when they joined the nearest node), beyond the 500 m radius
+    assert prim["verdict"].to_dict() == {"DEMO-E1": "beyond_radius", "DEMO-E2": "served",
+                                         "DEMO-E3": "short"}
     # E2 and E3 share one school: E3 gets what E2 left
     assert prim.at["DEMO-E2", "serving_schools"] == prim.at["DEMO-E3", "serving_schools"]
     assert prim.at["DEMO-E3", "seats_left_before"] == prim.at["DEMO-E2", "seats_left_after"]
@@ -515,9 +518,13 @@ def test_phases_take_the_seats_of_each_year_from_the_projection():
     result = evaluate(load_scenario(ROOT / "scenarios" / "demo-2030.yaml"))
     review = siting.review_estates(read_estates(DEMO_ESTATES), result, proposed_sites=read_sites(DEMO_ESTATES))
     assert "seats by year from the enrolment projection" in review.notes
-    e1 = _row(review, "DEMO-E1")
+    # the first estate with a school within its radius (which estates those are depends on the
+    # demo's roads, so it is taken from the review, not pinned)
+    lv = review.levels
+    first = lv[(lv["level"] == "primary") & (lv["schools_within_radius"] > 0)]["estate_id"].iloc[0]
+    e1 = _row(review, first)
     py = review.phase_years.set_index(["estate_id", "level", "year"])
-    assert py.at[("DEMO-E1", "primary", 2030), "seats_left"] == e1["seats_left_before"]
+    assert py.at[(first, "primary", 2030), "seats_left"] == e1["seats_left_before"]
     sid = e1["serving_schools"]
     school = result.schools.set_index("school_id").loc[sid]
     proj = pj.cohort_projection(result.inputs.history, births=result.inputs.births, schools=result.inputs.schools,
@@ -525,8 +532,8 @@ def test_phases_take_the_seats_of_each_year_from_the_projection():
     part = proj[(proj["school_id"] == sid) & (proj["grade"] <= 6)].groupby("year")["pupils"].sum()
     seats = school["seats"] if school["level"] == "primary" else np.nan
     expected = seats - school["assigned_primary"] * part[2026] / part[2030]
-    assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] == pytest.approx(expected, abs=0.1)
-    assert py.at[("DEMO-E1", "primary", 2026), "seats_left"] != e1["seats_left_before"]
+    assert py.at[(first, "primary", 2026), "seats_left"] == pytest.approx(expected, abs=0.1)
+    assert py.at[(first, "primary", 2026), "seats_left"] != e1["seats_left_before"]
 
 
 def test_hostile_names_are_escaped_on_the_page(hand, tmp_path):

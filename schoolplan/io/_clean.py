@@ -99,12 +99,36 @@ def map_columns(
                 fix_zh="请补充该列、改用上述列名之一，或在方案文件 columns 中指定（columns: {"
                        + options[0] + ": " + (close[0] if close else "<列名>") + "}）",
             )
+    _report_formulas(df, mapping, file, problems)
     # a header named like a canonical column that the user mapped to another header stays,
     # under another name, so that the two never collide
     taken = set(mapping.values())
     keep_aside = {h: f"{h} (not used)" for h in headers if h not in mapping and h in taken}
     out = df.rename(columns={**mapping, **keep_aside})
     return out, {canon: header for header, canon in mapping.items()}
+
+
+def _report_formulas(df: pd.DataFrame, mapping: dict[str, str], file: str,
+                     problems: Problems) -> None:
+    """One error per used column holding formulas that Excel never calculated (no saved result:
+    they read as empty cells), with their rows. Columns the tool does not read are left alone."""
+    cells = df.attrs.get("formulas_without_value") or []
+    by_column: dict[str, list[int]] = {}
+    for row, header in cells:
+        if header in mapping:
+            by_column.setdefault(header, []).append(int(row))
+    for header, rows in by_column.items():
+        problems.error(
+            "formula_without_value", file, row=rows[0] if len(rows) == 1 else None,
+            column=header, value=len(rows),
+            en=f"{len(rows)} cell(s) of column '{header}' hold a formula with no saved value "
+               f"({rows_text(rows, 'en')}): they read as empty",
+            zh=f"“{header}”列有 {len(rows)} 个单元格为公式且没有缓存值（{rows_text(rows, 'zh')}），"
+               "读取为空",
+            fix_en="open the file in Excel (or WPS) and save it, so that the formulas' results "
+                   "are stored; or paste the values",
+            fix_zh="公式没有缓存值，请在 Excel 中打开并保存（或粘贴为数值）",
+        )
 
 
 #: Chinese words for the kinds of rows (messages in Chinese carry no English word).

@@ -229,6 +229,7 @@ def read_table(
     known_headers = list(known_headers)
     suffix = path.suffix.lower()
     enc_used = None
+    formulas: list[tuple[int, int]] = []
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             with pd.ExcelFile(path) as book:
@@ -245,6 +246,8 @@ def read_table(
                     )
                 raw = pd.read_excel(book, sheet_name=sheet_name, header=None, dtype=object)
                 sheet = book.sheet_names[sheet_name] if isinstance(sheet_name, int) else sheet_name
+            if suffix in (".xlsx", ".xlsm"):
+                formulas = _formulas_without_value(path, str(sheet), raw)
         elif suffix in (".csv", ".txt", ".tsv"):
             raw, enc_used = _read_csv(path, encoding, known=known_headers)
         else:
@@ -270,11 +273,44 @@ def read_table(
     for c in body.columns:
         body[c] = body[c].map(lambda v: v.strip() if isinstance(v, str) else v)
         body[c] = body[c].map(lambda v: None if isinstance(v, str) and v == "" else v)
-    body = body.dropna(how="all")
-    drop = [c for c in body.columns if c.startswith("unnamed_") and body[c].isna().all()]
+    # formula cells without a saved result: (Excel row, header) of the data rows
+    blank_formulas = [(r, headers[c]) for r, c in formulas if r > h + 1 and c < len(headers)]
+    with_formula = body.index.isin([r for r, _ in blank_formulas])
+    body = body[body.notna().any(axis=1) | with_formula]  # such a row is not an empty row
+    drop = [c for c in body.columns if c.startswith("unnamed_") and body[c].isna().all()
+            and c not in {col for _, col in blank_formulas}]
     body = body.drop(columns=drop)
-    body.attrs.update(file=str(path), sheet=sheet, header_row=h + 1, encoding=enc_used)
+    body.attrs.update(file=str(path), sheet=sheet, header_row=h + 1, encoding=enc_used,
+                      formulas_without_value=blank_formulas)
     return body
+
+
+def _formulas_without_value(path: Path, sheet: str, raw: pd.DataFrame) -> list[tuple[int, int]]:
+    """(Excel row, 0-based column) of every formula cell of ``sheet`` with no saved result.
+
+    pandas reads what Excel saved with each formula (openpyxl ``data_only``); a file written by a
+    program that never calculated it holds the formula alone, which reads as an empty cell.
+    One read-only pass over the sheet's cells.
+    """
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception:  # the file was read once already; no second opinion, no new failure
+        return []
+    try:
+        ws = book[sheet]
+        out = []
+        n_rows, n_cols = raw.shape
+        for i, row in enumerate(ws.iter_rows(values_only=True)):
+            for j, v in enumerate(row):
+                formula = (isinstance(v, str) and v.startswith("=") and len(v) > 1) or \
+                    type(v).__name__ in ("ArrayFormula", "DataTableFormula")
+                if formula and (i >= n_rows or j >= n_cols or pd.isna(raw.iat[i, j])):
+                    out.append((i + 1, j))
+        return out
+    finally:
+        book.close()
 
 
 def _fix_text_encoding(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:

@@ -259,6 +259,9 @@ def _check_in_own_town(out, towns, idx, problems, id_column, what_en, what_zh) -
     geoms = np.asarray(out.geometry.values, dtype=object)
     known = np.array([t is not None for t in idx], bool)
     known &= ~(pd.isna(geoms) | shapely.is_empty(geoms)) & (out["town_match"] != "location").to_numpy()
+    # no coordinates: reported once already, not also as "outside its town"
+    known &= np.isfinite(pd.to_numeric(out.get("lon", pd.Series(np.nan, index=out.index)),
+                                       errors="coerce").to_numpy(float))
     # each town buffered once (~50 m slack for edge points), every point tested in one call
     slack = {t: towns.geometry[t].buffer(0.0005) for t in {idx[k] for k in np.flatnonzero(known)}}
     ok = np.ones(len(out), bool)

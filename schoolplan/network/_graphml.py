@@ -69,8 +69,10 @@ def _tag(value: str | None) -> str | None:
 _FILTER_TAGS = ("highway", "area", "access", "foot", "motor_vehicle", "motorcar")
 
 
-def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
+def read_graphml_edges(path: Path, mode: str, *,
+                       private_residential_walk: bool | None = None) -> GraphmlEdges:
     """Read ``path`` for ``mode``; raises ``ValueError`` (with the reason) on a malformed file.
+    ``private_residential_walk``: see :func:`schoolplan.network._osm.way_allowed`.
 
     One ``iterparse`` pass; each node or edge is read when it ends and then dropped from the
     tree (the ``<graph>`` element is emptied), so memory stays flat on large files.
@@ -120,7 +122,8 @@ def read_graphml_edges(path: Path, mode: str) -> GraphmlEdges:
                     if ok is None:
                         ok = decided[fkey] = way_allowed(
                             {t: _tag(v) for t, v in zip(_FILTER_TAGS, fkey, strict=True)
-                             if v is not None}, mode)
+                             if v is not None}, mode,
+                            private_residential_walk=private_residential_walk)
                     if not ok:
                         n_dropped += 1
                         continue

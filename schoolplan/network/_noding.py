@@ -466,10 +466,17 @@ def _own_topology(g, from_col: str, to_col: str, where: str):
     xy, which = shapely.get_coordinates(geoms, return_index=True)
     start = np.searchsorted(which, np.arange(n), side="left")
     stop = np.searchsorted(which, np.arange(n), side="right") - 1
-    first, last = xy[start], xy[stop]
-    x = np.full(len(uniq), np.nan)
-    y = np.full(len(uniq), np.nan)
-    x[u], y[u] = first[:, 0], first[:, 1]
-    x[v], y[v] = last[:, 0], last[:, 1]
-    length = shapely.length(geoms).astype(np.float64)
-    return u, v, x, y, np.arange(n), length
+    # every vertex inside a line is a node of that line only (the road bends there, nothing
+    # joins it), so that each edge is a straight segment: points snap to the road as drawn
+    node = np.full(len(xy), -1, dtype=np.int64)
+    node[start], node[stop] = u, v
+    inner = node < 0
+    node[inner] = len(uniq) + np.arange(int(inner.sum()))
+    x = np.full(len(uniq) + int(inner.sum()), np.nan)
+    y = np.full(len(x), np.nan)
+    x[node], y[node] = xy[:, 0], xy[:, 1]
+    x[u], y[u] = xy[start, 0], xy[start, 1]
+    x[v], y[v] = xy[stop, 0], xy[stop, 1]
+    seg = np.flatnonzero(which[1:] == which[:-1])  # vertex i -> i + 1 within one feature
+    length = np.hypot(*(xy[seg + 1] - xy[seg]).T).astype(np.float64)
+    return node[seg], node[seg + 1], x, y, which[seg], length

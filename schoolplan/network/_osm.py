@@ -153,8 +153,9 @@ class OsmWays:
     n_missing_refs: int
 
 
-def read_osm_ways(path: Path, mode: str) -> OsmWays:
-    """Read the highway ways of ``path`` for ``mode``; raises ``RuntimeError``/``OSError`` on bad files."""
+def read_osm_ways(path: Path, mode: str, *, private_residential_walk: bool | None = None) -> OsmWays:
+    """Read the highway ways of ``path`` for ``mode``; raises ``RuntimeError``/``OSError`` on bad
+    files. ``private_residential_walk``: see :func:`way_allowed`."""
     import osmium
 
     fp = (
@@ -177,7 +178,7 @@ def read_osm_ways(path: Path, mode: str) -> OsmWays:
         if not isinstance(obj, osmium.osm.Way):
             continue
         tags = obj.tags
-        if not way_allowed(tags, mode):
+        if not way_allowed(tags, mode, private_residential_walk=private_residential_walk):
             continue
         n_ways += 1
         direction = oneway_direction(tags, mode)

@@ -46,6 +46,7 @@ from schoolplan.network._graphml import read_graphml_edges
 from schoolplan.network._noding import (
     LINE_CLASS_ALIASES,
     GradeSeparationWarning,
+    check_lengths,
     lines_to_edges,
 )
 from schoolplan.network._osm import parse_maxspeed_kph, read_osm_ways
@@ -304,6 +305,11 @@ def _metric_crs(crs: Any, lon: np.ndarray, lat: np.ndarray) -> CRS:
     return CRS.from_user_input(crs) if crs is not None else metric_crs_for(lon, lat)
 
 
+def _private_walk(value: bool | None) -> bool:
+    """The gated-estate walking rule in force: ``value``, else the setting's default."""
+    return bool(Settings()["walk_private_residential_roads"]) if value is None else bool(value)
+
+
 def _check_mode(mode: str, where: str) -> None:
     if mode not in _MODES:
         raise NetworkError(f"{where}: `mode` was {mode!r} but is expected to be in {list(_MODES)}")
@@ -335,6 +341,7 @@ def network_from_osm(
     crs: Any = None,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
+    private_residential_walk: bool | None = None,
 ) -> RoadNetwork:
     """Build a network from a local OpenStreetMap file (``.osm``, ``.osm.bz2``, ``.osm.pbf``).
 
@@ -358,6 +365,9 @@ def network_from_osm(
         Metric CRS of the network; default the UTM zone of the data's centre.
     cache_dir, use_cache
         Cache folder (default :func:`default_cache_dir`) and whether to use it.
+    private_residential_walk
+        Keep ``access=private`` service/residential ways for walking (gated estates); default
+        the ``walk_private_residential_roads`` setting's default (pass the value in force).
 
     Returns
     -------
@@ -375,7 +385,7 @@ def network_from_osm(
 
     def build(source: str) -> RoadNetwork:
         try:
-            ways = read_osm_ways(p, mode)
+            ways = read_osm_ways(p, mode, private_residential_walk=private)
         except ImportError as exc:  # pragma: no cover - osmium is a dependency
             raise UnreadableFileError(
                 f"reading {str(p)!r} needs pyosmium: pip install osmium ({exc})"
@@ -405,7 +415,9 @@ def network_from_osm(
             name=ways.name, mode=mode, source=source, where=where,
         )
 
-    opts = {"mode": mode, "crs": None if crs is None else CRS.from_user_input(crs).to_string()}
+    private = _private_walk(private_residential_walk)
+    opts = {"mode": mode, "crs": None if crs is None else CRS.from_user_input(crs).to_string(),
+            "private_residential_walk": private}
     return _cached("osm", [p], opts, build, cache_dir=cache_dir, use_cache=use_cache)
 
 
@@ -496,6 +508,9 @@ def network_from_graph(
         x, y = xs, ys
         missing = np.isnan(length)
         length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
+    if (~np.isfinite(length) | (length < 0)).any():  # the labels only when there is a problem
+        check_lengths(length, np.asarray([f"{nodes[a]}-{nodes[b]}" for a, b in
+                                          zip(u, v, strict=True)], dtype=object), where + " (edge)")
     spd_arr = np.asarray(spd, dtype=np.float64)
     if mode in ("walk", "all") or not G.is_directed():
         u, v = np.concatenate([u, v]), np.concatenate([v, u])
@@ -517,6 +532,7 @@ def network_from_graphml(
     mode: NetworkMode = "walk",
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
+    private_residential_walk: bool | None = None,
 ) -> RoadNetwork:
     """Build a network from a GraphML file saved by osmnx (``ox.save_graphml``) or networkx.
 
@@ -531,7 +547,7 @@ def network_from_graphml(
         same rules for both file kinds: motorways, private and construction roads are not
         walked, an edge without ``highway`` in a file that has that key is not a road):
         ``"walk"`` and ``"all"`` ignore one-way edges, ``"drive"`` keeps the file's directions.
-    cache_dir, use_cache
+    cache_dir, use_cache, private_residential_walk
         As in :func:`network_from_osm`.
 
     The file is streamed into arrays (:mod:`schoolplan.network._graphml`), never loaded as a
@@ -543,7 +559,7 @@ def network_from_graphml(
     def build(source: str) -> RoadNetwork:
         where = f"network_from_graphml({str(p)!r})"
         try:
-            g = read_graphml_edges(p, mode)
+            g = read_graphml_edges(p, mode, private_residential_walk=private)
         except (ValueError, OSError) as exc:
             raise UnreadableFileError(
                 f"{str(p)!r} is not a readable GraphML road network ({exc}). Save graphs with "
@@ -573,6 +589,10 @@ def network_from_graphml(
             out_crs = in_crs
             x, y = g.x, g.y
             length[missing] = np.hypot(x[u[missing]] - x[v[missing]], y[u[missing]] - y[v[missing]])
+        if (~np.isfinite(length) | (length < 0)).any():
+            check_lengths(length, np.asarray([f"{g.node_id[a]}-{g.node_id[b]}" for a, b in
+                                              zip(u, v, strict=True)], dtype=object),
+                          where + " (edge)")
         hws, nms, spd = g.highway, g.name, g.maxspeed_kph
         if mode in ("walk", "all") or not g.directed:
             u, v = np.concatenate([u, v]), np.concatenate([v, u])
@@ -585,7 +605,9 @@ def network_from_graphml(
             highway=hws, maxspeed_kph=spd, name=nms, mode=mode, source=source, where=where,
         )
 
-    opts = {"mode": mode, "crs": None if crs is None else CRS.from_user_input(crs).to_string()}
+    private = _private_walk(private_residential_walk)
+    opts = {"mode": mode, "crs": None if crs is None else CRS.from_user_input(crs).to_string(),
+            "private_residential_walk": private}
     return _cached("graphml", [p], opts, build, cache_dir=cache_dir, use_cache=use_cache)
 
 

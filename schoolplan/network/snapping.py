@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any, Literal
 
 import numpy as np
@@ -74,7 +75,13 @@ def snap(
     component: Literal["main", "any"] = "main",
     settings: Settings | None = None,
 ) -> pd.DataFrame:
-    """Join points to the nearest network node.
+    """Join points to the nearest point of the nearest road edge.
+
+    Each point is joined to the nearest point of the nearest edge (a straight segment between
+    two nodes; shapely's STRtree ``query_nearest`` and ``line_locate_point``, ``O(n log E)``),
+    and the edge is split there virtually by the travel model: the point reaches the edge's
+    two end nodes by its snap leg plus the part of the edge on each side (one-way edges only
+    in their direction), and two points on one edge reach each other along it.
 
     Parameters
     ----------
@@ -86,21 +93,24 @@ def snap(
     id_column
         Id column of a GeoDataFrame (default: its index).
     component
-        ``"main"`` (default): snap to the nearest node of the main component (the largest
+        ``"main"`` (default): snap to the nearest edge of the main component (the largest
         strongly connected one, see :meth:`RoadNetwork.main_component`), so that every point
-        reaches every other; ``"any"``: the nearest node of all.
+        reaches every other; ``"any"``: the nearest edge of all.
     settings
         ``max_snap_distance_m`` is read from it.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by point id: ``x``, ``y`` (metres), ``node`` (node index), ``node_id`` (original
-        id), ``snap_distance_m`` (straight line from the point to its node, metres),
-        ``too_far`` (``snap_distance_m > max_snap_distance_m``) and ``off_main_component`` (the
-        nearest node of all is not in the main component; with ``component="main"`` the point
-        was then joined to the nearest main-component node instead, and its longer snap distance
-        is counted).
+        Indexed by point id: ``x``, ``y`` (metres), ``snap_distance_m`` (straight line from the
+        point to the road, metres), ``too_far`` (``snap_distance_m > max_snap_distance_m``),
+        ``off_main_component`` (the nearest edge of all is not in the main component; with
+        ``component="main"`` the point was then joined to the main component instead, and its
+        longer snap distance is counted); the edge: ``node_a``, ``node_b`` (its end nodes,
+        ``a < b``; equal when the point was joined to a lone node), ``edge_ab``/``edge_ba``
+        (CSR index of the edge each way, ``-1`` where the road is one-way), ``t`` (position
+        along it from ``a``, 0–1), ``road_x``/``road_y`` (the joined point on the road); and
+        ``node``/``node_id``, the end the point reaches first along the road.
     """
     s = settings if settings is not None else Settings()
     if component not in ("main", "any"):
@@ -118,38 +128,67 @@ def snap_xy(
     settings: Settings | None = None,
 ) -> pd.DataFrame:
     """:func:`snap` for an ``n x 2`` array of coordinates in the network's CRS (ids optional)."""
-    from scipy.spatial import cKDTree
-
     s = settings if settings is not None else Settings()
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     ids = pd.RangeIndex(len(xy)) if ids is None else ids
-    nodes_xy = np.column_stack([network.x, network.y])
     main = network.main_component()
+    seg = _segments(network)
+    in_main = main[seg["a"]] & main[seg["b"]]
+    pool = np.flatnonzero(in_main) if component == "main" else np.arange(len(seg["a"]))
+    n_pts = len(xy)
+    if n_pts and len(pool):
+        k, dist, t = _nearest_segment(network, seg, pool, xy, kind=component)
+        node_a, node_b = seg["a"][k], seg["b"][k]
+        edge_ab, edge_ba = seg["ab"][k], seg["ba"][k]
+    else:  # no segment to join (e.g. a one-way network whose main component is a single node)
+        from scipy.spatial import cKDTree
+
+        cand = np.flatnonzero(main) if component == "main" else np.arange(network.n_nodes)
+        if n_pts:
+            dist, j = cKDTree(np.column_stack([network.x[cand], network.y[cand]])).query(xy)
+            node_a = node_b = cand[np.asarray(j, dtype=np.int64)]
+        else:
+            dist, node_a = np.zeros(0), np.zeros(0, dtype=np.int64)
+            node_b = node_a
+        t = np.zeros(n_pts)
+        edge_ab = edge_ba = np.full(n_pts, -1, dtype=np.int64)
+    dist = np.asarray(dist, dtype=np.float64)
+    off = np.zeros(n_pts, dtype=bool)
     if component == "main":
-        main_idx = np.flatnonzero(main)
-        tree = cKDTree(nodes_xy[main_idx], balanced_tree=False, compact_nodes=False)
-        dist, k = tree.query(xy, workers=-1) if len(xy) else (np.zeros(0), np.zeros(0, np.int64))
-        node = main_idx[k]
-        # off the main component: is some node outside it nearer than the one chosen?
-        others = np.flatnonzero(~main)
-        off = np.zeros(len(xy), dtype=bool)
-        if len(others) and len(xy):
-            d_other, _ = cKDTree(nodes_xy[others]).query(xy)
+        others = np.flatnonzero(~in_main)
+        if len(others) and n_pts:
+            # only segments nearer than the chosen one matter: a bounded search
+            bound = float(dist.max()) + 1.0
+            _, d_other, _ = _nearest_segment(network, seg, others, xy, kind="other",
+                                             max_distance=bound)
             off = d_other < dist
     else:
-        tree = cKDTree(nodes_xy)
-        dist, node = tree.query(xy) if len(xy) else (np.zeros(0), np.zeros(0, np.int64))
-        off = ~main[node] if len(xy) else np.zeros(0, bool)
-    node = np.asarray(node, dtype=np.int64)
+        off = ~(main[node_a] & main[node_b]) if n_pts else off
+    # the end a point reaches first along its road (kept as ``node`` for node-based callers)
+    length = network.length_m
+    to_b = np.where(edge_ab >= 0, (1 - t) * length[np.maximum(edge_ab, 0)], np.inf)
+    to_a = np.where(edge_ba >= 0, t * length[np.maximum(edge_ba, 0)], np.inf)
+    to_a = np.where(node_a == node_b, 0.0, to_a)
+    near_b = to_b < to_a
+    node = np.where(near_b, node_b, node_a).astype(np.int64)
+    ax, ay = network.x[node_a], network.y[node_a]
+    bx, by = network.x[node_b], network.y[node_b]
     out = pd.DataFrame(
         {
             "x": xy[:, 0],
             "y": xy[:, 1],
             "node": node,
-            "node_id": network.node_id[node] if len(node) else np.zeros(0, np.int64),
+            "node_id": network.node_id[node] if n_pts else np.zeros(0, np.int64),
             "snap_distance_m": dist,
             "too_far": dist > float(s["max_snap_distance_m"]),
             "off_main_component": off,
+            "node_a": np.asarray(node_a, dtype=np.int64),
+            "node_b": np.asarray(node_b, dtype=np.int64),
+            "edge_ab": np.asarray(edge_ab, dtype=np.int64),
+            "edge_ba": np.asarray(edge_ba, dtype=np.int64),
+            "t": t,
+            "road_x": ax + t * (bx - ax),
+            "road_y": ay + t * (by - ay),
         },
         index=ids,
     )
@@ -158,3 +197,67 @@ def snap_xy(
         logger.info("snap: %d point(s) too far from the network, %d off its main component",
                     n_far, n_off)
     return out
+
+
+def _segments(network: RoadNetwork) -> dict[str, Any]:
+    """The network's undirected segments (one per node pair with an edge either way, ``a < b``)
+    with the CSR index of the edge ``a -> b`` and of ``b -> a`` (``-1`` where there is none).
+
+    Every edge is the straight segment between its two nodes: OSM ways and noded line layers are
+    split at every vertex, and so are lines with their own from/to nodes
+    (:mod:`schoolplan.network._noding`). Kept per network (weakly) for the next snap.
+    """
+    got = _SEGMENTS.get(network)
+    if got is not None:
+        return got
+    n = network.n_nodes
+    u = network.edge_source.astype(np.int64)
+    v = network.indices.astype(np.int64)
+    keys = u * n + v  # sorted: CSR rows are sorted and so are the targets within each row
+    real = u != v
+    a, b = np.minimum(u, v)[real], np.maximum(u, v)[real]
+    pair = np.unique(a * n + b)
+    a, b = pair // n, pair % n
+
+    def edge(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        want = p * n + q
+        pos = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+        return np.where(len(keys) and keys[pos] == want, pos, -1) if len(keys) else \
+            np.full(len(p), -1, dtype=np.int64)
+
+    got = {"a": a, "b": b, "ab": edge(a, b), "ba": edge(b, a)}
+    _SEGMENTS[network] = got
+    return got
+
+
+_SEGMENTS: weakref.WeakKeyDictionary[RoadNetwork, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _nearest_segment(network, seg, which, xy, *, kind: str,
+                     max_distance: float | None = None):
+    """Nearest of the segments ``which`` (the pool ``kind``: its lines and STRtree are kept
+    with the network's segments) to each point: ``(segment index, distance, t)``.
+
+    With ``max_distance``, points with no segment that near get index ``-1``, distance ``inf``.
+    """
+    import shapely
+
+    got = seg.get(f"tree:{kind}")
+    if got is None:
+        a, b = seg["a"][which], seg["b"][which]
+        coords = np.stack([np.column_stack([network.x[a], network.y[a]]),
+                           np.column_stack([network.x[b], network.y[b]])], axis=1)
+        lines = shapely.linestrings(coords)
+        got = seg[f"tree:{kind}"] = (lines, shapely.STRtree(lines))
+    lines, tree = got
+    pts = shapely.points(xy)
+    (inp, hit), d = tree.query_nearest(pts, return_distance=True, all_matches=False,
+                                       max_distance=max_distance)
+    k = np.full(len(xy), -1, dtype=np.int64)
+    dist = np.full(len(xy), np.inf)
+    k[inp], dist[inp] = hit, d
+    t = np.zeros(len(xy))
+    found = k >= 0
+    t[found] = shapely.line_locate_point(lines[k[found]], pts[found], normalized=True)
+    t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)  # a zero-length segment: its start
+    return np.where(found, which[np.maximum(k, 0)], -1), dist, t

@@ -143,6 +143,7 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
     False, list its consolidation candidates)."""
     extras: dict[str, Any] = {}
     state, extra_costs, merge_into, log, layouts = apply_actions(base, schools, actions, extras)
+    _check_schools_left(base, schools, state)
     logger.info("catchments, seat warnings, rules and balance")
     result = diagnose(base, state, extra_costs=extra_costs, merge_into=merge_into)
     result.actions = log
@@ -155,6 +156,40 @@ def run_actions(base: Base, schools: gpd.GeoDataFrame, actions: list[Any], *,
         logger.info("consolidation candidates")
         result.candidates = consolidation.candidates(base, result)
     return result
+
+
+_PART_WORDS = {"primary": ("primary school", "小学"), "junior": ("junior middle school", "初中")}
+
+
+def _check_schools_left(base: Base, before: gpd.GeoDataFrame, state: gpd.GeoDataFrame) -> None:
+    """Stop with a clear message when the actions close every school, or every school that
+    teaches the grades of a part (primary, junior) the villages have pupils for (issue 16,
+    item 1): nothing could be diagnosed, or those pupils would have no school at all."""
+    still = state[state["status"] != "closed"]
+    if still.empty:
+        raise ScenarioError(
+            f"the actions close every school ({len(before)}): nothing is left to diagnose. "
+            "Keep at least one school open. / 方案的措施关闭了所有学校（"
+            f"{len(before)} 所），无法诊断。请至少保留一所学校。")
+    groups = base.groups
+    if groups is None or groups.empty:
+        return
+    pupils = groups.groupby("group")["pupils"].sum()
+    for part, (en, zh) in _PART_WORDS.items():
+        needed = [g for g, p in ca.PART_OF_GROUP.items() if p == part and pupils.get(g, 0) > 0]
+        for group in needed:
+            had = before["level"].map(lambda lv, g=group: isinstance(lv, str) and ca.serves(lv, g))
+            has = still["level"].map(lambda lv, g=group: isinstance(lv, str) and ca.serves(lv, g))
+            if had.any() and not has.any():
+                shut = before.loc[had.to_numpy(), "school_id"].astype(str).tolist()
+                shown = ", ".join(shut[:10]) + (", …" if len(shut) > 10 else "")
+                raise ScenarioError(
+                    f"the actions close every {en} ({len(shut)}: {shown}): the villages' "
+                    f"{pupils.get(group, 0):.0f} pupils of grades {group[1:].replace('_', '-')} "
+                    "would have no school. Keep one open, make one a satellite, or add a "
+                    f"new_school. / 方案的措施关闭了所有{zh}（{len(shut)} 所：{shown}），村庄"
+                    f"{group[1:].replace('_', '-')} 年级的 {pupils.get(group, 0):.0f} 名学生将无学校"
+                    "可上。请至少保留一所，或改为教学点，或新增学校（new_school）。")
 
 
 def _new_school(base: Base, schools: gpd.GeoDataFrame, arg: dict, where: str):

@@ -35,7 +35,8 @@ from schoolplan.schema import GRADE_COLUMNS, Base, Inputs, InputSpec, Result, Sc
 from schoolplan.settings import Settings
 from schoolplan.travel import network_mode, resolve_workers
 
-__all__ = ["evaluate", "initial_state", "load_inputs", "load_roads", "prepare", "report_snapping"]
+__all__ = ["check_points_against_roads", "evaluate", "initial_state", "load_inputs", "load_roads", "prepare",
+           "report_snapping"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,14 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
         if spec.path.exists():
             files[key] = {"path": str(spec.path), "sha256": sha256_of(spec.path),
                           "coordinate_system": spec.coordinate_system or "file's own / wgs84"}
+    role_of: list[str] = []  # the input key each problem was found under
+
+    def found_under(key: str) -> None:
+        role_of.extend([key] * (len(problems) - len(role_of)))
+
     towns = _io.read_towns(specs["towns"].path, **specs["towns"].reader_kwargs(),
                            problems=problems)
+    found_under("towns")
     tol = settings["extent_tolerance_m"]
     extent = towns_extent(towns, tol)
     s_spec = specs["schools"]
@@ -71,6 +78,7 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
     check_outside_extent(schools, extent, problems=problems, id_column="school_id",
                          what_en="school", what_zh="学校", tolerance_m=tol)
     check_coordinate_system(schools, towns, problems=problems, what_en="school", what_zh="学校")
+    found_under("schools")
     demand = None
     if "demand" in specs:
         d_spec = specs["demand"]
@@ -82,6 +90,7 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
                              what_en="demand point", what_zh="需求点", tolerance_m=tol)
         check_coordinate_system(demand, towns, problems=problems, what_en="demand point",
                                 what_zh="需求点")
+        found_under("demand")
     history = births = None
     if "history" in specs:
         h = specs["history"]
@@ -92,8 +101,15 @@ def load_inputs(scenario: Scenario, settings: Settings) -> Inputs:
             b = specs["births"]
             births = read_births(b.path, columns=b.columns, sheet=b.sheet, header_row=b.header_row,
                                  encoding=b.encoding, problems=problems)
+    found_under("history")
+    problems.merge_roles(role_of, _ROLE_LABELS)  # a file read in two roles: one message each
     return Inputs(schools=schools, towns=towns, demand=demand, problems=problems, files=files,
                   history=history, births=births)
+
+
+#: How a report names the input keys (a file read under two of them says so once).
+_ROLE_LABELS = {"towns": ("towns", "乡镇"), "schools": ("schools", "学校"),
+                "demand": ("demand", "需求点"), "history": ("enrolment history", "历年学籍")}
 
 
 _ROAD_SUFFIXES = {".graphml": "graphml", ".osm": "osm", ".pbf": "osm", ".bz2": "osm",
@@ -119,18 +135,27 @@ def load_roads(spec: InputSpec | None, *, mode: net.NetworkMode, settings: Setti
         polygon = gpd.GeoSeries([area], crs=metric).to_crs(4326).iloc[0]
         path = net.download_osm_graphml(polygon, mode=mode, cache_dir=default_cache_dir(),
                                     timeout_s=settings["osm_download_timeout_s"])
-        return net.network_from_graphml(path, mode=mode)
+        return net.network_from_graphml(
+            path, mode=mode,
+            private_residential_walk=bool(settings["walk_private_residential_roads"]))
     path = spec.path
     name = path.name.lower()
     kind = next((k for suf, k in _ROAD_SUFFIXES.items() if name.endswith(suf)), None)
+    private = bool(settings["walk_private_residential_roads"])
     if kind == "graphml":
-        return net.network_from_graphml(path, mode=mode)
+        return net.network_from_graphml(path, mode=mode, private_residential_walk=private)
     if kind == "osm":
-        return net.network_from_osm(path, mode=mode)
+        return net.network_from_osm(path, mode=mode, private_residential_walk=private)
     if kind == "lines":
         cols = spec.columns or {}
-        opts: dict[str, Any] = {"road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
-                "maxspeed_column": cols.get("maxspeed")}
+        # the network mode (one-way columns count for driving) and the settings in force
+        opts: dict[str, Any] = {
+            "road_class_column": cols.get("road_class"), "name_column": cols.get("name"),
+            "maxspeed_column": cols.get("maxspeed"), "from_node_column": cols.get("from_node"),
+            "to_node_column": cols.get("to_node"), "oneway_column": cols.get("oneway"),
+            "mode": mode,
+            "grade_separated_classes": settings["road_grade_separated_classes"],
+            "max_scale_error": settings["metric_crs_max_scale_error"]}
         system = spec.coordinate_system
         if system is not None and coords.parse_coordinate_system(system)[0] in ("gcj02", "bd09"):
             lines = read_layer(path, layer=spec.layer, encoding=spec.encoding)
@@ -157,12 +182,17 @@ def _lonlat(gdf: gpd.GeoDataFrame):
 
 
 def report_snapping(network, points, id_column, what_en, what_zh, problems: Problems,
-                     settings: Settings) -> None:
-    """List points far from any road or on a cut-off piece of network in the validation report."""
+                     settings: Settings, snapped: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """List points far from any road or on a cut-off piece of network in the validation report.
+
+    ``snapped``: the located points already snapped (:func:`schoolplan.network.snap`), else they
+    are snapped here. Returns the snapped frame (``None`` when no point is located).
+    """
     located = points[np.isfinite(points["lon"])]
     if located.empty:
-        return
-    snapped = net.snap(network, located, id_column=id_column, settings=settings)
+        return None
+    if snapped is None:
+        snapped = net.snap(network, located, id_column=id_column, settings=settings)
     row_of = pd.Series(located.index, index=located[id_column].values)
     file = points.attrs.get("file", "input")
     limit = settings["max_snap_distance_m"]
@@ -189,6 +219,72 @@ def report_snapping(network, points, id_column, what_en, what_zh, problems: Prob
                 fix_en="check the road file for missing connections",
                 fix_zh="请检查路网数据是否缺少连接",
             )
+    return snapped
+
+
+def check_points_against_roads(network, points, snapped: pd.DataFrame | None, what_en: str,
+                               what_zh: str, problems: Problems, settings: Settings,
+                               roads_system: str | None = None) -> dict | None:
+    """Do the points fit the roads better under another coordinate reading? (issue 16, items 8
+    and 10)
+
+    The points' input coordinates are read as WGS-84, GCJ-02 and BD-09 and snapped to the road
+    network under each reading. When another reading brings the points a median
+    ``road_fit_min_gain_m`` nearer to the roads and at most ``road_fit_max_ratio`` of the
+    declared reading's median, the two layers disagree: the points or the roads carry the wrong
+    ``coordinate_system:``, and a warning says so with the medians. Returns the median snap
+    distance (metres) of each reading, or ``None`` when the check cannot run (no network, a
+    projected or unknown system, fewer than 5 located points). ``O(n log E)`` per reading.
+    """
+    from pyproj import Transformer
+
+    system = points.attrs.get("coordinate_system")
+    if network is None or system not in coords.NAMED_SYSTEMS or snapped is None \
+            or not points.attrs.get("usable", True) or "x_input" not in points:
+        return None
+    located = points[np.isfinite(points["lon"])]
+    x_in, y_in = located["x_input"].to_numpy(float), located["y_input"].to_numpy(float)
+    ok = np.isfinite(x_in) & np.isfinite(y_in)
+    if ok.sum() < 5 or len(located) != len(snapped):
+        return None
+    declared = "wgs84" if system == "cgcs2000" else system
+    to_metric = Transformer.from_crs(4326, network.crs, always_xy=True)
+    medians: dict[str, float] = {}
+    largest: dict[str, float] = {}
+    for cs in ("wgs84", "gcj02", "bd09"):
+        if cs == declared:  # the reading in force: snapped already
+            d = snapped["snap_distance_m"].to_numpy(float)[ok]
+        else:
+            lon, lat = coords.to_wgs84(x_in[ok], y_in[ok], cs)
+            mx, my = to_metric.transform(lon, lat)
+            d = net.snap_xy(network, np.column_stack([mx, my]),
+                            settings=settings)["snap_distance_m"].to_numpy(float)
+        medians[cs], largest[cs] = float(np.median(d)), float(np.max(d))
+    best = min(medians, key=lambda cs: (medians[cs], cs != declared))
+    gain = medians[declared] - medians[best]
+    if best != declared and gain >= float(settings["road_fit_min_gain_m"]) \
+            and medians[best] <= float(settings["road_fit_max_ratio"]) * medians[declared]:
+        roads_en = roads_system or "the file's own system"
+        roads_zh = roads_system or "文件自带坐标系"
+        problems.warning(
+            "coordinate_system_roads", points.attrs.get("file", "input"), column="lon/lat",
+            value=round(gain),
+            en=f"the {what_en} coordinates and the road network disagree: read as the declared "
+               f"{system}, the {what_en}s lie a median {medians[declared]:.0f} m from the nearest "
+               f"road (largest {largest[declared]:.0f} m); read as {best}, a median "
+               f"{medians[best]:.0f} m (largest {largest[best]:.0f} m). The roads are read in "
+               f"{roads_en}: one of the two layers has the wrong coordinate system",
+            zh=f"{what_zh}坐标与路网不一致：按声明的 {system} 解读，{what_zh}到最近道路的中位距离为 "
+               f"{medians[declared]:.0f} 米（最大 {largest[declared]:.0f} 米）；按 {best} 解读仅 "
+               f"{medians[best]:.0f} 米（最大 {largest[best]:.0f} 米）。路网按{roads_zh}读取，"
+               "两个图层中有一个坐标系有误",
+            fix_en=f"check where each layer comes from (高德/腾讯 = gcj02, 百度 = bd09, GPS and "
+                   f"OpenStreetMap = wgs84) and set coordinate_system: of the {what_en}s or of "
+                   "the roads in the scenario file",
+            fix_zh=f"请核实两个图层的坐标来源（高德/腾讯为 gcj02，百度为 bd09，GPS 与 OpenStreetMap 为 "
+                   f"wgs84），并在方案文件中修正{what_zh}或路网的 coordinate_system",
+        )
+    return medians
 
 
 
@@ -218,6 +314,7 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     workers = resolve_workers(None, settings=settings)
     cache: dict[str, Any] = {}
     by_network: dict[net.NetworkMode, list[str]] = {}
+    checked_fit = False
     for group in ca.GRADE_GROUPS:
         by_network.setdefault(network_mode(settings[f"travel_mode_{group}"]), []).append(group)
     for nmode, mode_groups in by_network.items():
@@ -227,17 +324,18 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
             logger.info("%s road network: %s nodes, %s edges (%.1f s)", nmode,
                         f"{networks[nmode].n_nodes:,}", f"{networks[nmode].n_edges:,}",
                         time.perf_counter() - t0)
-            report_snapping(networks[nmode], inputs.schools, "school_id", "school", "学校",
-                            inputs.problems, settings)
-            report_snapping(networks[nmode], demand, "demand_id", "demand point", "需求点",
-                            inputs.problems, settings)
+        snapped = None
+        if networks[nmode] is not None:
+            snapped = _snap_inputs(networks[nmode], inputs, demand, settings, roads,
+                                   check_fit=not checked_fit)
+            checked_fit = True
         # one shortest-path pass per network and kind of cost, shared by the grade groups and
         # (on the walking network) the school-to-school walk the consolidation step reads
         t0 = time.perf_counter()
         costs_n, school_costs = ca.shared_costs(
             networks[nmode], demand, inputs.schools, groups[groups["group"].isin(mode_groups)],
             k=k, settings=settings, workers=workers,
-            school_pairs_k=SCHOOL_PAIRS_K if nmode == "walk" else None)
+            school_pairs_k=SCHOOL_PAIRS_K if nmode == "walk" else None, snapped=snapped)
         logger.info("%s travel costs: %s pairs (%.1f s, %d worker(s))", nmode,
                     f"{len(costs_n):,}", time.perf_counter() - t0, workers)
         frames.append(costs_n)
@@ -251,6 +349,25 @@ def prepare(scenario: Scenario, *, settings: Settings | None = None) -> Base:
     method = ("road network (" + ", ".join(f"{m}: {n.n_nodes:,} nodes" for m, n in used.items()) + ")"
               if used else f"straight line x circuity factor {settings['circuity_factor']} (estimate)")
     return Base(scenario, settings, inputs, groups, costs, networks, method, cache)
+
+
+def _snap_inputs(network, inputs: Inputs, demand, settings: Settings, roads,
+                 *, check_fit: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Snap the located villages and schools to ``network`` once (the snapped frames go to the
+    travel pass), report far and cut-off points, and (once per run) check the points' coordinate
+    reading against the roads (:func:`check_points_against_roads`)."""
+    frames = []
+    for points, col, en, zh in ((demand, "demand_id", "demand point", "需求点"),
+                                (inputs.schools, "school_id", "school", "学校")):
+        located = points[np.isfinite(points["lon"])]
+        snapped = net.snap(network, located, id_column=col, settings=settings)
+        report_snapping(network, points, col, en, zh, inputs.problems, settings, snapped=snapped)
+        if check_fit:
+            check_points_against_roads(network, points, snapped, en, zh, inputs.problems,
+                                       settings, roads_system=getattr(roads, "coordinate_system",
+                                                                      None))
+        frames.append(snapped)
+    return frames[0], frames[1]
 
 
 def _project_to_year(inputs: Inputs, year: int, settings: Settings) -> None:
