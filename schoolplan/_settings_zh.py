@@ -111,4 +111,6 @@ SOURCE_ZH: dict[str, str] = {
     "map_canvas_from_schools": "本工具实测（benchmarks/bench_map.py）：地级市规模下用画布绘制比数千个 SVG 元素快；SVG 打印更清晰",
     "map_road_simplify_m": "本工具约定：县域缩放级别下远小于一条线的宽度",
     "map_coordinate_decimals": "大地测量：纬度方向 0.00001 度约为1米",
+    "road_fit_min_gain_m": "本工具约定：在一个真实县的数据中，WGS-84 道路上的点被声明为 GCJ-02 时，吸附距离中位数增加112米；正确的坐标系很少被另一种解读以几十米之差胜出",
+    "road_fit_max_ratio": "本工具约定：另一种坐标解读还须使吸附距离中位数减半",
 }
