@@ -139,7 +139,7 @@ def _table_html(df: pd.DataFrame, cols: list[str], lang: str) -> str:
             v = "–" if v is None else (f"{v:,.1f}".removesuffix(".0") if isinstance(v, float) else v)
             cells.append(f"<td>{html_text(str(v))}</td>")
         body += "<tr>" + "".join(cells) + "</tr>"
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _page_html(review: Review, estate_id: str, lang: str) -> str:
@@ -203,7 +203,15 @@ def _page_html(review: Review, estate_id: str, lang: str) -> str:
            "#schoolplan-review td,#schoolplan-review th{border:1px solid #bbb;padding:2px 6px;text-align:left}"
            "#schoolplan-review th{background:#ddebf7}#schoolplan-review .served{color:#1a7f37}"
            "#schoolplan-review .short{color:#b00}#schoolplan-review .synthetic{color:#b00;font-weight:bold}"
-           "#schoolplan-review h1{font-size:20px}#schoolplan-review h2{font-size:16px}</style>")
+           "#schoolplan-review h1{font-size:20px}#schoolplan-review h2{font-size:16px}"
+           # printed on A4 for a meeting: no map controls, headings kept with their table, rows
+           # never split, a table's header repeated on each page
+           "@page{size:A4 portrait;margin:12mm}"
+           "@media print{.leaflet-control-container{display:none}"
+           "#schoolplan-review{padding:0!important;font-size:10px!important}"
+           "#schoolplan-review h2{break-after:avoid}#schoolplan-review tr{break-inside:avoid}"
+           "#schoolplan-review thead{display:table-header-group}"
+           ".folium-map{break-inside:avoid}}</style>")
     return f"{css}<div id='schoolplan-review' style=\"{style}\">{''.join(parts)}</div>"
 
 

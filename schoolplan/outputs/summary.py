@@ -539,17 +539,25 @@ def _hline(x0: float, x1: float, y: float):
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    """Wrap by display width (CJK characters count double)."""
+    """Wrap by display width (CJK characters count double), breaking after a space or a list
+    mark (、，,；;) where one lies in the second half of the line, so that a school's name is not
+    cut in two; a run longer than a line is cut where it fills the line."""
     import unicodedata
 
-    lines, cur, w = [], "", 0
+    def w(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in s)
+
+    lines, cur = [], ""
     for ch in text:
-        cw = 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-        if w + cw > width:
-            lines.append(cur)
-            cur, w = "", 0
+        if cur and w(cur) + w(ch) > width:
+            cut = max(cur.rfind(b) for b in " 、，,；;")
+            if cut >= 0 and w(cur[:cut + 1]) * 2 >= width:
+                lines.append(cur[:cut + 1].rstrip())
+                cur = cur[cut + 1:].lstrip()
+            else:
+                lines.append(cur)
+                cur = ""
         cur += ch
-        w += cw
     if cur:
         lines.append(cur)
     return lines
