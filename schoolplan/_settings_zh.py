@@ -102,15 +102,21 @@ SOURCE_ZH: dict[str, str] = {
     "optimise_tradeoff_max_points": "本工具约定：一张图在会上看得清；两端总是用精确模型求解",
     "optimise_close_only_under": "聊城市统计的最小一档（不足50人，见 small_school_tiers）；撤并预设",
     "optimise_cluster_link_m": "本工具假设：相距约2公里（步行25-30分钟）以内的村庄为一个村庄群；请按本县情况设置",
-    "optimise_heuristic_seat_rounds": "学位约束的拉格朗日松弛（学位影子价格取自运输问题的对偶解）；本工具约定：示范县第二轮没有更多改进，每轮需一次搜索和一次运输求解；布局不再改进时提前结束",
+    "optimise_heuristic_seat_rounds": (
+        "学位约束的拉格朗日松弛（学位影子价格取自运输问题的对偶解）；"
+        "本工具约定：示范县第二轮没有更多改进，每轮需一次搜索和一次运输求解；"
+        "布局不再改进时提前结束"),
     "map_catchment_fill": "本工具版式约定：只画片区边线，乡镇边界在图上清楚可读",
     "map_roads": "本工具约定：道路帮助在打印的地图上辨认方位",
     "map_road_classes": "本工具约定：只画主要道路等级，地级市地图保持轻便",
     "map_area_simplify_m": "本工具约定：县域缩放级别下不到一个屏幕像素（12级约每像素40米）",
     "map_school_label_zoom": "本工具约定：12级（约每像素40米）起显示学校名称；乡镇名称始终显示",
-    "map_canvas_from_schools": "本工具实测（benchmarks/bench_map.py）：地级市规模下用画布绘制比数千个 SVG 元素快；SVG 打印更清晰",
+    "map_canvas_from_schools": (
+        "本工具实测（benchmarks/bench_map.py）：地级市规模下用画布绘制比数千个 SVG 元素快；SVG 打印更清晰"),
     "map_road_simplify_m": "本工具约定：县域缩放级别下远小于一条线的宽度",
     "map_coordinate_decimals": "大地测量：纬度方向 0.00001 度约为1米",
-    "road_fit_min_gain_m": "本工具约定：在一个真实县的数据中，WGS-84 道路上的点被声明为 GCJ-02 时，吸附距离中位数增加112米；正确的坐标系很少被另一种解读以几十米之差胜出",
+    "road_fit_min_gain_m": (
+        "本工具约定：在一个真实县的数据中，WGS-84 道路上的点被声明为 GCJ-02 时，"
+        "吸附距离中位数增加112米；正确的坐标系很少被另一种解读以几十米之差胜出"),
     "road_fit_max_ratio": "本工具约定：另一种坐标解读还须使吸附距离中位数减半",
 }

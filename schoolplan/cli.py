@@ -233,10 +233,14 @@ def optimise(
     from schoolplan.scenario import evaluate, load_scenario
 
     lang = _check_lang(lang)
+    overrides = _parse_sets(set_, lang)
     caps = {}
     for item in max_time or []:
         g, _, v = item.partition("=")
-        caps[g.strip()] = yaml.safe_load(v)
+        try:
+            caps[g.strip()] = yaml.safe_load(v)
+        except yaml.YAMLError:  # kept as text: the optimise action's checks report it
+            caps[g.strip()] = v
     options = {"objective": "p_median" if p else "min_schools", "p": p, "method": method,
                "max_time_min": caps, "max_added_time_min": max_added, "preset": preset or [],
                "tradeoff": tradeoff}
@@ -245,7 +249,7 @@ def optimise(
         sc = dataclasses.replace(sc, actions=[*sc.actions, {"optimise": options}])
         out_dir = out or Path("out") / f"{sc.name}-optimised"
         _check_out(out_dir, _scenario_inputs(sc), lang)
-        result = evaluate(sc, settings=_settings_for(sc, _parse_sets(set_)))
+        result = evaluate(sc, settings=_settings_for(sc, overrides))
         paths = write_outputs(result, out_dir, lang=lang)
     detail = result.actions["detail"].iloc[-1] if result.actions is not None else ""
     typer.echo(_msg(lang, f"优化结果：{detail}", f"Optimised: {detail}"))
