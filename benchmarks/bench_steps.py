@@ -52,6 +52,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic_bureau import graph_arrays, write_roads  # noqa: E402  (the same roads as the CLI benchmark)
 
 SIZES = {  # side (nodes per grid row), extent (m), schools, villages, towns
     "county": (198, 31_800.0, 300, 810, 17),
@@ -64,65 +66,17 @@ LEVELS = (["primary"] * 60 + ["teaching_point"] * 12 + ["junior"] * 14 + ["nine_
 # ---------------------------------------------------------------------------------------------
 # synthetic data (deterministic)
 # ---------------------------------------------------------------------------------------------
-def _graph_arrays(side: int, extent_m: float, seed: int):
-    rng = np.random.default_rng(seed)
-    step = extent_m / side
-    i, j = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
-    x = (i * step + rng.uniform(-0.3, 0.3, i.shape) * step).ravel() + 400_000.0
-    y = (j * step + rng.uniform(-0.3, 0.3, j.shape) * step).ravel() + 3_950_000.0
-    idx = np.arange(side * side).reshape(side, side)
-    u = np.concatenate([idx[:-1, :].ravel(), idx[:, :-1].ravel()])
-    v = np.concatenate([idx[1:, :].ravel(), idx[:, 1:].ravel()])
-    every = max(int(2000 / step), 2)
-    major = np.concatenate([(j[:-1, :] % every == 0).ravel(), (i[:, :-1] % every == 0).ravel()])
-    keep = major | (rng.random(len(u)) < 0.72)
-    u, v, major = u[keep], v[keep], major[keep]
-    hw = np.where(major, np.where(rng.random(len(u)) < 0.3, "primary", "secondary"),
-                  np.where(rng.random(len(u)) < 0.5, "residential", "track"))
-    return x, y, u, v, hw
-
-
 def generate(size: str, folder: Path, seed: int) -> None:
     """Write ``roads_synthetic.osm.pbf``, ``roads_synthetic.graphml`` and ``points.npz``."""
-    import osmium
     from pyproj import Transformer
 
     side, extent, n_s, n_v, n_t = SIZES[size]
     folder.mkdir(parents=True, exist_ok=True)
     if (folder / "points.npz").exists():
         return
-    x, y, u, v, hw = _graph_arrays(side, extent, seed)
+    x, y, u, v, hw = graph_arrays(side, extent, seed)
     lon, lat = Transformer.from_crs(32650, 4326, always_xy=True).transform(x, y)
-    pbf = folder / "roads_synthetic.osm.pbf"
-    w = osmium.SimpleWriter(str(pbf), overwrite=True)
-    for n in range(len(x)):
-        w.add_node(osmium.osm.mutable.Node(id=n + 1, location=(float(lon[n]), float(lat[n]))))
-    for e in range(len(u)):
-        w.add_way(osmium.osm.mutable.Way(id=e + 1, nodes=[int(u[e]) + 1, int(v[e]) + 1],
-                                         tags={"highway": str(hw[e]), "note": "synthetic"}))
-    w.close()
-    with open(folder / "roads_synthetic.graphml", "w", encoding="utf-8") as f:
-        f.write('<?xml version="1.0" encoding="utf-8"?>\n'
-                '<graphml xmlns="http://graphml.graphdrawing.org/xmlns">\n'
-                '<key id="d0" for="graph" attr.name="crs" attr.type="string"/>\n'
-                '<key id="d1" for="node" attr.name="y" attr.type="string"/>\n'
-                '<key id="d2" for="node" attr.name="x" attr.type="string"/>\n'
-                '<key id="d3" for="edge" attr.name="highway" attr.type="string"/>\n'
-                '<key id="d4" for="edge" attr.name="length" attr.type="string"/>\n'
-                '<key id="d5" for="graph" attr.name="synthetic" attr.type="string"/>\n'
-                '<graph edgedefault="directed">\n<data key="d0">epsg:4326</data>\n'
-                '<data key="d5">True</data>\n')
-        for n in range(len(x)):
-            f.write(f'<node id="{n + 1}"><data key="d1">{lat[n]:.7f}</data>'
-                    f'<data key="d2">{lon[n]:.7f}</data></node>\n')
-        from schoolplan.network.graph import haversine_m
-
-        length = haversine_m(lon[u], lat[u], lon[v], lat[v])
-        for a, b, h, m in zip(np.r_[u, v], np.r_[v, u], np.r_[hw, hw], np.r_[length, length],
-                              strict=True):
-            f.write(f'<edge source="{a + 1}" target="{b + 1}"><data key="d3">{h}</data>'
-                    f'<data key="d4">{m:.3f}</data></edge>\n')
-        f.write("</graph>\n</graphml>\n")
+    write_roads(folder, lon, lat, u, v, hw)
     rng = np.random.default_rng([seed, 1])
     # towns: a grid of square cells; schools and villages at random nodes (+ jitter)
     cells = math.ceil(math.sqrt(n_t))
