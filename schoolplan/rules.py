@@ -47,6 +47,14 @@ class Rule:
     title_zh: str
     title_en: str
 
+    def source_in(self, lang: str) -> str:
+        """The source in ``lang``: the Chinese wording of the setting it comes from where the
+        rule cites that setting's source (:meth:`Setting.source_in`), else the source as it is."""
+        first = SETTINGS.get(self.settings[0]) if self.settings else None
+        if first is not None and first.source == self.source:
+            return first.source_in(lang)
+        return self.source
+
 
 RULES: dict[str, Rule] = {
     r.rule_id: r

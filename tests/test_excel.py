@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -306,3 +307,20 @@ def test_run_without_demand_leaves_out_assignment_sheets(tmp_path):
     about = [c.value for row in book["About"].iter_rows() for c in row]
     assert "not computed (no demand input)" not in about  # English shows the method as is
     assert any(str(v).startswith("none") for v in about)
+
+
+def test_rule_sources_in_the_users_language(result, book_zh, book_en):
+    """The rule-check sheet cites each rule's source in the reader's language: the Chinese wording
+    of the setting it comes from in zh (no English sentence), the English source in en."""
+    from schoolplan.rules import RULES
+
+    zh, en = _table(book_zh["规则检查"]), _table(book_en["Violations"])
+    src_zh = next(c for c in zh.columns if "依据" in str(c) or "来源" in str(c))
+    src_en = next(c for c in en.columns if "source" in str(c).lower())
+    english_sentence = re.compile(r"[A-Za-z]{3,} [A-Za-z]{3,} [A-Za-z]{3,}")
+    assert len(zh) and not zh[src_zh].astype(str).str.contains(english_sentence).any()
+    by_rule = result.violations.drop_duplicates("rule_id").set_index("rule_id")
+    for rule_id in by_rule.index.intersection(list(RULES)):
+        assert RULES[rule_id].source_in("en") == RULES[rule_id].source
+        assert RULES[rule_id].source_in("zh") in set(zh[src_zh])
+    assert set(en[src_en]) <= {*result.violations["source"]}

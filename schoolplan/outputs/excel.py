@@ -687,6 +687,14 @@ def _in_language(df: pd.DataFrame, lang: str, **pairs: tuple[str, str]) -> pd.Da
     return out
 
 
+def _rule_sources(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Each row's source in ``lang`` (:meth:`schoolplan.rules.Rule.source_in`), by its rule."""
+    if not len(table) or "rule_id" not in table or "source" not in table:
+        return table
+    known = table["rule_id"].map(lambda r: RULES[r].source_in(lang) if r in RULES else None)
+    return table.assign(source=known.where(known.notna(), table["source"]))
+
+
 def _settings_table(result, lang: str) -> pd.DataFrame:
     records = result.settings.to_records()
     df = pd.DataFrame(records)
@@ -708,10 +716,10 @@ def _build(result, lang: str) -> Workbook:
     elif "seat_warning" in schools:
         add_table_sheet(wb, "seat_warnings", _seat_warning_table(schools),
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
-    violations = _in_language(result.violations, lang, message=("message_zh", "message_en"))
+    violations = _rule_sources(_in_language(result.violations, lang, message=("message_zh", "message_en")), lang)
     add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.alerts is not None and "seat_warning" in schools:  # 预警与提示 (red 学位预警), apart
-        alerts = _in_language(result.alerts, lang, message=("message_zh", "message_en"))
+        alerts = _rule_sources(_in_language(result.alerts, lang, message=("message_zh", "message_en")), lang)
         add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.assignments is not None:
         add_table_sheet(wb, "assignments", _assignment_table(result, schools),
