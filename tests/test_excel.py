@@ -324,3 +324,15 @@ def test_rule_sources_in_the_users_language(result, book_zh, book_en):
         assert RULES[rule_id].source_in("en") == RULES[rule_id].source
         assert RULES[rule_id].source_in("zh") in set(zh[src_zh])
     assert set(en[src_en]) <= {*result.violations["source"]}
+
+
+def test_about_sheet_shows_whole_pupils_and_readable_ratios(book_zh, book_en):
+    """Counted people in the 说明 sheet are shown as whole pupils (the cell keeps the exact value);
+    a factor near 1 keeps three decimals instead of showing as 1.0."""
+    for ws, people in ((book_zh.worksheets[0], "（人）"), (book_en.worksheets[0], "pupils")):
+        rows = [(str(r[0].value), c) for r in ws.iter_rows() for c in r[1:2] if isinstance(c.value, float)]
+        counted = [c for label, c in rows if people in label and "占比" not in label and "share" not in label]
+        assert counted and all(c.number_format == "#,##0" for c in counted)
+        small = [c for _, c in rows if 0 < abs(c.value) < 2 and not float(c.value).is_integer()
+                 and c.number_format != "0.0%"]
+        assert all(c.number_format == "0.000" for c in small)

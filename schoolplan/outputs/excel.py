@@ -466,6 +466,10 @@ def _key_label(key: str, parent: str | None, lang: str) -> str:
     return key
 
 
+#: Keys of counted people: shown as whole numbers.
+_PUPIL_WORDS = ("pupils", "children", "enrol", "enrollment", "students", "riders", "boarders")
+
+
 def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
              parent: str | None = None) -> list[tuple[str, Any, str | None]]:
     """(label, value, number format) rows of a nested dict of counts or indicators."""
@@ -488,7 +492,12 @@ def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
         if str(key).startswith("share"):
             fmt: str | None = PCT
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            fmt = INT if float(value).is_integer() else DEC1
+            # pupils are shown as whole pupils (the cell keeps the exact value), issue 19
+            zh = _key_label(str(key), parent, "zh") + (_key_label(parent, None, "zh") if parent else "")
+            whole = (float(value).is_integer() or any(w in str(key) for w in _PUPIL_WORDS)
+                     or "（人）" in zh or "人数" in zh)
+            # a ratio or factor near 1 (calibration error, scaling factor) keeps three decimals
+            fmt = INT if whole else "0.000" if abs(float(value)) < 2 else DEC1
         else:
             fmt = None
         rows.append((sep.join(label), value, fmt))
