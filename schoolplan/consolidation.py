@@ -89,7 +89,7 @@ CANDIDATE_COLUMNS = [
     "pupils_needing_boarding_after", "pupils_without_school_after", "receiver_in_town",
     "receiver_note", "classes_to_add_at_receiver", "boarding_needed_at_receiver",
     "boarding_beds_at_receiver", "canteen_needed_at_receiver", "canteen_seats_at_receiver",
-    "bus_riders_by_receiver", "score", "score_explained", "reasons_zh", "reasons_en",
+    "bus_riders_by_receiver", "score", "score_explained", "score_explained_zh", "reasons_zh", "reasons_en",
     "assignment_method",
 ]
 
@@ -533,7 +533,10 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
         rec.update(reasons=",".join(reasons), breaks_rule=breaks, score=round(score, 2),
                    score_explained=f"tier {tier_pts} + scattered {int('scattered' in reasons)} + weak "
                                    f"{int('weak' in reasons)} + shrinking {int('shrinking' in reasons)}"
-                                   f" - added km {max(added_km, 0.0):.2f}")
+                                   f" - added km {max(added_km, 0.0):.2f}",
+                   score_explained_zh=f"规模档 {tier_pts} + 布点分散 {int('scattered' in reasons)} + 办学薄弱 "
+                                      f"{int('weak' in reasons)} + 生源减少 {int('shrinking' in reasons)}"
+                                      f" − 增加路程 {max(added_km, 0.0):.2f} 公里")
         rows.append(rec)
         evidence[sid] = (s, reasons, zh, en, tzh, ten, eligible, breaks, keep_remote, satellite)
 
@@ -558,7 +561,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             if excluded:  # re-evaluate without the schools already closing
                 tzh, ten = [], []
                 for c in CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("receiving_school_id"):]:
-                    if c not in ("score", "score_explained", "reasons_zh", "reasons_en",
+                    if c not in ("score", "score_explained", "score_explained_zh", "reasons_zh", "reasons_en",
                                  "assignment_method"):
                         rec[c] = None
                 keep_remote, satellite, _ = fill(rec, s, ev, tzh, ten)
@@ -577,7 +580,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
                 if satellite:  # the seat figures of a satellite: grades 1-3 stay, 4-9 move
                     before = rec["g1_3_over_limit_before"]
                     for c in CANDIDATE_COLUMNS[CANDIDATE_COLUMNS.index("receiving_school_id"):]:
-                        if c not in ("score", "score_explained", "reasons_zh", "reasons_en",
+                        if c not in ("score", "score_explained", "score_explained_zh", "reasons_zh", "reasons_en",
                                      "assignment_method"):
                             rec[c] = None
                     ev = _evaluate(sid, L, excluded, settings, moving=("g4_6", "g7_9"))

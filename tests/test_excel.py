@@ -336,3 +336,13 @@ def test_about_sheet_shows_whole_pupils_and_readable_ratios(book_zh, book_en):
         small = [c for _, c in rows if 0 < abs(c.value) < 2 and not float(c.value).is_integer()
                  and c.number_format != "0.0%"]
         assert all(c.number_format == "0.000" for c in small)
+
+
+def test_candidate_scores_explained_in_the_users_language(result, book_zh, book_en):
+    """The 撤并候选 sheet explains each score in words of the reader's language."""
+    assert len(result.candidates)
+    zh = _table(book_zh["撤并候选"])["得分构成"].dropna().astype(str)
+    en = _table(book_en["Consolidation candidates"])["how the score is made"].dropna().astype(str)
+    assert len(zh) == len(en) == len(result.candidates)
+    assert zh.str.startswith("规模档").all() and not zh.str.contains("[A-Za-z]").any()
+    assert en.str.startswith("tier").all()

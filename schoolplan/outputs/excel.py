@@ -735,6 +735,8 @@ def _build(result, lang: str) -> Workbook:
                          ASSIGNMENT_SHEET_COLUMNS, lang=lang)
     if result.candidates is not None:
         cand = _in_language(result.candidates, lang, reasons_text=("reasons_zh", "reasons_en"))
+        if "score_explained_zh" in cand:
+            cand = _in_language(cand, lang, score_explained=("score_explained_zh", "score_explained"))
         add_table_sheet(wb, "candidates", cand, CANDIDATE_SHEET_COLUMNS, lang=lang, freeze_columns=3)
     if result.layouts is not None:
         add_table_sheet(wb, "layouts", result.layouts, LAYOUT_SHEET_COLUMNS, lang=lang, freeze_columns=2)
