@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from schoolplan.settings import SETTINGS, Settings
 
-__all__ = ["COUNTY_COLUMNS", "RULES", "VERDICTS", "county_checks"]
+if TYPE_CHECKING:
+    from schoolplan.schema import Result
+
+__all__ = ["COUNTY_COLUMNS", "RULES", "VERDICTS", "county_checks", "result_counties"]
 
 COUNTY_COLUMNS = ["county", "rule_id", "rule_zh", "rule_en", "value", "limit", "verdict", "verdict_zh",
                   "verdict_en", "message_zh", "message_en", "setting", "source", "source_zh"]
@@ -197,3 +200,11 @@ def _check_county(g: pd.DataFrame, population: float | None, s: Settings) -> dic
             f"{children[known['ownership'] == 'public'].sum():,.0f} of {children.sum():,.0f} kindergarten children in "
             f"public kindergartens = {share:.0%} (at least {share_min:.0%}){unknown_note[1]}")
     return out
+
+
+def result_counties(result: Result) -> pd.DataFrame:
+    """The county checks the diagnosis computed once (``Result.counties``), else, for a result
+    built without them, computed now."""
+    if result.counties is not None:
+        return result.counties
+    return county_checks(result.schools, settings=result.settings)

@@ -28,6 +28,7 @@ __all__ = [
     "junior_middle_per_town",
     "size_checks",
     "small_tier",
+    "sources_in",
 ]
 
 VIOLATION_COLUMNS = ["rule_id", "object_type", "object_id", "name", "value", "limit",
@@ -366,3 +367,12 @@ def rural_school_size(schools: pd.DataFrame, settings: Settings | None = None) -
                              f"{r['name']}: {value:.0f} {what}, 建标109-2008 gives {rng} (information)",
                              rule.source])
     return pd.DataFrame(rows, columns=VIOLATION_COLUMNS)
+
+
+def sources_in(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A violations or alerts table with each row's source in ``lang``
+    (:meth:`Rule.source_in`, by its ``rule_id``); rows of other rules keep theirs."""
+    if not len(table) or "rule_id" not in table or "source" not in table:
+        return table
+    known = table["rule_id"].map(lambda r: RULES[r].source_in(lang) if r in RULES else None)
+    return table.assign(source=known.where(known.notna(), table["source"]))

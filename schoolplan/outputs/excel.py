@@ -41,11 +41,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolplan import __version__
-from schoolplan.counties import county_checks
+from schoolplan.counties import result_counties
 from schoolplan.outputs.files import atomic_write, output_time, xlsx_bytes
 from schoolplan.outputs.print_setup import setup_about_print, setup_table_print
-from schoolplan.rules import RULES
-from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS, Result
+from schoolplan.rules import RULES, sources_in
+from schoolplan.schema import GRADE_COLUMNS, LEVEL_LABELS
 
 __all__ = [
     "ASSIGNMENT_SHEET_COLUMNS",
@@ -696,14 +696,6 @@ def _in_language(df: pd.DataFrame, lang: str, **pairs: tuple[str, str]) -> pd.Da
     return out
 
 
-def _rule_sources(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Each row's source in ``lang`` (:meth:`schoolplan.rules.Rule.source_in`), by its rule."""
-    if not len(table) or "rule_id" not in table or "source" not in table:
-        return table
-    known = table["rule_id"].map(lambda r: RULES[r].source_in(lang) if r in RULES else None)
-    return table.assign(source=known.where(known.notna(), table["source"]))
-
-
 def _settings_table(result, lang: str) -> pd.DataFrame:
     records = result.settings.to_records()
     df = pd.DataFrame(records)
@@ -725,10 +717,10 @@ def _build(result, lang: str) -> Workbook:
     elif "seat_warning" in schools:
         add_table_sheet(wb, "seat_warnings", _seat_warning_table(schools),
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
-    violations = _rule_sources(_in_language(result.violations, lang, message=("message_zh", "message_en")), lang)
+    violations = sources_in(_in_language(result.violations, lang, message=("message_zh", "message_en")), lang)
     add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.alerts is not None and "seat_warning" in schools:  # 预警与提示 (red 学位预警), apart
-        alerts = _rule_sources(_in_language(result.alerts, lang, message=("message_zh", "message_en")), lang)
+        alerts = sources_in(_in_language(result.alerts, lang, message=("message_zh", "message_en")), lang)
         add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang)
     if result.assignments is not None:
         add_table_sheet(wb, "assignments", _assignment_table(result, schools),
@@ -742,7 +734,7 @@ def _build(result, lang: str) -> Workbook:
         add_table_sheet(wb, "layouts", result.layouts, LAYOUT_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     if result.balance is not None:
         add_table_sheet(wb, "balance", result.balance, BALANCE_SHEET_COLUMNS, lang=lang, freeze_columns=2)
-    add_table_sheet(wb, "counties", _in_language(_counties(result), lang,
+    add_table_sheet(wb, "counties", _in_language(result_counties(result), lang,
                     rule=("rule_zh", "rule_en"), verdict_text=("verdict_zh", "verdict_en"), message=(
                         "message_zh", "message_en"), source=("source_zh", "source")), COUNTY_SHEET_COLUMNS, lang=lang,
                     freeze_columns=2)
@@ -798,10 +790,3 @@ def write_report_xlsx(result, path: str | Path, *, lang: Lang = "zh") -> Path:
         raise ValueError(f"`lang` was {lang!r} but is expected to be in {list(_LANGS)}")
     wb = _build(result, lang)
     return atomic_write(path, _to_bytes(wb, _created(result)))
-
-
-def _counties(result: Result) -> pd.DataFrame:
-    """The county checks the diagnosis computed once, else (a result built without) now."""
-    if result.counties is not None:
-        return result.counties
-    return county_checks(result.schools, settings=result.settings)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from schoolplan import __version__
-from schoolplan.counties import county_checks
+from schoolplan.counties import result_counties
 from schoolplan.outputs import maps
 from schoolplan.outputs.escape import csv_safe
 from schoolplan.outputs.excel import write_report_xlsx
@@ -24,7 +24,7 @@ from schoolplan.outputs.folder import OutputFolder, moved
 from schoolplan.outputs.gpkg import write_geopackage
 from schoolplan.outputs.summary import write_run_summary
 from schoolplan.outputs.towns_book import write_towns_xlsx
-from schoolplan.schema import GRADE_COLUMNS, Result
+from schoolplan.schema import GRADE_COLUMNS
 
 __all__ = ["SCHOOL_OUTPUT_COLUMNS", "TOWN_OUTPUT_COLUMNS", "write_csv", "write_outputs"]
 
@@ -124,7 +124,7 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
     if result.alerts is not None:  # 预警与提示: red 学位预警, not rule breaches
         paths["alerts"] = write_csv(result.alerts, out_dir / "alerts.csv")
     paths["validation"] = write_csv(result.inputs.problems.to_frame(), out_dir / "validation.csv")
-    paths["counties"] = write_csv(_counties(result), out_dir / "counties.csv")
+    paths["counties"] = write_csv(result_counties(result), out_dir / "counties.csv")
     if result.assignments is not None:
         a = result.assignments.copy()
         for col in ("distance_m", "time_s"):
@@ -181,10 +181,3 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
     paths["towns_book"] = write_towns_xlsx(result, out_dir / "towns.xlsx", lang=lang)
     paths["geopackage"] = write_geopackage(result, out_dir / "run.gpkg", lang=lang)  # for QGIS
     return paths
-
-
-def _counties(result: Result) -> pd.DataFrame:
-    """The county checks the diagnosis computed once, else (a result built without) now."""
-    if result.counties is not None:
-        return result.counties
-    return county_checks(result.schools, settings=result.settings)
