@@ -261,7 +261,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         schools["mean_distance_m"] = schools["school_id"].map((agg["d"] / agg["p"]).round(0))
         schools["mean_time_s"] = schools["school_id"].map((agg["t"] / agg["p"]).round(0))
         schools["max_time_s"] = schools["school_id"].map(agg["tmax"].round(0))
-        walk_summary, walk_viol = _rules.walk_time_g1_3(nearest, demand, settings)
+        walk_summary, walk_viol = _rules.walk_time_g1_3(uncalibrated, demand, settings, trips=today)
         indicators["walk_time_g1_3"] = walk_summary
         indicators["travel"] = travel_figures(nearest, settings)
         indicators["service_radius"] = _rules.service_radius_coverage(nearest, demand, settings)

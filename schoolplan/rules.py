@@ -270,19 +270,32 @@ def seat_warnings(
 
 
 def walk_time_g1_3(nearest: pd.DataFrame, demand: pd.DataFrame,
-                   settings: Settings | None = None) -> tuple[dict, pd.DataFrame]:
-    """Grades 1–3 travel time to their nearest school against ``walk_limit_g1_3_min``.
+                   settings: Settings | None = None, *,
+                   trips: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame]:
+    """Grades 1–3 travel time against ``walk_limit_g1_3_min``.
+
+    Parameters
+    ----------
+    nearest
+        One row per (village, grade group): its nearest open school (the provision the rule
+        judges). The breaches are read from it.
+    trips
+        Today's trips when they differ from ``nearest`` (the calibrated flows: a village's pupils
+        split over several schools); the summary counts them. Default ``nearest``.
 
     Returns
     -------
     summary, violations
-        ``summary``: pupils in grades 1–3, the pupils and share beyond the limit and beyond each
-        ``walk_limit_extra_min``, and whether times are estimates; ``violations``: one row per
-        village beyond the limit, with its time.
+        ``summary``: pupils in grades 1–3, the pupils and share whose trip is beyond the limit and
+        beyond each ``walk_limit_extra_min``, and whether times are estimates; ``violations``: one
+        row per village whose nearest school is beyond the limit, with that time and the village's
+        grades 1–3 pupils (a pupil who passes a near school by choice is in the summary, not a
+        breach of provision). ``O(villages)``.
     """
     s = settings or Settings()
     limit = s["walk_limit_g1_3_min"]
-    g = nearest[nearest["group"] == "g1_3"]
+    g = (nearest if trips is None else trips)
+    g = g[g["group"] == "g1_3"]
     total = float(g["pupils"].sum())
     minutes = g["time_s"] / 60.0
     summary: dict = {"pupils_g1_3": round(total, 1), "limit_min": limit,
@@ -294,7 +307,8 @@ def walk_time_g1_3(nearest: pd.DataFrame, demand: pd.DataFrame,
         over = (minutes > lim) | no_school
         summary[f"pupils_over_{lim:g}_min"] = round(float(g.loc[over, "pupils"].sum()), 1)
         summary[f"share_over_{lim:g}_min"] = round(float(g.loc[over, "pupils"].sum()) / total, 4) if total else 0.0
-    bad = g[(minutes > limit) | no_school]
+    near = nearest[nearest["group"] == "g1_3"]
+    bad = near[(near["time_s"] / 60.0 > limit) | near["school_id"].isna()]
     names = demand.set_index("demand_id")["name"] if "name" in demand else pd.Series(dtype=object)
     rule = RULES["walk_time_g1_3"]
     violations = pd.DataFrame({

@@ -79,6 +79,28 @@ def test_walk_time_rule_by_hand():
     assert summary["pupils_over_40_min"] == 35
 
 
+def test_walk_time_rule_judges_the_nearest_school_and_counts_todays_trips():
+    """Calibrated trips split a village over several schools: the summary counts those trips,
+    the breaches are one row per village whose nearest school is beyond the limit (issue 15:
+    one row per trip said "0 pupils walk 79 min to the nearest school")."""
+    nearest = pd.DataFrame({
+        "demand_id": ["V1", "V2"], "group": "g1_3", "level": "primary", "school_id": ["A", "B"],
+        "pupils": [40.0, 20.0], "time_s": [20 * 60, 45 * 60], "distance_m": [960.0, 2160.0],
+        "mode": "walk_g1_3", "estimate": False})
+    trips = pd.DataFrame({  # V1: 30 pupils at A (20 min), 10 bypass to C (50 min); V2 split too
+        "demand_id": ["V1", "V1", "V2", "V2", "V2"], "group": "g1_3", "level": "primary",
+        "school_id": ["A", "C", "B", "C", "D"], "pupils": [30.0, 10.0, 12.0, 7.9, 0.1],
+        "time_s": [20 * 60, 50 * 60, 45 * 60, 55 * 60, 80 * 60],
+        "distance_m": [960.0, 2400.0, 2160.0, 2640.0, 3840.0], "mode": "walk_g1_3", "estimate": False})
+    demand = pd.DataFrame({"demand_id": ["V1", "V2"], "name": ["甲村", "乙村"]})
+    summary, v = walk_time_g1_3(nearest, demand, trips=trips)
+    assert summary["pupils_g1_3"] == 60
+    assert summary["pupils_over_30_min"] == 30   # the 10 who bypass A, and all 20 of V2
+    assert list(v["object_id"]) == ["V2"]        # V1's nearest school is 20 min away
+    assert list(v["value"]) == [45.0]
+    assert "20 名" in v["message_zh"].iloc[0] and "20 pupils" in v["message_en"].iloc[0]
+
+
 def test_service_radius_coverage_by_hand():
     nearest = pd.DataFrame({"demand_id": ["U1", "U2", "R1", "U1"], "level": ["primary"] * 3 + ["junior"],
                             "pupils": [10.0, 30.0, 50.0, 8.0], "distance_m": [400.0, 600.0, 100.0, 900.0]})
@@ -94,6 +116,8 @@ def test_rules_can_be_switched_off():
     assert (r.violations["rule_id"] == "junior_middle_per_town").sum() == 1
     with pytest.raises(ScenarioError, match="unknown rule"):
         evaluate(sc, settings=Settings({"rules_disabled": "no_such_rule"}))
+    walk = evaluate(sc).violations.query("rule_id == 'walk_time_g1_3'")
+    assert len(walk) and walk["object_id"].is_unique  # a village once, not once per calibrated trip
 
 
 def test_junior_middle_rule_on_the_real_liaocheng_frame(shared_data):
