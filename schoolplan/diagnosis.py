@@ -35,9 +35,12 @@ def open_costs(costs: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     (a satellite teaches grades 1–3 only)."""
     state = schools[schools["status"] != "closed"].set_index("school_id")["level"]
     lv = costs["to_id"].map(state)
-    ok = lv.notna()
-    ok[ok] = [ca.serves(level, group) for level, group in zip(lv[ok], costs.loc[ok, "group"], strict=True)]
-    return costs[ok.to_numpy(bool)]
+    ok = lv.notna().to_numpy(bool).copy()
+    if ok.any():  # ca.serves once per (level, group) pair, not per row: O(rows)
+        pairs = pd.MultiIndex.from_arrays([lv[ok].astype(str).to_numpy(), costs["group"][ok].astype(str).to_numpy()])
+        codes, uniques = pd.factorize(pairs)
+        ok[ok] = np.array([ca.serves(level, group) for level, group in uniques], bool)[codes]
+    return costs[ok]
 
 
 def _restrict_to_town(costs: pd.DataFrame, demand: pd.DataFrame, schools: pd.DataFrame,
@@ -438,21 +441,40 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
     factors = _year_factors(base)
     years: list[Any] = list(factors) or ["today"]
     flows = today[today["school_id"].notna()]
-    # each school's flows split off once (same rows, same order): not a scan of every flow per
-    # school, which made this table quadratic (223 s of a prefecture run, issue 15)
-    by_school = dict(tuple(flows.groupby("school_id", sort=False)))
-    no_flows = flows.iloc[:0]
+    # the pupils of every (school, part) per year summed once for all schools, as arrays
+    # (``O(flows)``): a scan of every flow per school made this table quadratic (223 s of a
+    # prefecture run), pandas look-ups per school made it 6 s (issue 15)
+    part_of = flows["group"].map({"g1_3": "primary", "g4_6": "primary", "g7_9": "junior"})
+    entry_flow = flows["group"].isin(("g1_3", "g7_9")).to_numpy()
+    keys = pd.MultiIndex.from_arrays([flows["school_id"].to_numpy(), part_of.to_numpy()])
+    pupils = flows["pupils"].to_numpy(float)
+    whole_of: dict[Any, dict] = {}
+    entry_of: dict[Any, dict] = {}
+    for y in years:
+        w = pupils
+        if y in factors:
+            f = np.where(part_of.to_numpy() == "junior",
+                         flows["demand_id"].map(factors[y]["junior"]).to_numpy(float),
+                         flows["demand_id"].map(factors[y]["primary"]).to_numpy(float))
+            w = pupils * np.where(np.isnan(f), 1.0, f)
+        whole_of[y] = pd.Series(w, index=keys).groupby(level=[0, 1], sort=False).sum().to_dict()
+        entry_of[y] = pd.Series(w[entry_flow], index=keys[entry_flow]).groupby(
+            level=[0, 1], sort=False).sum().to_dict() if entry_flow.any() else {}
+    seat_rows = seats.to_dict("index")
     rows = []
-    for _, sch in open_s.iterrows():
+    cols = list(open_s.columns)
+    for rec_s in open_s.itertuples(index=False, name=None):
+        sch = dict(zip(cols, rec_s, strict=True))
         sid, level = sch["school_id"], sch["level"]
         grades = LEVEL_GRADES.get(level, ())
         split = level in ("nine_year", "complete")
-        share = float(seats.at[sid, "junior_share"]) if sid in seats.index else 0.0
-        for part, grp, first_g in (("primary", ("g1_3", "g4_6"), 1), ("junior", ("g7_9",), 7)):
+        srow = seat_rows.get(sid)
+        share = float(srow["junior_share"]) if srow is not None else 0.0
+        for part, first_g in (("primary", 1), ("junior", 7)):
             part_grades = [g for g in grades if (g <= 6 if part == "primary" else 7 <= g <= 9)]
             if first_g not in part_grades:
                 continue
-            seat_part = float(seats.at[sid, f"seats_{part}"]) if sid in seats.index else np.nan
+            seat_part = float(srow[f"seats_{part}"]) if srow is not None else np.nan
             cls = float(sch["classes"]) if "classes" in sch and pd.notna(sch["classes"]) else np.nan
             cls_part = cls * (share if part == "junior" else 1 - share)
             size = settings["class_size_junior" if part == "junior" else
@@ -464,20 +486,14 @@ def seat_warning_table(base: Base, schools: pd.DataFrame, today: pd.DataFrame) -
                 intake, intake_source = round(cls_part / len(part_grades)) * size, "classes x class size"
             else:
                 intake, intake_source = seat_part / len(part_grades), "seats / grades"
-            of_school = by_school.get(sid, no_flows)
-            mine = of_school[of_school["group"].isin(grp)]
-            entry_rows = mine[mine["group"] == ("g1_3" if part == "primary" else "g7_9")]
             rec: dict[str, Any] = {"school_id": sid, "name": sch["name"], "town": sch.get("town"),
                                    "level": level, "part": part, "part_zh": _PART_ZH[(part, split)],
                                    "seats": seat_part, "intake_places": intake,
                                    "intake_source": intake_source,
                                    "first_yellow_year": None, "first_red_year": None}
             for y in years:
-                f = factors[y][part] if y in factors else None
-                whole = float(mine["pupils"].sum()) if f is None else float(
-                    (mine["pupils"] * mine["demand_id"].map(f).fillna(1.0)).sum())
-                entry = (float(entry_rows["pupils"].sum()) if f is None else float(
-                    (entry_rows["pupils"] * entry_rows["demand_id"].map(f).fillna(1.0)).sum())) / 3.0
+                whole = float(whole_of[y].get((sid, part), 0.0))
+                entry = float(entry_of[y].get((sid, part), 0.0)) / 3.0
                 eu = entry / intake if np.isfinite(intake) and intake > 0 else np.nan
                 wu = whole / seat_part if np.isfinite(seat_part) and seat_part > 0 else np.nan
                 u = np.nanmax([eu, wu]) if np.isfinite([eu, wu]).any() else np.nan

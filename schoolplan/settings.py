@@ -579,6 +579,15 @@ _ALL: list[Setting] = [
        "The other reading's median snap distance must be at most this share of the declared "
        "reading's for the warning.",
        "另一坐标系解读下的中位贴路距离不超过声明坐标系下的该比例时才提示", minimum=0),
+    # --- writing the outputs of a prefecture (issue 15) ------------------------------------------
+    _s("report_sheet_max_rows", 20000, "int", "rows",
+       "schoolplan convention: a sheet a planner reads and filters in a meeting; writing a table "
+       "cell by cell costs about 10 microseconds a cell (benchmarks/bench_pipeline.py), so a "
+       "prefecture's 200,000 trips would take a minute; the CSV of the table always has every row", "A",
+       "Longest table shown row by row in report.xlsx; a longer table's sheet says how many rows it "
+       "has and names the CSV file (same folder) that holds all of them.",
+       "report.xlsx 中逐行列出的最长表格行数；更长的表格只在工作表中注明行数和存放全部行的 CSV 文件（同一文件夹）",
+       minimum=1),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -284,3 +284,43 @@ def test_the_demo_tells_a_coherent_story():
     closed = c[c["recommendation"] == "close"]
     assert (closed["receiver_in_town"] == True).all() and (closed["receiver_has_seats"] == True).all()  # noqa: E712
     assert c["reasons"].astype(str).str.contains("scattered").any()
+
+
+def test_seat_warning_table_sums_equal_a_plain_loop_over_the_flows(monkeypatch):
+    """The table sums every (school, part, year) at once (issue 15); here the same sums one flow
+    at a time, on the demo's 2030 scenario (a column per year, villages growing differently)."""
+    from collections import defaultdict
+
+    from schoolplan.scenario import evaluate, load_scenario
+
+    seen = {}
+    real = diagnosis.seat_warning_table
+
+    def spy(base, schools, today):
+        seen["args"] = (base, schools, today)
+        return real(base, schools, today)
+
+    monkeypatch.setattr(diagnosis, "seat_warning_table", spy)
+    evaluate(load_scenario(ROOT / "scenarios" / "demo-2030.yaml"))
+    base, schools, today = seen["args"]
+    table = real(base, schools, today)
+    factors = diagnosis._year_factors(base)
+    years = list(factors) or ["today"]
+    assert len(years) > 1
+    sums: dict = defaultdict(float)
+    for row in today[today["school_id"].notna()].itertuples():
+        part = "junior" if row.group == "g7_9" else "primary"
+        for y in years:
+            f = factors[y][part].get(row.demand_id, 1.0) if y in factors else 1.0
+            w = row.pupils * (1.0 if pd.isna(f) else f)
+            sums[(row.school_id, part, y, "whole")] += w
+            if row.group in ("g1_3", "g7_9"):
+                sums[(row.school_id, part, y, "entry")] += w / 3.0
+    checked = 0
+    for rec in table.to_dict("records"):
+        for y in years:
+            for what in ("whole", "entry"):
+                assert rec[f"{what}_{y}"] == pytest.approx(
+                    round(sums[(rec["school_id"], rec["part"], y, what)], 1), abs=0.051)
+                checked += 1
+    assert checked == len(table) * len(years) * 2 and any(v > 0 for v in sums.values())

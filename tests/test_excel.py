@@ -346,3 +346,24 @@ def test_candidate_scores_explained_in_the_users_language(result, book_zh, book_
     assert len(zh) == len(en) == len(result.candidates)
     assert zh.str.startswith("规模档").all() and not zh.str.contains("[A-Za-z]").any()
     assert en.str.startswith("tier").all()
+
+
+def test_a_table_longer_than_the_limit_names_its_csv_instead(result, tmp_path):
+    """report_sheet_max_rows (issue 15): a longer table's sheet gives its row count and its CSV
+    (which has every row); a table within the limit is listed whole."""
+    import dataclasses
+
+    from schoolplan.settings import Settings
+
+    n_schools = len(result.schools)
+    assert len(result.assignments) > n_schools
+    limit = Settings({"report_sheet_max_rows": n_schools})
+    short = dataclasses.replace(result, settings=limit)
+    for lang, word in (("zh", "assignments.csv"), ("en", "assignments.csv")):
+        book = openpyxl.load_workbook(write_report_xlsx(short, tmp_path / f"r-{lang}.xlsx", lang=lang))
+        assignments = book["分配" if lang == "zh" else "Assignments"]
+        note = str(assignments["A1"].value)
+        assert word in note and f"{len(result.assignments):,}" in note and f"{n_schools:,}" in note
+        assert assignments.max_row == 3  # the note, a blank row, the column names: no rows
+        schools = _table(book["学校" if lang == "zh" else "Schools"])
+        assert len(schools) == n_schools  # exactly at the limit: listed whole

@@ -66,7 +66,9 @@ _LANGS = ("zh", "en")
 from schoolplan.outputs.labels import (  # noqa: E402  (the bilingual vocabulary of every sheet)
     _BOOL,
     _TIER_RE,
+    ABOUT_KEY_LABELS,
     COLUMN_LABELS,
+    LONG_TABLE_TEXT,
     SHEET_TITLES,
     SUMMARY_KEY_LABELS,
     VALUE_LABELS,
@@ -317,6 +319,8 @@ def add_table_sheet(
     *,
     lang: str,
     freeze_columns: int = 0,
+    csv: str | None = None,
+    max_rows: int | None = None,
 ) -> Worksheet:
     """Add one table as a sheet: labelled header, words for codes, formats, fills, filter.
 
@@ -336,10 +340,22 @@ def add_table_sheet(
         ``"zh"`` or ``"en"``.
     freeze_columns
         How many leading columns stay in view when scrolling right (the header row always does).
+    csv, max_rows
+        A table of more than ``max_rows`` rows (setting ``report_sheet_max_rows``) is not listed:
+        its sheet says how many rows it has and names ``csv``, the file beside the report that
+        holds every row (writing cell by cell costs about 10 µs a cell: a prefecture's trips would
+        take a minute, and nobody reads 200,000 rows in a meeting).
     """
     ws = wb.create_sheet(_pick(SHEET_TITLES[title], lang))
     specs = [c if isinstance(c, Col) else Col(c) for c in columns]
     specs = [c for c in specs if c.name in df.columns]
+    if csv is not None and max_rows is not None and len(df) > max_rows:
+        note = _pick(LONG_TABLE_TEXT, lang).format(n=len(df), limit=max_rows, csv=csv)
+        _set(ws, 1, 1, note).font = Font(bold=True, color="C00000")
+        for j, spec in enumerate(specs, 1):
+            _set(ws, 3, j, _pick(COLUMN_LABELS.get(spec.name, (spec.name, spec.name)), lang)).font = Font(bold=True)
+        ws.column_dimensions["A"].width = 24
+        return ws
     formats = [c.number_format or _FORMATS.get(c.name) for c in specs]
     fills = [c.fill or _FILLS.get(c.name) for c in specs]
     widths = []
@@ -405,45 +421,7 @@ _METHODS = (("road network", ("路网最短路径", "road network")),
             ("straight line", ("直线距离×绕行系数（估算）", "straight line x circuity (estimate)")),
             ("none", ("未计算（无需求点输入）", "not computed (no demand input)")))
 
-#: Keys of ``counts`` and ``indicators`` -> (zh, en); sub-keys of a count are labelled with the
-#: vocabulary of the column named in ``_COUNT_VOCABULARY``.
-_KEY_LABELS: dict[str, tuple[str, str]] = {
-    "schools": ("学校数", "schools"),
-    "schools_by_level": ("按学段学校数", "schools by level"),
-    "small_schools_by_tier": ("小规模学校", "small schools"),
-    "towns": ("乡镇数", "towns"),
-    "towns_without_junior_middle_school": ("无初中的乡镇数",
-                                           "towns without a junior middle school"),
-    "demand_points": ("需求点数", "demand points"),
-    "violations": ("规则检查（违规）", "rule violations"),
-    "alerts": ("预警与提示", "warnings and notices"),
-    "warnings": ("数据检查警告数", "input-check warnings"),
-    "seat_warnings": ("学位预警", "seat warnings"),
-    "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
-    "pupils_g1_3": ("1-3年级学生（人）", "pupils in grades 1-3"),
-    "limit_min": ("步行时间上限（分钟）", "limit (min)"),
-    "mode": ("出行方式", "travel mode"),
-    "estimate": ("直线估算", "straight-line estimate"),
-    "pupils_without_school": ("无可达学校（人）", "pupils without a school"),
-    "service_radius": ("城镇服务半径覆盖", "urban service-radius coverage"),
-    "computed": ("已计算", "computed"),
-    "radius_m": ("服务半径（米）", "radius (m)"),
-    "pupils": ("适龄人口（人）", "children"),
-    "within": ("半径内（人）", "within the radius"),
-    "share_within": ("半径内占比", "share within the radius"),
-    "seat_shortage": ("学位缺口（人）", "pupils without a seat"),
-    "balance": ("优质均衡", "balanced development"),
-    "schools_meeting_standard": ("资源配置达标学校数", "schools meeting the standards"),
-    "schools_judged": ("参评学校数", "schools judged"),
-    "cv_over_limit": ("差异系数超限的指标", "indicators with CV above the limit"),
-    # the capacitated assignment inside the town (issue 14): what crosses, and why
-    "capacitated_within_town": ("按学位分配（限本乡镇）", "capacitated assignment inside the town"),
-    "pupils_crossing_town": ("跨乡镇就读（人）", "pupils sent to another town"),
-    "villages_crossing_town": ("跨乡镇就读的村庄数", "villages sending pupils to another town"),
-    "primary_short_by_town": ("小学学位不足的乡镇（缺口人数）", "towns short of primary seats (pupils)"),
-    "junior_short_by_town": ("初中学位不足的乡镇（缺口人数）", "towns short of junior seats (pupils)"),
-}
-_KEY_LABELS.update({k: v for k, v in SUMMARY_KEY_LABELS.items() if k not in _KEY_LABELS})  # issue 19
+_KEY_LABELS = {**SUMMARY_KEY_LABELS, **ABOUT_KEY_LABELS}  # issue 19: the summary page's too
 _COUNT_VOCABULARY = {"schools_by_level": "level", "small_schools_by_tier": "small_tier",
                      "violations": "rule_id", "alerts": "rule_id", "seat_warnings": "seat_warning",
                      "mode": "mode"}
@@ -709,7 +687,9 @@ def _build(result, lang: str) -> Workbook:
     wb = Workbook()
     wb.remove(wb.active)
     schools = _school_table(result)
-    add_table_sheet(wb, "schools", schools, SCHOOL_SHEET_COLUMNS, lang=lang, freeze_columns=2)
+    most = int(result.settings["report_sheet_max_rows"])
+    add_table_sheet(wb, "schools", schools, SCHOOL_SHEET_COLUMNS, lang=lang, freeze_columns=2,
+                    csv="schools.csv", max_rows=most)
     towns = pd.DataFrame(result.towns.drop(columns=result.towns.geometry.name))
     add_table_sheet(wb, "towns", towns, TOWN_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     if result.seat_warnings is not None and len(result.seat_warnings):
@@ -718,18 +698,21 @@ def _build(result, lang: str) -> Workbook:
         add_table_sheet(wb, "seat_warnings", _seat_warning_table(schools),
                          SEAT_WARNING_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     violations = sources_in(_in_language(result.violations, lang, message=("message_zh", "message_en")), lang)
-    add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang)
+    add_table_sheet(wb, "violations", violations, VIOLATION_SHEET_COLUMNS, lang=lang,
+                    csv="violations.csv", max_rows=most)
     if result.alerts is not None and "seat_warning" in schools:  # 预警与提示 (red 学位预警), apart
         alerts = sources_in(_in_language(result.alerts, lang, message=("message_zh", "message_en")), lang)
-        add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang)
+        add_table_sheet(wb, "alerts", alerts, VIOLATION_SHEET_COLUMNS, lang=lang, csv="alerts.csv",
+                        max_rows=most)
     if result.assignments is not None:
         add_table_sheet(wb, "assignments", _assignment_table(result, schools),
-                         ASSIGNMENT_SHEET_COLUMNS, lang=lang)
+                         ASSIGNMENT_SHEET_COLUMNS, lang=lang, csv="assignments.csv", max_rows=most)
     if result.candidates is not None:
         cand = _in_language(result.candidates, lang, reasons_text=("reasons_zh", "reasons_en"))
         if "score_explained_zh" in cand:
             cand = _in_language(cand, lang, score_explained=("score_explained_zh", "score_explained"))
-        add_table_sheet(wb, "candidates", cand, CANDIDATE_SHEET_COLUMNS, lang=lang, freeze_columns=3)
+        add_table_sheet(wb, "candidates", cand, CANDIDATE_SHEET_COLUMNS, lang=lang, freeze_columns=3,
+                        csv="candidates.csv", max_rows=most)
     if result.layouts is not None:
         add_table_sheet(wb, "layouts", result.layouts, LAYOUT_SHEET_COLUMNS, lang=lang, freeze_columns=2)
     if result.balance is not None:

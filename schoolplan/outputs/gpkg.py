@@ -27,7 +27,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString
 
 from schoolplan.outputs.files import output_time
 from schoolplan.outputs.labels import GPKG_TEXT, VALUE_LABELS
@@ -57,13 +56,28 @@ def _plain_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 def _lines(a: pd.DataFrame, a_id: str, b: gpd.GeoDataFrame, b_id: str, start: gpd.GeoDataFrame,
            start_id: str) -> gpd.GeoSeries:
-    """Lines from the point of ``a[a_id]`` in ``start`` to the point of ``a[b_id]`` in ``b``."""
-    p0 = dict(zip(start[start_id].astype(str), start.geometry, strict=False))
-    p1 = dict(zip(b[b_id].astype(str) if b_id in b else b["school_id"].astype(str), b.geometry, strict=False))
-    geoms = []
-    for u, v in zip(a[a_id].astype(str), a[b_id].astype(str), strict=True):
-        g0, g1 = p0.get(u), p1.get(v)
-        geoms.append(LineString([g0, g1]) if g0 is not None and g1 is not None else None)
+    """Lines from the point of ``a[a_id]`` in ``start`` to the point of ``a[b_id]`` in ``b``
+    (``O(rows)``, built as arrays: a prefecture's 200,000 trips)."""
+    import shapely
+
+    def points_of(keys: pd.Series, frame: gpd.GeoDataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
+        ids = frame[key].astype(str) if key in frame else frame["school_id"].astype(str)
+        last = ~ids[::-1].duplicated().to_numpy()[::-1]  # a repeated id: its last point, as before
+        pts = frame.geometry.to_numpy()[last]
+        xy = np.column_stack([shapely.get_x(pts), shapely.get_y(pts)])  # NaN where no point
+        at = pd.Index(ids[last].to_numpy()).get_indexer(keys.astype(str).to_numpy())
+        ok = at >= 0
+        out = np.full((len(keys), 2), np.nan)
+        out[ok] = xy[at[ok]]
+        return out, ok & ~np.isnan(out).any(axis=1)
+
+    p0, ok0 = points_of(a[a_id], start, start_id)
+    p1, ok1 = points_of(a[b_id], b, b_id)
+    ok = ok0 & ok1
+    geoms = np.full(len(a), None, dtype=object)
+    if ok.any():
+        coords = np.stack([p0[ok], p1[ok]], axis=1)  # (n, 2 points, 2)
+        geoms[ok] = shapely.linestrings(coords)
     return gpd.GeoSeries(geoms, index=a.index, crs=_WGS84)
 
 

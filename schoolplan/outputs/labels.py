@@ -532,3 +532,51 @@ VALUE_LABELS["unit"].update({
     "decimal places of degrees": ("度的小数位数", "decimal places of degrees"),
     "Leaflet zoom level": ("地图缩放级别", "Leaflet zoom level"),
 })
+
+
+#: Keys of ``counts`` and ``indicators`` -> (zh, en), on the About (说明) sheet of report.xlsx; sub-keys
+#: of a count are labelled with the vocabulary of a column (``excel._COUNT_VOCABULARY``).
+ABOUT_KEY_LABELS: dict[str, tuple[str, str]] = {
+    "schools": ("学校数", "schools"),
+    "schools_by_level": ("按学段学校数", "schools by level"),
+    "small_schools_by_tier": ("小规模学校", "small schools"),
+    "towns": ("乡镇数", "towns"),
+    "towns_without_junior_middle_school": ("无初中的乡镇数",
+                                           "towns without a junior middle school"),
+    "demand_points": ("需求点数", "demand points"),
+    "violations": ("规则检查（违规）", "rule violations"),
+    "alerts": ("预警与提示", "warnings and notices"),
+    "warnings": ("数据检查警告数", "input-check warnings"),
+    "seat_warnings": ("学位预警", "seat warnings"),
+    "walk_time_g1_3": ("1-3年级步行时间", "grades 1-3 walking time"),
+    "pupils_g1_3": ("1-3年级学生（人）", "pupils in grades 1-3"),
+    "limit_min": ("步行时间上限（分钟）", "limit (min)"),
+    "mode": ("出行方式", "travel mode"),
+    "estimate": ("直线估算", "straight-line estimate"),
+    "pupils_without_school": ("无可达学校（人）", "pupils without a school"),
+    "service_radius": ("城镇服务半径覆盖", "urban service-radius coverage"),
+    "computed": ("已计算", "computed"),
+    "radius_m": ("服务半径（米）", "radius (m)"),
+    "pupils": ("适龄人口（人）", "children"),
+    "within": ("半径内（人）", "within the radius"),
+    "share_within": ("半径内占比", "share within the radius"),
+    "seat_shortage": ("学位缺口（人）", "pupils without a seat"),
+    "balance": ("优质均衡", "balanced development"),
+    "schools_meeting_standard": ("资源配置达标学校数", "schools meeting the standards"),
+    "schools_judged": ("参评学校数", "schools judged"),
+    "cv_over_limit": ("差异系数超限的指标", "indicators with CV above the limit"),
+    # the capacitated assignment inside the town (issue 14): what crosses, and why
+    "capacitated_within_town": ("按学位分配（限本乡镇）", "capacitated assignment inside the town"),
+    "pupils_crossing_town": ("跨乡镇就读（人）", "pupils sent to another town"),
+    "villages_crossing_town": ("跨乡镇就读的村庄数", "villages sending pupils to another town"),
+    "primary_short_by_town": ("小学学位不足的乡镇（缺口人数）", "towns short of primary seats (pupils)"),
+    "junior_short_by_town": ("初中学位不足的乡镇（缺口人数）", "towns short of junior seats (pupils)"),
+}
+
+#: The sheet of a table too long to list in report.xlsx (setting report_sheet_max_rows, issue 15).
+LONG_TABLE_TEXT = (
+    "本表共 {n:,} 行，多于本报告逐行列出的上限 {limit:,} 行（设置 report_sheet_max_rows）。"
+    "全部行见同一文件夹中的 {csv}，可用 Excel 打开并筛选。",
+    "This table has {n:,} rows, more than the {limit:,} this report lists row by row (setting "
+    "report_sheet_max_rows). Every row is in {csv} in the same folder; open it in Excel to filter.",
+)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from schoolplan import __version__
 from schoolplan.errors import SchoolplanError
+from schoolplan.outputs.drawing import draw_outlines
 from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.labels import SUMMARY_TEXT, summary_action_text
 from schoolplan.outputs.maps import LEVEL_COLOURS
@@ -453,23 +454,25 @@ def _draw_map(ax, page: Page) -> None:
     ax.set_axis_off()
     towns, schools = page.towns, page.schools
     if towns is not None and len(towns):
-        towns.boundary.plot(ax=ax, color="#555555", linewidth=0.6)
+        draw_outlines(ax, towns.geometry, color="#555555", linewidth=0.6)
         pts = towns.geometry.representative_point()
         for name, p in zip(towns.get("town", []), pts, strict=False):
             ax.annotate(str(name), (p.x, p.y), ha="center", va="center", fontsize=6, color="#333333")
     if schools is not None and len(schools):
-        status = schools["status"] if "status" in schools else pd.Series("open", index=schools.index)
-        open_s = schools[status != "closed"]
+        # arrays once, masks per level (a prefecture draws 135 of these maps for towns.xlsx)
+        status = (schools["status"].astype(str).to_numpy() if "status" in schools
+                  else np.full(len(schools), "open", dtype=object))
+        level_of = schools["level"].astype(str).to_numpy()
+        x, y = schools.geometry.x.to_numpy(), schools.geometry.y.to_numpy()
+        is_open = status != "closed"
         for level in _LEVEL_ORDER:
-            sel = open_s[open_s["level"] == level]
-            if len(sel):
-                sat = (sel["status"] == "satellite") if "status" in sel else pd.Series(False, index=sel.index)
-                ax.scatter(sel.geometry.x, sel.geometry.y, s=np.where(sat, 8, 16),
+            sel = is_open & (level_of == level)
+            if sel.any():
+                ax.scatter(x[sel], y[sel], s=np.where(status[sel] == "satellite", 8, 16),
                            color=_LEVEL_COLOURS[level], edgecolors="white", linewidths=0.3,
                            label=_level_name(level, page.lang), zorder=3)
-        closed = schools[status == "closed"]
-        if len(closed):
-            ax.scatter(closed.geometry.x, closed.geometry.y, s=22, marker="x", color="black",
+        if (~is_open).any():
+            ax.scatter(x[~is_open], y[~is_open], s=22, marker="x", color="black",
                        linewidths=0.9, label=_t("closed", page.lang), zorder=4)
         ax.legend(loc="lower left", fontsize=6, frameon=True, framealpha=0.9, markerscale=1.0)
     ax.set_aspect(1 / max(0.2, math.cos(math.radians(float(_mid_lat(page))))))

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolplan import __version__
+from schoolplan.outputs.drawing import draw_outlines
 from schoolplan.outputs.excel import COLUMN_LABELS, _created, label_value
 from schoolplan.outputs.files import atomic_write, xlsx_bytes
 from schoolplan.outputs.labels import TOWN_BOOK_TEXT
@@ -113,25 +114,25 @@ def _table(ws: Worksheet, row: int, title: str, df: pd.DataFrame, columns: Seque
     return row + 2
 
 
-def _map_png(result, code: str, lang: str) -> bytes | None:
-    """A small map of the town: its outline over its neighbours', its schools by level, closures."""
+def _map_png(towns, mine, schools, lang: str) -> bytes | None:
+    """A small map of the town: its outline over its neighbours', its schools by level, closures.
+
+    ``towns`` are the towns whose outlines cross the map's frame (not all of a prefecture's)."""
     try:
         fonts = cjk_fonts()
     except FontMissingError:
         return None
     from matplotlib.figure import Figure
 
-    towns = result.towns
-    mine = towns[towns["town_code"].astype(str) == code]
-    schools = result.schools[result.schools["town_code"].astype(str) == code]
     if not len(mine):
         return None
+    code = str(mine["town_code"].iloc[0])
     with glyphs_logged(f"towns.xlsx ({code})"), cjk_context(fonts):
         fig = Figure(figsize=(3.6, 3.6))
         ax = fig.add_axes((0, 0, 1, 1))
         minx, miny, maxx, maxy = mine.total_bounds
         pad = max(maxx - minx, maxy - miny) * 0.08
-        towns.boundary.plot(ax=ax, color="#bbbbbb", linewidth=0.4)
+        draw_outlines(ax, towns.geometry, color="#bbbbbb", linewidth=0.4)
         _draw_map(ax, Page(lang=lang, title="", subtitle="", date="", synthetic=False, lines=(),
                            sections=(), sources=(), towns=mine, schools=schools))
         ax.set_xlim(minx - pad, maxx + pad)
@@ -141,13 +142,66 @@ def _map_png(result, code: str, lang: str) -> bytes | None:
     return buf.getvalue()
 
 
-def _town_sheet(wb: Workbook, result, town: pd.Series, name: str, lang: str) -> None:
+class _ByTown:
+    """The rows of each table of a result, split by town once (``O(rows)``), so that the book of a
+    prefecture's 135 towns does not filter every table 135 times."""
+
+    def __init__(self, result, lang: str):
+        def split(df: pd.DataFrame | None, key: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+            if df is None or (key is None and "town_code" not in df):
+                return {}
+            key = df["town_code"].astype(str) if key is None else key
+            return {str(k): g for k, g in df.groupby(key.to_numpy(), sort=False)}
+
+        sch = result.schools
+        self.schools_geo = split(sch)
+        plain = pd.DataFrame(sch.drop(columns=sch.geometry.name))
+        if "mean_time_s" in plain:
+            plain["mean_time_min"] = pd.to_numeric(plain["mean_time_s"], errors="coerce") / 60.0
+        self.schools = split(plain)
+        self.layouts = split(result.layouts)
+        self.candidates = split(result.candidates)
+        self.violations: dict[str, pd.DataFrame] = {}
+        v = result.violations
+        if len(v):
+            # the checks of a town: its own, its schools' and its villages' (an id may be both)
+            owners = [pd.DataFrame({"object_id": sch["school_id"].astype(str).to_numpy(),
+                                    "_town": sch["town_code"].astype(str).to_numpy()}),
+                      pd.DataFrame({"object_id": result.towns["town_code"].astype(str).to_numpy(),
+                                    "_town": result.towns["town_code"].astype(str).to_numpy()})]
+            demand = result.inputs.demand
+            if demand is not None and "town_code" in demand:
+                owners.append(pd.DataFrame({"object_id": demand["demand_id"].astype(str).to_numpy(),
+                                            "_town": demand["town_code"].astype(str).to_numpy()}))
+            own = pd.concat(owners, ignore_index=True).drop_duplicates()
+            vv = v.assign(object_id=v["object_id"].astype(str), _order=range(len(v)))
+            hit = vv.merge(own, on="object_id").sort_values("_order", kind="mergesort")
+            hit["message"] = hit["message_zh" if lang == "zh" else "message_en"]
+            self.violations = split(hit.drop(columns=["_order"]), hit["_town"])
+        towns = result.towns
+        self.towns = towns
+        self._rows = split(towns)
+        self._index = towns.sindex
+
+    def town(self, code: str):
+        """The town's own row (a GeoDataFrame; empty when the code is not among the towns)."""
+        return self._rows.get(code, self.towns.iloc[:0])
+
+    def neighbours(self, mine) -> pd.DataFrame:
+        """The towns whose outlines cross the frame of ``mine``'s map (``O(log towns)`` each)."""
+        from shapely.geometry import box
+
+        minx, miny, maxx, maxy = mine.total_bounds
+        pad = max(maxx - minx, maxy - miny) * 0.08
+        hits = self._index.query(box(minx - pad, miny - pad, maxx + pad, maxy + pad))
+        return self.towns.iloc[sorted(hits)]
+
+
+def _town_sheet(wb: Workbook, result, town: pd.Series, name: str, lang: str, by: _ByTown) -> None:
     code = str(town["town_code"])
     ws = wb.create_sheet(name)
-    schools = pd.DataFrame(result.schools.drop(columns=result.schools.geometry.name))
-    schools = schools[schools["town_code"].astype(str) == code].copy()
-    if "mean_time_s" in schools:
-        schools["mean_time_min"] = pd.to_numeric(schools["mean_time_s"], errors="coerce") / 60.0
+    empty = pd.DataFrame(columns=[c for c in result.schools.columns if c != result.schools.geometry.name])
+    schools = by.schools.get(code, empty)
     open_s = schools[schools.get("status", pd.Series("open", index=schools.index)) != "closed"]
     ws.cell(row=1, column=1, value=_t("title", lang).format(town=town["town"])).font = Font(bold=True, size=16)
     facts = _t("facts", lang).format(
@@ -161,26 +215,22 @@ def _town_sheet(wb: Workbook, result, town: pd.Series, name: str, lang: str) -> 
     row = _table(ws, row, _t("schools", lang), schools, TOWN_SCHOOL_COLUMNS, lang,
                  headers={"status": _t("status", lang)})
     if result.layouts is not None and "town_code" in result.layouts:
-        lay = result.layouts[result.layouts["town_code"].astype(str) == code]
+        lay = by.layouts.get(code, result.layouts.iloc[:0])
         row = _table(ws, row, _t("layout", lang), lay,
                      ["planet", "satellites", "closed", "seats_left_at_planet", "g4_6_pupils_needing_bus",
                       "g4_6_pupils_needing_boarding"], lang)
     if result.candidates is not None and "town_code" in result.candidates:
-        cand = result.candidates[result.candidates["town_code"].astype(str) == code]
+        cand = by.candidates.get(code, result.candidates.iloc[:0])
         row = _table(ws, row, _t("candidates", lang), cand, _CANDIDATE_COLUMNS, lang)
-    v = result.violations
-    if len(v):
-        ids = set(schools["school_id"].astype(str)) | {code}
-        demand = result.inputs.demand
-        if demand is not None and "town_code" in demand:
-            ids |= set(demand.loc[demand["town_code"].astype(str) == code, "demand_id"].astype(str))
-        mine = v[v["object_id"].astype(str).isin(ids)].copy()
-        mine["message"] = mine["message_zh" if lang == "zh" else "message_en"]
+    if len(result.violations):
+        mine = by.violations.get(code, pd.DataFrame(columns=_VIOLATION_COLUMNS))
         row = _table(ws, row, _t("checks", lang), mine, _VIOLATION_COLUMNS, lang)
     widths = {"A": 26, "B": 13, "C": 16, "D": 11, "E": 11, "F": 11, "G": 11, "H": 13, "I": 12}
     for col, w in widths.items():
         ws.column_dimensions[col].width = w
-    png = _map_png(result, code, lang)
+    outline = by.town(code)
+    png = _map_png(by.neighbours(outline), outline, by.schools_geo.get(code, result.schools.iloc[:0]),
+                   lang) if len(outline) else None
     if png is not None:
         img = XLImage(io.BytesIO(png))
         img.width, img.height = 330, 330
@@ -198,11 +248,12 @@ def write_towns_xlsx(result, path: str | Path, *, lang: str = "zh") -> Path:
         cell.font, cell.fill = _BOLD, _HEAD
     taken = {toc.title}
     towns = pd.DataFrame(result.towns.drop(columns=result.towns.geometry.name))
+    by = _ByTown(result, lang)
     for _, town in towns.iterrows():
         name = sheet_name(str(town["town"]), str(town["town_code"]), taken)
         toc.append([town["town"], str(town["town_code"]), name])
         toc.cell(row=toc.max_row, column=3).hyperlink = f"#'{name}'!A1"
-        _town_sheet(wb, result, town, name, lang)
+        _town_sheet(wb, result, town, name, lang, by)
     toc.column_dimensions["A"].width = 20
     toc.column_dimensions["B"].width = 14
     toc.column_dimensions["C"].width = 20
