@@ -496,8 +496,11 @@ _ALL: list[Setting] = [
     # --- performance (issue 15) -----------------------------------------------------------------
     _s("workers", 0, "int", "processes (0 = every core)",
        "RECIPES.md: scipy's Dijkstra holds the GIL; 2 processes measured 1.7-2.1x on a 2-core machine", "V",
-       "Processes the shortest-path searches are split over (0 = one per CPU core; 1 = this process only).",
-       "最短路径计算使用的进程数（0 = 每个CPU核一个；1 = 仅本进程）"),
+       "Processes the shortest-path searches and the writing of the long output files (map, "
+       "report, town book, summary page, GeoPackage) are split over (0 = one per CPU core; "
+       "1 = this process only).",
+       "最短路径计算和较大输出文件（地图、报告、一镇一策、摘要页、GeoPackage）写出所用的进程数"
+       "（0 = 每个CPU核一个；1 = 仅本进程）"),
     _s("travel_cache", True, "bool", "yes/no", "schoolplan convention: keyed by content, safe to delete", "A",
        "Keep travel costs in the cache folder, keyed by the road network, the points and the settings that affect them.",
        "在缓存目录中保存出行成本（按路网、点位与相关设置的内容建键，可随时删除）", minimum=None),

@@ -281,3 +281,44 @@ def test_graphml_streamed_equals_osmnx_and_osm_file(tmp_path):
             assert np.array_equal(getattr(via_nx, field), getattr(streamed, field))
         np.testing.assert_allclose(via_nx.length_m, streamed.length_m)
         np.testing.assert_allclose(via_nx.x, streamed.x)
+
+
+def test_outputs_written_by_forked_writers_equal_those_written_in_one_process(tmp_path):
+    """The long writers (map, report, towns book, summary page, GeoPackage) run in ``workers``
+    processes (issue 15): every file is byte for byte the one a single process writes."""
+    import dataclasses
+    import multiprocessing as mp
+
+    from schoolplan.outputs.report import write_outputs
+    from schoolplan.scenario import evaluate, load_scenario
+
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork on this system: the writers run in one process anyway")
+    result = evaluate(load_scenario(ROOT / "scenarios" / "demo-county.yaml"))
+    files = {}
+    for workers in (1, 2):
+        r = dataclasses.replace(result, settings=Settings.layered(
+            ("scenario", result.settings.overridden()), ("cli", {"workers": workers})))
+        paths = write_outputs(r, tmp_path / f"w{workers}", lang="zh")
+        files[workers] = {Path(p).name: Path(p).read_bytes() for p in paths.values()}
+    assert list(files[1]) == list(files[2])  # the same files, listed in the same order
+    differ = [name for name in files[1] if files[1][name] != files[2][name]]
+    # the two runs differ in one setting, `workers`, which summary.json and report.xlsx record
+    assert sorted(differ) == ["report.xlsx", "summary.json"], differ
+    import io
+    import json
+
+    import openpyxl
+
+    def settings_dropped(raw: bytes) -> dict:
+        doc = json.loads(raw)
+        doc["settings"] = [s for s in doc["settings"] if s["name"] != "workers"]
+        return doc
+
+    def cells(raw: bytes) -> dict:
+        book = openpyxl.load_workbook(io.BytesIO(raw))
+        return {ws.title: [row for row in ws.iter_rows(values_only=True) if "workers" not in row]
+                for ws in book}
+
+    assert settings_dropped(files[1]["summary.json"]) == settings_dropped(files[2]["summary.json"])
+    assert cells(files[1]["report.xlsx"]) == cells(files[2]["report.xlsx"])

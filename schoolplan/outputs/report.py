@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +115,17 @@ def write_outputs(result, out_dir: str | Path, *, lang: str = "zh",
 def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str | None,
                final_dir: Path) -> dict[str, Path]:
     """Write every file into ``out_dir`` (the temporary folder); links are relative to ``final_dir``."""
+    pending, pool = _start_heavy(result, out_dir, lang=lang, tiles=tiles, final_dir=final_dir)
+    try:
+        return _write_tables(result, out_dir, names, pending, lang=lang)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _JOB.clear()
+
+
+def _write_tables(result, out_dir: Path, names: list[str], pending: list, *, lang: str) -> dict[str, Path]:
+    """The tables and summary.json, then the results of the ``pending`` writers."""
     paths: dict[str, Path] = {}
     schools = result.schools
     cols = [c for c in SCHOOL_OUTPUT_COLUMNS if c in schools.columns]
@@ -172,12 +185,61 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
         json.dumps(_finite(summary), ensure_ascii=False, indent=2, default=_json_default,
                    allow_nan=False) + "\n",
     )
-    layer = maps.base_layer(tiles, out_dir=final_dir)
-    paths["map"] = maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")
+    from concurrent.futures.process import BrokenProcessPool
 
-    paths["report"] = write_report_xlsx(result, out_dir / "report.xlsx",
-                                        lang="en" if lang == "en" else "zh")
-    paths.update(write_run_summary(result, out_dir, lang=lang))  # summary.pdf, summary.html
-    paths["towns_book"] = write_towns_xlsx(result, out_dir / "towns.xlsx", lang=lang)
-    paths["geopackage"] = write_geopackage(result, out_dir / "run.gpkg", lang=lang)  # for QGIS
+    done: dict[str, dict[str, Path]] = {}
+    for name, got in pending:  # the writers started above, in their processes or here
+        try:
+            done[name] = got() if callable(got) else got.result()
+        except BrokenProcessPool:  # a writer process died (killed, out of memory): write it here
+            logger.warning("a writer process stopped; writing %s in this process", name)
+            done[name] = _write_one(name)
+    for name in ("map", "report", "summary", "towns_book", "geopackage"):  # the order files are listed
+        paths.update(done[name])
     return paths
+
+
+#: The longer writers of a run, longest first (measured at prefecture scale, issue 15): run in
+#: ``workers`` processes forked after the result exists, while this process writes the tables.
+HEAVY_WRITERS = ("towns_book", "map", "report", "geopackage", "summary")
+
+#: What a forked writer reads: (result, out_dir, lang, tiles, final_dir), set just before the
+#: fork so that the result is shared by the processes (copy on write), never pickled.
+_JOB: dict[str, tuple] = {}
+
+
+def _write_one(name: str) -> dict[str, Path]:
+    """Write one of :data:`HEAVY_WRITERS` (in this process or a forked one)."""
+    result, out_dir, lang, tiles, final_dir = _JOB["run"]
+    t0 = time.perf_counter()
+    if name == "map":
+        layer = maps.base_layer(tiles, out_dir=final_dir)
+        out = {"map": maps.save_map(maps.overview_map(result, lang=lang, tiles=layer), out_dir / "map.html")}
+    elif name == "report":
+        out = {"report": write_report_xlsx(result, out_dir / "report.xlsx", lang="en" if lang == "en" else "zh")}
+    elif name == "summary":
+        out = write_run_summary(result, out_dir, lang=lang)  # summary.pdf, summary.html
+    elif name == "towns_book":
+        out = {"towns_book": write_towns_xlsx(result, out_dir / "towns.xlsx", lang=lang)}
+    else:
+        out = {"geopackage": write_geopackage(result, out_dir / "run.gpkg", lang=lang)}  # for QGIS
+    logger.info("%s: %.1f s", ", ".join(p.name for p in out.values()), time.perf_counter() - t0)
+    return out
+
+
+def _start_heavy(result, out_dir: Path, *, lang: str, tiles: str | None, final_dir: Path):
+    """Start :data:`HEAVY_WRITERS` over the ``workers`` setting's processes (forked; 1, or a
+    system without fork: later, in this process). Returns (name, future or function) pairs and
+    the pool to shut down."""
+    import multiprocessing as mp
+
+    from schoolplan.travel import resolve_workers
+
+    _JOB["run"] = (result, out_dir, lang, tiles, final_dir)
+    workers = min(resolve_workers(None, settings=result.settings), len(HEAVY_WRITERS))
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        return [(n, partial(_write_one, n)) for n in HEAVY_WRITERS], None
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+    return [(n, pool.submit(_write_one, n)) for n in HEAVY_WRITERS], pool
