@@ -125,7 +125,9 @@ def write_bureau(size: str, folder: Path, seed: int) -> dict:
     side, extent, n_s, n_v, n_t, n_c = SIZES[size]
     folder.mkdir(parents=True, exist_ok=True)
     done = folder / "counts.json"
-    if done.exists():
+    files = ("schools_synthetic.xlsx", "towns_synthetic.geojson", "villages_synthetic.geojson",
+             "roads_synthetic.osm.pbf", "roads_synthetic.graphml")
+    if done.exists() and all((folder / f).exists() for f in files):
         import json
 
         return json.loads(done.read_text())

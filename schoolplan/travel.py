@@ -51,6 +51,7 @@ from schoolplan.errors import NetworkError
 from schoolplan.network import NetworkMode, RoadNetwork, point_coordinates, snap_xy
 from schoolplan.network.graph import dijkstra_pairs, edge_keys, tree_sums
 from schoolplan.network.legs import SNAP_EDGE_COLUMNS, best_per_pair, end_legs, same_edge_pairs
+from schoolplan.network.snapping import network_digest
 from schoolplan.settings import Settings
 
 __all__ = [
@@ -541,15 +542,6 @@ def pair_costs(
     got = cached_arrays("travel", key, build, cache_dir=cache_dir, use_cache=use)
     return PairCosts(o_snap, d_snap, got["oi"].astype(np.int64), got["di"].astype(np.int64),
                      got["distance_m"], got["time_s"], mode)
-
-
-def network_digest(network: RoadNetwork) -> str:
-    """Content digest of a network's arrays (what every shortest path on it depends on)."""
-    return content_digest(
-        network.crs.to_wkt(), network.x, network.y, network.indptr, network.indices,
-        network.length_m, network.highway_code, list(network.highway_classes),
-        network.maxspeed_kph, network.in_main_component, network.symmetric,
-    )
 
 
 def _pairs_key(network, o_snap, d_snap, mode, cutoff_m, settings) -> str:

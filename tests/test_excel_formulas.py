@@ -83,3 +83,27 @@ def test_formulas_in_a_column_the_tool_does_not_read_are_left_alone(tmp_path):
     problems = Problems()
     read_schools(tmp_path / "notes.xlsx", require_location=False, problems=problems)
     assert "formula_without_value" not in [p.code for p in problems]
+
+
+def test_the_formula_scan_finds_formulas_and_skips_ledgers_without_any(tmp_path):
+    """A ledger without formulas is not read a second time (issue 15); one with a formula, even
+    a shared one or one with a namespace prefix, is."""
+    from openpyxl import Workbook
+
+    from schoolplan.io._files import _FORMULA_TAG, _has_formulas
+
+    plain, formula = Workbook(), Workbook()
+    plain.active.append(["学校名称", "在校生数"])
+    plain.active.append(["=甲小学 (a name, written as text)", 12])
+    plain.active["A2"].data_type = "s"
+    formula.active.append(["学校名称", "在校生数"])
+    formula.active.append(["甲小学", "=1+2"])
+    plain.save(tmp_path / "plain.xlsx")
+    formula.save(tmp_path / "formula.xlsx")
+    assert not _has_formulas(tmp_path / "plain.xlsx")
+    assert _has_formulas(tmp_path / "formula.xlsx")
+    assert _has_formulas(tmp_path / "missing.xlsx")  # cannot scan: read the cells
+    for tag in (b"<f>1+2</f>", b'<f t="shared" si="0"/>', b"<x:f>A1</x:f>"):
+        assert _FORMULA_TAG.search(tag)
+    for tag in (b"<fill>", b"<font/>", b"<formula>A1>0</formula>"):
+        assert not _FORMULA_TAG.search(tag)

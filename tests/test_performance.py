@@ -322,3 +322,33 @@ def test_outputs_written_by_forked_writers_equal_those_written_in_one_process(tm
 
     assert settings_dropped(files[1]["summary.json"]) == settings_dropped(files[2]["summary.json"])
     assert cells(files[1]["report.xlsx"]) == cells(files[2]["report.xlsx"])
+
+
+def test_snaps_are_cached_by_content_and_invalidated(tmp_path, monkeypatch):
+    """Snaps are kept with the travel costs (issue 15: a warm prefecture run built an index of
+    931,510 edges to join 8,800 points): the same points on the same roads read back equal; a
+    moved point, a changed road or the other component rule is a new entry; a broken entry is
+    rebuilt; travel_cache off writes nothing."""
+    monkeypatch.setenv("SCHOOLPLAN_CACHE_DIR", str(tmp_path / "c"))
+
+    def files() -> list[Path]:
+        return sorted((tmp_path / "c").glob("snap-*.npz")) if (tmp_path / "c").exists() else []
+
+    net, pts = line_network(), np.array([[20.0, 10.0], [140.0, -5.0]])
+    first = snap_xy(net, pts)
+    assert len(files()) == 1
+    pd.testing.assert_frame_equal(snap_xy(net, pts), first)
+    assert len(files()) == 1
+    pd.testing.assert_frame_equal(first, snap_xy(net, pts, settings=Settings({"travel_cache": False})))
+    moved = snap_xy(net, pts + np.array([[0.0, 5.0], [0.0, 0.0]]))
+    assert moved["snap_distance_m"].iloc[0] == pytest.approx(15.0) and len(files()) == 2
+    longer = snap_xy(line_network((100.0, 80.0)), pts)  # same nodes, another length: new entry
+    assert len(files()) == 3 and longer["t"].tolist() == first["t"].tolist()
+    snap_xy(net, pts, component="any")
+    assert len(files()) == 4
+    for f in files():
+        f.write_bytes(b"broken")
+    pd.testing.assert_frame_equal(snap_xy(net, pts), first)  # rebuilt from the roads
+    monkeypatch.setenv("SCHOOLPLAN_CACHE_DIR", str(tmp_path / "off"))
+    snap_xy(net, pts, settings=Settings({"travel_cache": False}))
+    assert not (tmp_path / "off").exists()

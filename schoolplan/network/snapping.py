@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from schoolplan.cache import cached_arrays, content_digest
 from schoolplan.errors import NetworkError
 from schoolplan.network.roads import RoadNetwork
 from schoolplan.settings import Settings
 
-__all__ = ["point_coordinates", "snap", "snap_xy"]
+__all__ = ["network_digest", "point_coordinates", "snap", "snap_xy"]
 
 logger = logging.getLogger(__name__)
 
@@ -131,11 +132,25 @@ def snap_xy(
     s = settings if settings is not None else Settings()
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
     ids = pd.RangeIndex(len(xy)) if ids is None else ids
+    if len(xy) and s["travel_cache"]:  # kept with the travel costs: a warm run builds no edge index
+        key = content_digest("snap-1", network_digest(network), component, xy)
+        got = cached_arrays("snap", key, lambda: _snap_arrays(network, xy, component))
+    else:
+        got = _snap_arrays(network, xy, component)
+    dist, off, t = got["dist"], got["off"], got["t"]
+    node_a, node_b, edge_ab, edge_ba = got["node_a"], got["node_b"], got["edge_ab"], got["edge_ba"]
+    return _snap_frame(network, xy, ids, dist, off, t, node_a, node_b, edge_ab, edge_ba, s)
+
+
+def _snap_arrays(network: RoadNetwork, xy: np.ndarray, component: str) -> dict[str, np.ndarray]:
+    """The nearest edge of each point: its ends, CSR edges each way, position, distance and
+    whether a nearer edge lies off the main component (``O(n log E)``; the edge index is built
+    once per network)."""
+    n_pts = len(xy)
     main = network.main_component()
     seg = _segments(network)
     in_main = main[seg["a"]] & main[seg["b"]]
     pool = np.flatnonzero(in_main) if component == "main" else np.arange(len(seg["a"]))
-    n_pts = len(xy)
     if n_pts and len(pool):
         k, dist, t = _nearest_segment(network, seg, pool, xy, kind=component)
         node_a, node_b = seg["a"][k], seg["b"][k]
@@ -164,6 +179,14 @@ def snap_xy(
             off = d_other < dist
     else:
         off = ~(main[node_a] & main[node_b]) if n_pts else off
+    return {"dist": dist, "off": np.asarray(off, dtype=bool), "t": np.asarray(t, dtype=np.float64),
+            "node_a": np.asarray(node_a, dtype=np.int64), "node_b": np.asarray(node_b, dtype=np.int64),
+            "edge_ab": np.asarray(edge_ab, dtype=np.int64), "edge_ba": np.asarray(edge_ba, dtype=np.int64)}
+
+
+def _snap_frame(network, xy, ids, dist, off, t, node_a, node_b, edge_ab, edge_ba, s) -> pd.DataFrame:
+    """The frame :func:`snap` returns, from the arrays of :func:`_snap_arrays`."""
+    n_pts = len(xy)
     # the end a point reaches first along its road (kept as ``node`` for node-based callers)
     length = network.length_m
     to_b = np.where(edge_ab >= 0, (1 - t) * length[np.maximum(edge_ab, 0)], np.inf)
@@ -261,3 +284,19 @@ def _nearest_segment(network, seg, which, xy, *, kind: str,
     t[found] = shapely.line_locate_point(lines[k[found]], pts[found], normalized=True)
     t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)  # a zero-length segment: its start
     return np.where(found, which[np.maximum(k, 0)], -1), dist, t
+
+
+def network_digest(network: RoadNetwork) -> str:
+    """Content digest of a network's arrays (what every snap and shortest path on it depends
+    on); computed once per network object."""
+    got = _DIGESTS.get(network)
+    if got is None:
+        got = _DIGESTS[network] = content_digest(
+            network.crs.to_wkt(), network.x, network.y, network.indptr, network.indices,
+            network.length_m, network.highway_code, list(network.highway_classes),
+            network.maxspeed_kph, network.in_main_component, network.symmetric,
+        )
+    return got
+
+
+_DIGESTS: weakref.WeakKeyDictionary[RoadNetwork, str] = weakref.WeakKeyDictionary()
