@@ -37,6 +37,8 @@ def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
     if year is None:
         year = result.scenario.year if result.scenario.year in years else years[0]
     located = result.schools.drop_duplicates("school_id").set_index("school_id")[["lat", "lon"]]
+    where = {sid: (float(la), float(lo)) for sid, la, lo in  # plain dicts: O(rows), no .at per school
+             zip(located.index, located["lat"], located["lon"], strict=True) if pd.notna(la)}
     zh = lang == "zh"
     settings = getattr(result, "settings", None) or Settings()
     dec = int(settings["map_coordinate_decimals"])
@@ -47,20 +49,24 @@ def add_seat_warning_layers(m: folium.Map, result: Any, *, lang: str = "zh",
         label = ("学位预警 " + ("现状" if y == "today" else f"{y}年")) if zh else (
             "Seat warnings " + str(y))
         points = []
-        for sid, rows in hit.groupby("school_id", sort=True):
-            if sid not in located.index or pd.isna(located.at[sid, "lat"]):
+        by_school: dict[Any, list[tuple]] = {}
+        for rec in zip(hit["school_id"], hit["name"], hit["part_zh"], hit["part"], hit[f"entry_util_{y}"],
+                       hit[f"whole_util_{y}"], hit[col], strict=True):
+            by_school.setdefault(rec[0], []).append(rec)
+        for sid in sorted(by_school):
+            if sid not in where:
                 continue
-            worst = "red" if (rows[col] == "red").any() else "yellow"
+            rows = by_school[sid]
+            worst = "red" if any(r[6] == "red" for r in rows) else "yellow"
             lines = []
-            for r in rows.itertuples():
-                part = r.part_zh if zh else _PART_EN.get(r.part_zh, r.part)
-                eu, wu = getattr(r, f"entry_util_{y}"), getattr(r, f"whole_util_{y}")
-                word = _WORDS[getattr(r, col)][0 if zh else 1]
+            for _, name, part_zh, part_code, eu, wu, band in rows:
+                part = part_zh if zh else _PART_EN.get(part_zh, part_code)
+                word = _WORDS[band][0 if zh else 1]
                 ratio = (f"入学需求/起始年级学位 {eu:.0%}，在校需求/学位 {wu:.0%}" if zh else
                          f"entry cohort / intake {eu:.0%}, all pupils / seats {wu:.0%}")
-                lines.append(f"{r.name} {part}: {word} ({ratio})")
-            points.append([round(float(located.at[sid, "lat"]), dec), round(float(located.at[sid, "lon"]), dec),
-                         0 if worst == "red" else 1, 6, "\n".join(lines), 0, None])
+                lines.append(f"{name} {part}: {word} ({ratio})")
+            lat, lon = where[sid]
+            points.append([round(lat, dec), round(lon, dec), 0 if worst == "red" else 1, 6, "\n".join(lines), 0, None])
         fg = PointLayer(f"{label} ({hit['school_id'].nunique()})", points, _STYLES, show=y == year)
         fg.add_to(m)
         added.append(fg.get_name())
