@@ -6,8 +6,10 @@ UTF-8 with a BOM so that Excel opens Chinese text correctly, and never over an i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import time
 from functools import partial
 from pathlib import Path
@@ -118,6 +120,11 @@ def _write_all(result, out_dir: Path, names: list[str], *, lang: str, tiles: str
     pending, pool = _start_heavy(result, out_dir, lang=lang, tiles=tiles, final_dir=final_dir)
     try:
         return _write_tables(result, out_dir, names, pending, lang=lang)
+    except BaseException:  # an error, Ctrl-C: no writer goes on writing into the folder
+        if pool is not None:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.kill()
+        raise
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -227,6 +234,20 @@ def _write_one(name: str) -> dict[str, Path]:
     return out
 
 
+def _writer_started(parent: int) -> None:
+    """In a writer process: die with the run (``kill -9`` of the run must not leave a process
+    writing into its folder; Linux ``PR_SET_PDEATHSIG``), and leave Ctrl-C to the run."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(Exception):  # not Linux: the run kills its writers on an error
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the run died before the line above
+        os._exit(1)
+
+
 def _start_heavy(result, out_dir: Path, *, lang: str, tiles: str | None, final_dir: Path):
     """Start :data:`HEAVY_WRITERS` over the ``workers`` setting's processes (forked; 1, or a
     system without fork: later, in this process). Returns (name, future or function) pairs and
@@ -241,5 +262,6 @@ def _start_heavy(result, out_dir: Path, *, lang: str, tiles: str | None, final_d
         return [(n, partial(_write_one, n)) for n in HEAVY_WRITERS], None
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
+                               initializer=_writer_started, initargs=(os.getpid(),))
     return [(n, pool.submit(_write_one, n)) for n in HEAVY_WRITERS], pool
