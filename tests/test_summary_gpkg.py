@@ -61,3 +61,26 @@ def test_school_style_by_level_with_closed_as_crosses():
     towns = ET.fromstring(qml_style("towns", "en").split("\n", 1)[1])
     assert {c.get("value"): c.get("label") for c in towns.iter("category")} == {
         "1": "has a school teaching grades 7-9", "0": "no junior middle school (rule not met)"}
+
+
+def test_trip_lines_built_as_arrays_equal_one_linestring_per_row():
+    """run.gpkg's trip lines are built as arrays (issue 15); they equal a LineString per row from
+    the points by id, the last point of a repeated id, None where an end has no point."""
+    from shapely.geometry import LineString
+
+    from schoolplan.outputs.gpkg import _lines
+
+    start = gpd.GeoDataFrame({"demand_id": ["v1", "v2", "v2", "v3"]},
+                             geometry=[Point(0, 0), Point(1, 1), Point(2, 2), None], crs="EPSG:4326")
+    ends = gpd.GeoDataFrame({"school_id": ["a", "b"]}, geometry=[Point(5, 5), Point(6, 7)], crs="EPSG:4326")
+    trips = pd.DataFrame({"demand_id": ["v1", "v2", "v3", "v1", "vx"], "school_id": ["a", "b", "a", None, "a"]})
+    got = _lines(trips, "demand_id", ends, "school_id", start, "demand_id")
+    p0 = dict(zip(start["demand_id"], start.geometry, strict=True))
+    p1 = dict(zip(ends["school_id"], ends.geometry, strict=True))
+    for (u, v), line in zip(zip(trips["demand_id"], trips["school_id"], strict=True), got, strict=True):
+        g0, g1 = p0.get(u), p1.get(v)
+        if g0 is None or g1 is None:
+            assert line is None
+        else:
+            assert line.equals_exact(LineString([g0, g1]), 0)
+    assert [g is None for g in got] == [False, False, True, True, True]

@@ -43,3 +43,39 @@ def test_one_sheet_per_town_with_its_schools(tmp_path):
     assert messages == ["乙小学平均班额50人"]
     assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
     assert len(ws._images) == 1  # the town's small map
+
+
+def test_tables_split_by_town_once_equal_a_filter_per_town():
+    """towns.xlsx splits each table by town once (issue 15: a prefecture filtered every table
+    135 times); on the demo, every town's rows equal a direct filter of the whole table, and a
+    map frame holds every town whose outline crosses it."""
+    from pathlib import Path
+
+    from shapely.geometry import box
+
+    from schoolplan.outputs.towns_book import _ByTown
+    from schoolplan.scenario import evaluate, load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    r = evaluate(load_scenario(root / "scenarios" / "demo-planet-satellite.yaml"))
+    by = _ByTown(r, "zh")
+    demand = r.inputs.demand
+    v = r.violations.assign(object_id=r.violations["object_id"].astype(str))
+    assert len(v) and r.layouts is not None and len(r.layouts)
+    for code in r.towns["town_code"].astype(str):
+        mine = r.schools[r.schools["town_code"].astype(str) == code]
+        assert list(by.schools.get(code, mine.iloc[:0])["school_id"]) == list(mine["school_id"])
+        lay = r.layouts[r.layouts["town_code"].astype(str) == code]
+        assert list(by.layouts.get(code, lay.iloc[:0])["planet"]) == list(lay["planet"])
+        ids = (set(mine["school_id"].astype(str)) | {code}
+               | set(demand.loc[demand["town_code"].astype(str) == code, "demand_id"].astype(str)))
+        want = v[v["object_id"].isin(ids)]
+        got = by.violations.get(code, want.iloc[:0])
+        assert list(got["object_id"]) == list(want["object_id"])
+        assert list(got["rule_id"]) == list(want["rule_id"])
+        outline = by.town(code)
+        minx, miny, maxx, maxy = outline.total_bounds
+        pad = max(maxx - minx, maxy - miny) * 0.08
+        frame = box(minx - pad, miny - pad, maxx + pad, maxy + pad)
+        crossing = set(r.towns.loc[r.towns.intersects(frame), "town_code"].astype(str))
+        assert set(by.neighbours(outline)["town_code"].astype(str)) == crossing

@@ -193,7 +193,7 @@ class _ByTown:
 
         minx, miny, maxx, maxy = mine.total_bounds
         pad = max(maxx - minx, maxy - miny) * 0.08
-        hits = self._index.query(box(minx - pad, miny - pad, maxx + pad, maxy + pad))
+        hits = self._index.query(box(minx - pad, miny - pad, maxx + pad, maxy + pad), predicate="intersects")
         return self.towns.iloc[sorted(hits)]
 
 
