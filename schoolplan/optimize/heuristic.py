@@ -242,50 +242,71 @@ def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
     return is_open
 
 
-def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
-                 fams: list[Family], max_passes: int) -> tuple[np.ndarray, int, int]:
-    """Teitz–Bart passes; returns the layout, swaps made and passes run."""
-    swaps = passes = 0
+def _by_nearest(s: _Search, j1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Village groups sorted by their nearest open school, and each school's slice: ``O(K log K)``."""
+    order = np.argsort(j1, kind="stable")
+    return order, np.searchsorted(j1[order], np.arange(-1, s.n_s + 1))[1:]
+
+
+def _swap_deltas(s: _Search, a: int, is_open: np.ndarray, allowed_open: np.ndarray,
+                 fams: list[Family], state: dict, credit: np.ndarray | None) -> np.ndarray:
+    """Change of travel (plus the seat credit of a priced search) of closing open school ``a``
+    and opening each closed school (``inf`` where the rules forbid the swap):
+    ``O(pairs of a's village groups + S)``."""
+    best1, best2, g0 = state["best1"], state["best2"], state["g0"]
+    order, start = state["by_nearest"]
+    mine = order[start[a]:start[a + 1]]
+    loss = float((s.w[mine] * (best2[mine] - best1[mine])).sum())
+    lens = s.k_start[mine + 1] - s.k_start[mine]
+    pos = np.repeat(s.k_start[mine] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    kk = s.k[pos]
+    corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
+                      - np.minimum(s.cost[pos] - best1[kk], 0.0))
+    delta = g0 + np.bincount(s.j[pos], weights=corr, minlength=s.n_s) + loss
+    if credit is not None:
+        delta += credit[a] - credit
+    cand = allowed_open & ~is_open
+    # a town's last junior-teaching school: swap within the town only
+    for (of, _), cnt in zip(fams, state["counts"], strict=True):
+        if of[a] >= 0 and cnt[of[a]] <= 1:
+            cand &= of == of[a]
+    if s.capacitated:
+        total = state["seats"] - s.seats[a]
+        cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1)
+    delta[~cand] = np.inf
+    return delta
+
+
+def _state(s: _Search, is_open: np.ndarray, fams: list[Family]) -> dict:
+    """What the swap deltas of a layout need: ``O(P + K log K + S)``, once per accepted swap."""
     best1, best2, j1 = s.nearest2(is_open)
+    g0 = np.bincount(s.j, weights=s.w[s.k] * np.minimum(s.cost - best1[s.k], 0.0),
+                     minlength=s.n_s)  # travel saved by opening each school
+    return {"best1": best1, "best2": best2, "j1": j1, "g0": g0, "now": s.total(best1),
+            "by_nearest": _by_nearest(s, j1), "seats": s.seats[is_open].sum(axis=0),
+            "counts": [np.bincount(of[is_open & (of >= 0)], minlength=max(n, 1))
+                       for of, n in fams]}
 
-    def savings(best1: np.ndarray) -> np.ndarray:
-        """Travel saved by opening each school, against the nearest open one: ``O(P)``."""
-        return np.bincount(s.j, weights=s.w[s.k] * np.minimum(s.cost - best1[s.k], 0.0),
-                           minlength=s.n_s)
 
-    g0 = savings(best1)
-    now = s.total(best1)
+def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
+                 fams: list[Family], max_passes: int,
+                 credit: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+    """Teitz–Bart passes; returns the layout, swaps made and passes run. ``credit`` (per school,
+    pupil-cost units) is what keeping a school open is worth beyond its pupils' travel (the
+    seat prices times the seats of a priced search, :mod:`.capacitated`)."""
+    swaps = passes = 0
+    state = _state(s, is_open, fams)
     while passes < max_passes:
         passes += 1
         improved = False
         for a in np.flatnonzero(is_open & ~keep):
             if not is_open[a]:
                 continue
-            mine = np.flatnonzero(j1 == a)
-            loss = float((s.w[mine] * (best2[mine] - best1[mine])).sum())
-            # pairs of a's village groups: base becomes the second-nearest
-            pos = np.concatenate([np.arange(s.k_start[k], s.k_start[k + 1]) for k in mine]) \
-                if len(mine) else np.zeros(0, dtype=np.int64)
-            kk = s.k[pos]
-            corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
-                              - np.minimum(s.cost[pos] - best1[kk], 0.0))
-            gain = g0 + np.bincount(s.j[pos], weights=corr, minlength=s.n_s)
-            delta = loss + gain
-            cand = allowed_open & ~is_open
-            # a town's last junior-teaching school: swap within the town only
-            for of, _ in fams:
-                if of[a] >= 0 and (is_open & (of == of[a])).sum() <= 1:
-                    cand &= of == of[a]
-            total = s.seats[is_open].sum(axis=0) - s.seats[a]
-            cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1) \
-                if s.capacitated else cand
-            delta[~cand] = np.inf
+            delta = _swap_deltas(s, int(a), is_open, allowed_open, fams, state, credit)
             b = int(np.argmin(delta))
-            if delta[b] < -1e-9 * max(now, 1.0):
+            if delta[b] < -1e-9 * max(state["now"], 1.0):
                 is_open[a], is_open[b] = False, True
-                best1, best2, j1 = s.nearest2(is_open)
-                g0 = savings(best1)
-                now = s.total(best1)
+                state = _state(s, is_open, fams)
                 swaps += 1
                 improved = True
         if not improved:
