@@ -579,6 +579,17 @@ _ALL: list[Setting] = [
        "The other reading's median snap distance must be at most this share of the declared "
        "reading's for the warning.",
        "另一坐标系解读下的中位贴路距离不超过声明坐标系下的该比例时才提示", minimum=0),
+    # --- the heuristic optimiser when seats bind (issue 15 item 6) ---------------------------------
+    _s("optimise_heuristic_exact_swaps", 3, "int", "swaps",
+       "schoolplan measurement (benchmarks/bench_optimize.py --prefecture): on the demo county at "
+       "p = 36-56 every swap that lowered the objective was among the 3 best ranked, and 5 or 8 "
+       "found no more; each evaluation is a warm transport (about 20 ms at county scale)", "A",
+       "When seats bind: how many of the best swaps (ranked by the seat prices) the heuristic "
+       "optimiser evaluates exactly, with its layout's assignment within every seat, before it "
+       "stops (0: none).",
+       "学位约束起作用时，启发式优化按学位影子价格排序后，对排在最前的多少个交换做精确评估"
+       "（含学位约束的分配）；均不改进时停止（0为不评估）",
+       minimum=0),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -89,7 +89,7 @@ def write_assignment(model: LocationModel, allowed: np.ndarray, order: np.ndarra
 
 def assign_layout(tp: TransportProblem, is_open: np.ndarray, *, allow_split: bool = True,
                   start: tuple[np.ndarray, np.ndarray] | None = None,
-                  active: np.ndarray | None = None) -> tuple[Transport, str] | None:
+                  prices: np.ndarray | None = None) -> tuple[Transport, str] | None:
     """The exact assignment of a layout: nearest open school when it fits (``nearest_open``),
     else the transport (``transport``); None when seats bind and ``allow_split`` is off (each
     village group must then go whole to one school: the exact model's programme is needed)."""
@@ -102,7 +102,7 @@ def assign_layout(tp: TransportProblem, is_open: np.ndarray, *, allow_split: boo
                          active=0), "nearest_open"
     if not allow_split:
         return None
-    return transport(tp, is_open, start=start, active=active), "transport"
+    return transport(tp, is_open, start=start, prices=prices), "transport"
 
 
 def nearest_open_assignment(model: LocationModel, allowed: np.ndarray, is_open: np.ndarray,

@@ -32,6 +32,7 @@ interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P)`
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterable
@@ -41,8 +42,11 @@ import numpy as np
 
 from schoolplan.catchments import PART_OF_GROUP
 from schoolplan.errors import SchoolplanError
-from schoolplan.optimize.fast_assign import nearest_open_assignment
+from schoolplan.optimize.capacitated import credit_of, improve
+from schoolplan.optimize.capacitated import objective as seat_objective
+from schoolplan.optimize.fast_assign import assign_layout, layout_problem, write_assignment
 from schoolplan.optimize.model import InfeasibleError, LocationModel, ModelInputError, Objective
+from schoolplan.optimize.transport import Transport
 
 __all__ = ["optimality_gap", "solve_heuristic"]
 
@@ -65,6 +69,8 @@ class _Search:
         pr = model.pairs[allowed]
         cost = pr["cost"].to_numpy(float) + (0.0 if extra is None else extra)
         order = np.lexsort((cost, pr["k"].to_numpy()))
+        self.order = order  # position among the allowed pairs of each pair here
+        self.base_cost = pr["cost"].to_numpy(float)[order]  # without ``extra``
         self.k = pr["k"].to_numpy()[order]
         self.j = pr["j"].to_numpy()[order]
         self.cost = cost[order]
@@ -85,6 +91,55 @@ class _Search:
                               for pt in ("primary", "junior")])
         self.capacitated = True
         self.j2 = np.full(self.n_k, -1, dtype=np.int64)  # second-nearest open school (nearest2)
+        self._by_school: tuple[np.ndarray, np.ndarray] | None = None
+
+    def reprice(self, extra: np.ndarray) -> _Search:
+        """This search with each pair's cost (without an earlier ``extra``) raised by ``extra``
+        (in the order of the allowed pairs): only the village groups with a raised pair are
+        sorted again, ``O(P + R log R)`` for ``R`` pairs of those groups."""
+        new = copy.copy(self)
+        cost = self.base_cost + extra[self.order]
+        pos = self.pairs_of(np.unique(self.k[extra[self.order] > 0]))
+        perm = np.arange(len(cost))
+        perm[pos] = pos[np.lexsort((cost[pos], self.k[pos]))]  # within each group's pairs
+        new.order, new.j = self.order[perm], self.j[perm]
+        new.cost, new.base_cost = cost[perm], self.base_cost[perm]
+        new.penalty = 10.0 * (float(new.cost.max()) if len(new.cost) else 1.0) + 1e5
+        new.j2 = np.full(self.n_k, -1, dtype=np.int64)
+        new._by_school = None
+        return new
+
+    def by_school(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs sorted by school and each school's slice (computed once, ``O(P log P)``)."""
+        if self._by_school is None:
+            order = np.argsort(self.j, kind="stable")
+            self._by_school = order, np.searchsorted(self.j[order], np.arange(self.n_s + 1))
+        return self._by_school
+
+    def pairs_of(self, groups: np.ndarray) -> np.ndarray:
+        """Positions of every pair of the village groups ``groups``: ``O(their pairs)``."""
+        lens = self.k_start[groups + 1] - self.k_start[groups]
+        return (np.repeat(self.k_start[groups] - np.cumsum(lens) + lens, lens)
+                + np.arange(int(lens.sum())))
+
+    def neighbours(self, schools: np.ndarray) -> np.ndarray:
+        """Mask of the schools that share a village group with one of ``schools``."""
+        js = np.asarray(schools, dtype=np.int64)
+        j_order, j_start = self.by_school()
+        lens = j_start[js + 1] - j_start[js]
+        at = np.repeat(j_start[js] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+        out = np.zeros(self.n_s, dtype=bool)
+        out[self.j[self.pairs_of(np.unique(self.k[j_order[at]]))]] = True
+        return out
+
+    def near(self, is_open: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Mask of the nearest and second-nearest open schools of the village groups
+        ``groups`` (under this search's costs): ``O(P)``."""
+        _, _, j1 = self.nearest2(is_open)
+        out = np.zeros(self.n_s, dtype=bool)
+        for js in (j1[groups], self.j2[groups]):
+            out[js[js >= 0]] = True
+        return out
 
     def seats_ok(self, is_open: np.ndarray, drop: np.ndarray, add: int | None = None) -> np.ndarray:
         """For each school in ``drop`` (mask), whether the open schools' seats in total (after
@@ -257,8 +312,7 @@ def _swap_deltas(s: _Search, a: int, is_open: np.ndarray, allowed_open: np.ndarr
     order, start = state["by_nearest"]
     mine = order[start[a]:start[a + 1]]
     loss = float((s.w[mine] * (best2[mine] - best1[mine])).sum())
-    lens = s.k_start[mine + 1] - s.k_start[mine]
-    pos = np.repeat(s.k_start[mine] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    pos = s.pairs_of(mine)
     kk = s.k[pos]
     corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
                       - np.minimum(s.cost[pos] - best1[kk], 0.0))
@@ -290,18 +344,25 @@ def _state(s: _Search, is_open: np.ndarray, fams: list[Family]) -> dict:
 
 def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
                  fams: list[Family], max_passes: int,
-                 credit: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+                 credit: np.ndarray | None = None,
+                 look: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
     """Teitz–Bart passes; returns the layout, swaps made and passes run. ``credit`` (per school,
     pupil-cost units) is what keeping a school open is worth beyond its pupils' travel (the
-    seat prices times the seats of a priced search, :mod:`.capacitated`)."""
+    seat prices times the seats of a priced search, :mod:`.capacitated`). With ``look`` (mask
+    of schools), only those are tried first, and after a swap only the schools that share a
+    village group with the two swapped ("don't look" bits: for a search from a layout that is
+    already a local optimum except near ``look``)."""
     swaps = passes = 0
     state = _state(s, is_open, fams)
+    todo = None if look is None else look.copy()
     while passes < max_passes:
         passes += 1
         improved = False
-        for a in np.flatnonzero(is_open & ~keep):
+        for a in np.flatnonzero(is_open & ~keep & (True if todo is None else todo)):
             if not is_open[a]:
                 continue
+            if todo is not None:
+                todo[a] = False
             delta = _swap_deltas(s, int(a), is_open, allowed_open, fams, state, credit)
             b = int(np.argmin(delta))
             if delta[b] < -1e-9 * max(state["now"], 1.0):
@@ -309,9 +370,27 @@ def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open
                 state = _state(s, is_open, fams)
                 swaps += 1
                 improved = True
-        if not improved:
+                if todo is not None:
+                    todo |= s.neighbours(np.array([a, b]))
+        if not improved or (todo is not None and not todo.any()):
             break
     return is_open, swaps, passes
+
+
+def _ranked_swaps(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
+                  fams: list[Family], credit: np.ndarray,
+                  look: np.ndarray) -> list[tuple[int, int]]:
+    """For every open school in ``look`` the swap with the closed school of least priced delta,
+    best first (the candidates of the exact swaps, :mod:`.capacitated`): one interchange pass
+    over those schools."""
+    state = _state(s, is_open, fams)
+    found = []
+    for a in np.flatnonzero(is_open & ~keep & look):
+        delta = _swap_deltas(s, int(a), is_open, allowed_open, fams, state, credit)
+        b = int(np.argmin(delta))
+        if np.isfinite(delta[b]):
+            found.append((float(delta[b]), int(a), b))
+    return [(a, b) for _, a, b in sorted(found)]
 
 
 def solve_heuristic(
@@ -385,41 +464,62 @@ def solve_heuristic(
         raise SchoolplanError(f"the heuristic found {len(open_ids)} schools to open for p={p}")
     t1 = time.perf_counter()
 
-    def fast(layout: np.ndarray) -> bool:
-        return nearest_open_assignment(model, allowed, layout, set(keep_ids), set(close_ids),
-                                       capacitated=capacitated, size_caps=size_caps,
-                                       allow_split=allow_split)
+    tp, order = layout_problem(model, allowed, capacitated=capacitated, size_caps=size_caps)
+    first = assign_layout(tp, is_open, allow_split=allow_split)
+    if first is not None:
+        got, method = first
+        note = ""
+        if method == "transport":  # seats bind: improve on the capacitated objective
+            max_passes = int(model.settings["optimise_heuristic_max_passes"])
 
-    if fast(is_open):
-        rounds = int(model.settings["optimise_heuristic_seat_rounds"])
-        best_cost, best_open, last_open = float(model.total_cost or 0.0), is_open.copy(), is_open
-        prices = model.seat_prices
-        for r in range(rounds if model.assign_method == "transport" else 0):
-            # seats bind: search again with each pair's cost raised by its school's seat price
-            # (the duals of the transport), from the best layout so far (Lagrangian relaxation;
-            # the price step halves each round)
-            assert prices is not None
-            priced = _Search(model, allowed, prices * 0.5 ** (r + 1))
-            priced.capacitated = capacitated
-            trial, _, _ = _interchange(priced, best_open.copy(), keep, allowed_open, fams,
-                                       int(model.settings["optimise_heuristic_max_passes"]))
-            if (trial == best_open).all() or not fast(trial):
-                break
-            last_open = trial
-            if float(model.total_cost or 0.0) < best_cost - 1e-9 * max(best_cost, 1.0):
-                best_cost, best_open = float(model.total_cost or 0.0), trial.copy()
-                prices = model.seat_prices
-            elif model.assign_method != "transport":
-                break
-        if not (last_open == best_open).all():
-            fast(best_open)
-        is_open = best_open
+            cache: dict[int, tuple[Transport, _Search, np.ndarray]] = {}
+
+            def priced(prices: Transport) -> tuple[_Search, np.ndarray]:
+                """The search under ``prices`` and each school's seat credit (kept per
+                transport: the priced round and the ranking share it)."""
+                if id(prices) not in cache or cache[id(prices)][0] is not prices:
+                    extra = np.zeros(len(order))
+                    extra[order] = prices.price
+                    ps = search.reprice(extra)
+                    cache.clear()
+                    cache[id(prices)] = (prices, ps, credit_of(tp, prices))
+                return cache[id(prices)][1], cache[id(prices)][2]
+
+            def look(ps: _Search, layout: np.ndarray, prices: Transport) -> np.ndarray:
+                """The schools a seat price can concern: the priced ones, and the nearest and
+                second-nearest open schools of the village groups with pupils at one."""
+                at = prices.school_price.sum(axis=0) > 0
+                groups = np.unique(tp.k[(prices.share > 1e-9) & at[tp.j]])
+                return at | ps.near(layout, groups)
+
+            def priced_search(layout: np.ndarray, prices: Transport) -> np.ndarray:
+                ps, credit = priced(prices)
+                return _interchange(ps, layout, keep, allowed_open, fams, max_passes,
+                                    credit=credit, look=look(ps, layout, prices))[0]
+
+            def ranked_swaps(layout: np.ndarray, prices: Transport) -> list[tuple[int, int]]:
+                ps, credit = priced(prices)
+                return _ranked_swaps(ps, layout, keep, allowed_open, fams, credit,
+                                     look(ps, layout, prices))
+
+            better = improve(tp, is_open, got, priced_search=priced_search,
+                             ranked_swaps=ranked_swaps,
+                             rounds=int(model.settings["optimise_heuristic_seat_rounds"]),
+                             exact_swaps=int(model.settings["optimise_heuristic_exact_swaps"]),
+                             max_swaps=max_passes)
+            is_open, got = better.is_open, better.got
+            note = (f"; seats bind: objective {better.start_objective:.6g} -> "
+                    f"{seat_objective(tp, got):.6g} ({better.priced_rounds} priced round(s), "
+                    f"{better.exact_swaps} of {better.exact_evaluations} exact swap(s))")
+        write_assignment(model, allowed, order, is_open, set(keep_ids), set(close_ids), got,
+                         method)
         model.exemptions = exemptions
-        model.status, model.gap = "heuristic", float("nan")
+        model.status = "heuristic_shortage" if got.shortage > 1e-6 else "heuristic"
+        model.gap = float("nan")
         model.solve_time_s = time.perf_counter() - t0
         logger.info("heuristic: greedy %.6g, after %d swap(s) in %d pass(es) %.6g; search %.2f s, "
-                    "nearest-open assignment (no seat binds) %.2f s", greedy_cost, swaps, passes,
-                    model.total_cost, search_s, time.perf_counter() - t1)
+                    "%s assignment and seat steps %.2f s%s", greedy_cost, swaps, passes,
+                    model.total_cost, search_s, method, time.perf_counter() - t1, note)
         return model
 
     def assign(obj: Objective) -> None:

@@ -122,37 +122,54 @@ def loads(tp: TransportProblem, share: np.ndarray, mask: np.ndarray | bool = Tru
 
 
 def transport(tp: TransportProblem, is_open: np.ndarray, *, start: tuple[np.ndarray, np.ndarray]
-              | None = None, active: np.ndarray | None = None,
-              max_rounds: int = 50) -> Transport:
+              | None = None, prices: np.ndarray | None = None, max_rounds: int = 50) -> Transport:
     """The least-travel assignment of the layout ``is_open`` within every seat and cap, pupils
     left without a seat only where the seats cannot take them (see the module).
 
-    ``start`` (shares per pair, unplaced per group) is any assignment to open schools (default
-    :func:`nearest_start`); ``active`` (mask of village groups) adds groups to the first
-    programme (e.g. those near a school that has just opened). After ``max_rounds`` programmes
-    the remaining groups all join the next one (then the whole transport is solved)."""
+    ``start`` (shares per pair, unplaced per group) is any assignment (default
+    :func:`nearest_start`; shares to closed schools are dropped and their groups solved again);
+    ``prices`` (``(3, S)``) the seat prices the start is optimal for, when it came from an
+    earlier transport (e.g. of the layout before a swap; a school opened since is priced 0):
+    then the groups that prefer a newly opened school are found before the first programme.
+    After ``max_rounds`` programmes every group joins the next one (the whole transport)."""
     n_k = tp.n_k
     share, unplaced = nearest_start(tp, is_open) if start is None else (start[0].copy(),
                                                                          start[1].copy())
     live = is_open[tp.j]
     share[~live] = 0.0
-    act = np.zeros(n_k, dtype=bool) if active is None else active.copy()
     has_live = np.zeros(n_k, dtype=bool)
     has_live[tp.k[live]] = True
-    # groups whose start lost its school (closed) or who have no open school: active
+    # groups whose start lost its school (closed): active
     placed = np.bincount(tp.k, weights=share, minlength=n_k) + unplaced
-    act |= np.abs(placed - 1.0) > 1e-9
+    act = np.abs(placed - 1.0) > 1e-9
     over = loads(tp, share, live) > tp.limits + _TOL
     if over.any():
         bad_p = over[tp.part_p, tp.j] | over[2, tp.j]
         act[tp.k[bad_p & (share > 0)]] = True
-    act &= has_live
     # groups without an open allowed school go without a seat (the exact model: no_seat)
-    share[np.isin(tp.k, np.flatnonzero(~has_live))] = 0.0
+    share[~has_live[tp.k]] = 0.0
     unplaced[~has_live] = 1.0
-    unplaced[has_live & act] = 0.0
-    price = np.zeros(len(tp.k))
-    school_price = np.zeros((3, tp.n_s))
+    school_price = (np.zeros((3, tp.n_s)) if prices is None
+                    else np.where(is_open[None, :], prices, 0.0))
+
+    def per_pair(sp: np.ndarray) -> np.ndarray:
+        return sp[tp.part_p, tp.j] + sp[2, tp.j]
+
+    def violators(price: np.ndarray) -> np.ndarray:
+        """Fixed groups not at one of their cheapest schools by travel plus seat price (or
+        without a seat while a seat is cheaper than the penalty): ``O(P)``."""
+        val = np.where(live, tp.cost + price, np.inf)
+        best = np.minimum(_group_min(tp, val), tp.penalty)
+        scale = np.maximum(np.abs(best), 1.0) * _RC_TOL
+        bad = (share > 1e-9) & ~act[tp.k] & (val > best[tp.k] + scale[tp.k])
+        grow = np.zeros(n_k, dtype=bool)
+        grow[tp.k[bad]] = True
+        grow |= ~act & (unplaced > 1e-9) & (tp.penalty > best + scale)
+        return grow & has_live
+
+    price = per_pair(school_price)
+    act = (act | violators(price)) & has_live
+    unplaced[act] = 0.0
     rounds = 0
     while act.any():
         rounds += 1
@@ -163,17 +180,10 @@ def transport(tp: TransportProblem, is_open: np.ndarray, *, start: tuple[np.ndar
         x, u, school_price = _solve(tp, a_pair, act, tp.limits - fixed_load)
         share[a_pair] = x
         unplaced[act] = u
-        price = school_price[tp.part_p, tp.j] + school_price[2, tp.j]
+        price = per_pair(school_price)
         if rounds > max_rounds:
             break
-        # complementary slackness of the fixed groups: each used school is a cheapest one
-        val = np.where(live, tp.cost + price, np.inf)
-        best = np.minimum(_group_min(tp, val), tp.penalty)
-        scale = np.maximum(np.abs(best), 1.0) * _RC_TOL
-        bad = (share > 1e-9) & ~act[tp.k] & (val > best[tp.k] + scale[tp.k])
-        grow = np.zeros(n_k, dtype=bool)
-        grow[tp.k[bad]] = True
-        grow |= ~act & (unplaced > 1e-9) & (tp.penalty > best + scale) & has_live
+        grow = violators(price)
         if not grow.any():
             break
         act |= grow
