@@ -4,13 +4,16 @@
 exact model of :class:`~schoolplan.optimize.LocationModel` (must-keep and must-close lists, a
 school teaching grades 7–9 in every town that has one, the grades 1–3 time limit through the
 allowed candidate pairs, the same pre-checks and messages), then hands the chosen layout to the
-assignment: each village group to its nearest open allowed school when that meets every seat and
-size cap (then it is the exact model's optimum for the layout, :mod:`.fast_assign`, no programme),
-else the exact model with every school fixed open or closed, so the assignment, seats and size
-caps are exactly those of the exact model for that layout (a linear programme once the layout is
-fixed). ``model.assign_method`` says which (``nearest_open`` or ``exact``).
-When the layout's seats cannot take every pupil, the assignment is the least-shortage one and
-the pupils without a seat are reported.
+assignment, which is always the exact model's assignment of that layout (same seats, size caps
+and total travel): each village group to its nearest open allowed school when that meets every
+seat and size cap (:mod:`.fast_assign`, no programme), else the capacitated transport solved on
+the village groups around the over-full schools (:mod:`.transport`), and then, because the
+search's travel is no longer the layout's, the layout is improved on the capacitated objective
+(:mod:`.capacitated`: a search with seat prices, then the best ranked swaps evaluated exactly).
+Only when seats bind and ``allow_split`` is off is the exact model run with every school fixed
+open or closed. ``model.assign_method`` says which (``nearest_open``, ``transport`` or
+``exact``). When the layout's seats cannot take every pupil, the assignment is the
+least-shortage one and the pupils without a seat are reported (``heuristic_shortage``).
 
 Search (on pupil travel to the nearest open allowed candidate; seats enter the search only as
 a necessary condition: with ``capacitated``, no step leaves the open schools fewer seats in total,
@@ -27,7 +30,10 @@ per part, than there are pupils; they are met school by school in the final assi
 
 Step costs, with ``P`` candidate pairs, ``K`` village groups and ``S`` schools: nearest and
 second-nearest open school ``O(P)``; each greedy step ``O(P)`` (``min(p, S - p)`` steps); each
-interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P)``.
+interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P + K log K)``.
+When seats bind: the transport, see :mod:`.transport`; a priced search ``O(P + R log R)`` to
+re-sort the ``R`` pairs of the village groups with a seat price, then interchange candidates
+only among the schools near a seat price (don't-look bits); each exact swap a warm transport.
 """
 
 from __future__ import annotations
@@ -272,7 +278,11 @@ def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
             last = _last(is_open, fams)
             loss[~is_open | keep | last | ~s.seats_ok(is_open, is_open)] = np.inf
             dropped = _drop_batch(s, is_open, loss, j1, int(is_open.sum()) - p, fams)
-            if not dropped:
+            if not dropped and s.capacitated:
+                # no p schools left this way have the seats in total: search on travel alone
+                # (the seats then enter through the transport and its prices, :mod:`.capacitated`)
+                s.capacitated = False
+            elif not dropped:
                 break
         return is_open
     is_open = keep.copy()
