@@ -313,32 +313,50 @@ def _by_nearest(s: _Search, j1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, np.searchsorted(j1[order], np.arange(-1, s.n_s + 1))[1:]
 
 
-def _swap_deltas(s: _Search, a: int, is_open: np.ndarray, allowed_open: np.ndarray,
-                 fams: list[Family], state: dict, credit: np.ndarray | None) -> np.ndarray:
-    """Change of travel (plus the seat credit of a priced search) of closing open school ``a``
-    and opening each closed school (``inf`` where the rules forbid the swap):
-    ``O(pairs of a's village groups + S)``."""
+_CHUNK = 128  # open schools whose swaps are evaluated together (a chunk x S matrix)
+
+
+def _swap_deltas(s: _Search, rows: np.ndarray, is_open: np.ndarray, allowed_open: np.ndarray,
+                 fams: list[Family], state: dict,
+                 credit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """For each open school of ``rows``, the closed school whose swap with it changes travel
+    (plus the seat credit of a priced search) least, and that change (``inf`` where the rules
+    forbid every swap): one ``len(rows) x S`` matrix, ``O(pairs of the rows' village groups
+    + len(rows) S)``."""
     best1, best2, g0 = state["best1"], state["best2"], state["g0"]
     order, start = state["by_nearest"]
-    mine = order[start[a]:start[a + 1]]
-    loss = float((s.w[mine] * (best2[mine] - best1[mine])).sum())
-    pos = s.pairs_of(mine)
+    n_r, n_s = len(rows), s.n_s
+    lens = start[rows + 1] - start[rows]
+    at = np.repeat(start[rows] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    groups = order[at]
+    row_of = np.repeat(np.arange(n_r), lens)
+    loss = np.bincount(row_of, weights=s.w[groups] * (best2[groups] - best1[groups]),
+                       minlength=n_r)
+    pos = s.pairs_of(groups)
+    row_of_pair = np.repeat(row_of, s.k_start[groups + 1] - s.k_start[groups])
     kk = s.k[pos]
     corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
                       - np.minimum(s.cost[pos] - best1[kk], 0.0))
-    delta = g0 + np.bincount(s.j[pos], weights=corr, minlength=s.n_s) + loss
+    delta = np.bincount(row_of_pair * n_s + s.j[pos], weights=corr,
+                        minlength=n_r * n_s).reshape(n_r, n_s)
+    delta = g0[None, :] + delta + loss[:, None]
     if credit is not None:
-        delta += credit[a] - credit
-    cand = allowed_open & ~is_open
+        delta += credit[rows][:, None] - credit[None, :]
+    delta[:, ~(allowed_open & ~is_open)] = np.inf
     # a town's last junior-teaching school: swap within the town only
     for (of, _), cnt in zip(fams, state["counts"], strict=True):
-        if of[a] >= 0 and cnt[of[a]] <= 1:
-            cand &= of == of[a]
+        last = (of[rows] >= 0) & (cnt[np.maximum(of[rows], 0)] <= 1)
+        if last.any():
+            sub = delta[last]
+            sub[of[None, :] != of[rows[last]][:, None]] = np.inf
+            delta[last] = sub
     if s.capacitated:
-        total = state["seats"] - s.seats[a]
-        cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1)
-    delta[~cand] = np.inf
-    return delta
+        total = state["seats"][None, :] - s.seats[rows]  # rows x parts
+        ok = np.all(total[:, None, :] + s.seats[None, :, :] >= s.need[None, None, :] - 1e-6,
+                    axis=2)
+        delta[~ok] = np.inf
+    b = np.argmin(delta, axis=1)
+    return b, delta[np.arange(n_r), b]
 
 
 def _state(s: _Search, is_open: np.ndarray, fams: list[Family]) -> dict:
@@ -368,20 +386,24 @@ def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open
     while passes < max_passes:
         passes += 1
         improved = False
-        for a in np.flatnonzero(is_open & ~keep & (True if todo is None else todo)):
-            if not is_open[a]:
-                continue
+        cands = np.flatnonzero(is_open & ~keep & (True if todo is None else todo))
+        i = 0
+        while i < len(cands):  # in order, as one school at a time: the first improving swap
+            chunk = cands[i:i + _CHUNK]
+            b, d = _swap_deltas(s, chunk, is_open, allowed_open, fams, state, credit)
+            hit = np.flatnonzero(d < -1e-9 * max(state["now"], 1.0))
+            seen = chunk[:hit[0] + 1] if len(hit) else chunk
             if todo is not None:
-                todo[a] = False
-            delta = _swap_deltas(s, int(a), is_open, allowed_open, fams, state, credit)
-            b = int(np.argmin(delta))
-            if delta[b] < -1e-9 * max(state["now"], 1.0):
-                is_open[a], is_open[b] = False, True
+                todo[seen] = False
+            i += len(seen)
+            if len(hit):
+                a, c = int(chunk[hit[0]]), int(b[hit[0]])
+                is_open[a], is_open[c] = False, True
                 state = _state(s, is_open, fams)
                 swaps += 1
                 improved = True
                 if todo is not None:
-                    todo |= s.neighbours(np.array([a, b]))
+                    todo |= s.neighbours(np.array([a, c]))
         if not improved or (todo is not None and not todo.any()):
             break
     return is_open, swaps, passes
@@ -394,13 +416,14 @@ def _ranked_swaps(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_ope
     best first (the candidates of the exact swaps, :mod:`.capacitated`): one interchange pass
     over those schools."""
     state = _state(s, is_open, fams)
+    rows = np.flatnonzero(is_open & ~keep & look)
     found = []
-    for a in np.flatnonzero(is_open & ~keep & look):
-        delta = _swap_deltas(s, int(a), is_open, allowed_open, fams, state, credit)
-        b = int(np.argmin(delta))
-        if np.isfinite(delta[b]):
-            found.append((float(delta[b]), int(a), b))
-    return [(a, b) for _, a, b in sorted(found)]
+    for i in range(0, len(rows), _CHUNK):
+        b, d = _swap_deltas(s, rows[i:i + _CHUNK], is_open, allowed_open, fams, state, credit)
+        ok = np.isfinite(d)
+        found += zip(d[ok].tolist(), rows[i:i + _CHUNK][ok].tolist(), b[ok].tolist(),
+                     strict=True)
+    return [(int(a), int(b)) for _, a, b in sorted(found)]
 
 
 def solve_heuristic(
