@@ -31,9 +31,11 @@ per part, than there are pupils; they are met school by school in the final assi
 Step costs, with ``P`` candidate pairs, ``K`` village groups and ``S`` schools: nearest and
 second-nearest open school ``O(P)``; each greedy step ``O(P)`` (``min(p, S - p)`` steps); each
 interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P + K log K)``.
-When seats bind: the transport, see :mod:`.transport`; a priced search ``O(P + R log R)`` to
-re-sort the ``R`` pairs of the village groups with a seat price, then interchange candidates
-only among the schools near a seat price (don't-look bits); each exact swap a warm transport.
+Candidates are evaluated a chunk of open schools at a time (one chunk x ``S`` matrix; the
+first improving swap in order is made, as one school at a time would). When seats bind: the
+transport, see :mod:`.transport`; a priced search ``O(P + R log R)`` to re-sort the ``R`` pairs
+of the village groups with a seat price, then the interchange; the ranking of the exact swaps
+one pass over the schools near a seat price; each exact swap a warm transport.
 """
 
 from __future__ import annotations
@@ -97,7 +99,6 @@ class _Search:
                               for pt in ("primary", "junior")])
         self.capacitated = True
         self.j2 = np.full(self.n_k, -1, dtype=np.int64)  # second-nearest open school (nearest2)
-        self._by_school: tuple[np.ndarray, np.ndarray] | None = None
 
     def reprice(self, extra: np.ndarray) -> _Search:
         """This search with each pair's cost (without an earlier ``extra``) raised by ``extra``
@@ -112,31 +113,13 @@ class _Search:
         new.cost, new.base_cost = cost[perm], self.base_cost[perm]
         new.penalty = 10.0 * (float(new.cost.max()) if len(new.cost) else 1.0) + 1e5
         new.j2 = np.full(self.n_k, -1, dtype=np.int64)
-        new._by_school = None
         return new
-
-    def by_school(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs sorted by school and each school's slice (computed once, ``O(P log P)``)."""
-        if self._by_school is None:
-            order = np.argsort(self.j, kind="stable")
-            self._by_school = order, np.searchsorted(self.j[order], np.arange(self.n_s + 1))
-        return self._by_school
 
     def pairs_of(self, groups: np.ndarray) -> np.ndarray:
         """Positions of every pair of the village groups ``groups``: ``O(their pairs)``."""
         lens = self.k_start[groups + 1] - self.k_start[groups]
         return (np.repeat(self.k_start[groups] - np.cumsum(lens) + lens, lens)
                 + np.arange(int(lens.sum())))
-
-    def neighbours(self, schools: np.ndarray) -> np.ndarray:
-        """Mask of the schools that share a village group with one of ``schools``."""
-        js = np.asarray(schools, dtype=np.int64)
-        j_order, j_start = self.by_school()
-        lens = j_start[js + 1] - j_start[js]
-        at = np.repeat(j_start[js] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
-        out = np.zeros(self.n_s, dtype=bool)
-        out[self.j[self.pairs_of(np.unique(self.k[j_order[at]]))]] = True
-        return out
 
     def near(self, is_open: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Mask of the nearest and second-nearest open schools of the village groups
@@ -372,39 +355,29 @@ def _state(s: _Search, is_open: np.ndarray, fams: list[Family]) -> dict:
 
 def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
                  fams: list[Family], max_passes: int,
-                 credit: np.ndarray | None = None,
-                 look: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+                 credit: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
     """Teitz–Bart passes; returns the layout, swaps made and passes run. ``credit`` (per school,
     pupil-cost units) is what keeping a school open is worth beyond its pupils' travel (the
-    seat prices times the seats of a priced search, :mod:`.capacitated`). With ``look`` (mask
-    of schools), only those are tried first, and after a swap only the schools that share a
-    village group with the two swapped ("don't look" bits: for a search from a layout that is
-    already a local optimum except near ``look``)."""
+    seat prices times the seats of a priced search, :mod:`.capacitated`)."""
     swaps = passes = 0
     state = _state(s, is_open, fams)
-    todo = None if look is None else look.copy()
     while passes < max_passes:
         passes += 1
         improved = False
-        cands = np.flatnonzero(is_open & ~keep & (True if todo is None else todo))
+        cands = np.flatnonzero(is_open & ~keep)
         i = 0
         while i < len(cands):  # in order, as one school at a time: the first improving swap
             chunk = cands[i:i + _CHUNK]
             b, d = _swap_deltas(s, chunk, is_open, allowed_open, fams, state, credit)
             hit = np.flatnonzero(d < -1e-9 * max(state["now"], 1.0))
-            seen = chunk[:hit[0] + 1] if len(hit) else chunk
-            if todo is not None:
-                todo[seen] = False
-            i += len(seen)
+            i += int(hit[0]) + 1 if len(hit) else len(chunk)
             if len(hit):
                 a, c = int(chunk[hit[0]]), int(b[hit[0]])
                 is_open[a], is_open[c] = False, True
                 state = _state(s, is_open, fams)
                 swaps += 1
                 improved = True
-                if todo is not None:
-                    todo |= s.neighbours(np.array([a, c]))
-        if not improved or (todo is not None and not todo.any()):
+        if not improved:
             break
     return is_open, swaps, passes
 
@@ -528,7 +501,7 @@ def solve_heuristic(
             def priced_search(layout: np.ndarray, prices: Transport) -> np.ndarray:
                 ps, credit = priced(prices)
                 return _interchange(ps, layout, keep, allowed_open, fams, max_passes,
-                                    credit=credit, look=look(ps, layout, prices))[0]
+                                    credit=credit)[0]
 
             def ranked_swaps(layout: np.ndarray, prices: Transport) -> list[tuple[int, int]]:
                 ps, credit = priced(prices)
