@@ -177,7 +177,10 @@ def transport(tp: TransportProblem, is_open: np.ndarray, *, start: tuple[np.ndar
             act = has_live.copy()
         a_pair = live & act[tp.k]
         fixed_load = loads(tp, share, live & ~act[tp.k])
-        x, u, school_price = _solve(tp, a_pair, act, tp.limits - fixed_load)
+        x, u, lp_price, has_row = _solve(tp, a_pair, act, tp.limits - fixed_load)
+        # rows outside the programme keep their price: no active group touches them, their
+        # load is the start's, tight where the start's price is positive
+        school_price = np.where(has_row, lp_price, school_price)
         share[a_pair] = x
         unplaced[act] = u
         price = per_pair(school_price)
@@ -194,9 +197,9 @@ def transport(tp: TransportProblem, is_open: np.ndarray, *, start: tuple[np.ndar
 
 
 def _solve(tp: TransportProblem, a_pair: np.ndarray, act: np.ndarray,
-           room: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The programme over the active groups: shares of their pairs, their unplaced shares and the
-    seat prices per row and school (``(3, S)``, per pupil, >= 0)."""
+           room: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The programme over the active groups: shares of their pairs, their unplaced shares, the
+    seat prices per row and school (``(3, S)``, per pupil, >= 0) and which rows it has."""
     from scipy.optimize import linprog  # here: a slow import (start-up)
     from scipy.sparse import csr_matrix
 
@@ -233,10 +236,13 @@ def _solve(tp: TransportProblem, a_pair: np.ndarray, act: np.ndarray,
     if res.x is None:  # the unplaced columns make every programme feasible
         raise RuntimeError(f"the transport programme could not be solved: {res.message}")
     prices = np.zeros((3, tp.n_s))
+    has_row = np.zeros((3, tp.n_s), dtype=bool)
+    for r, js in refs:
+        has_row[r, js] = True
     if n_rows:
         marg = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0)
         start = 0
         for r, js in refs:
             prices[r, js] = marg[start:start + len(js)]
             start += len(js)
-    return res.x[:n_x], res.x[n_x:], prices
+    return res.x[:n_x], res.x[n_x:], prices, has_row
