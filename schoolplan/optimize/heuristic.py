@@ -390,7 +390,7 @@ def _ranked_swaps(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_ope
     over those schools."""
     state = _state(s, is_open, fams)
     rows = np.flatnonzero(is_open & ~keep & look)
-    found = []
+    found: list[tuple[float, int, int]] = []
     for i in range(0, len(rows), _CHUNK):
         b, d = _swap_deltas(s, rows[i:i + _CHUNK], is_open, allowed_open, fams, state, credit)
         ok = np.isfinite(d)
@@ -478,18 +478,16 @@ def solve_heuristic(
         if method == "transport":  # seats bind: improve on the capacitated objective
             max_passes = int(model.settings["optimise_heuristic_max_passes"])
 
-            cache: dict[int, tuple[Transport, _Search, np.ndarray]] = {}
+            last: list[tuple[Transport, _Search, np.ndarray]] = []
 
             def priced(prices: Transport) -> tuple[_Search, np.ndarray]:
-                """The search under ``prices`` and each school's seat credit (kept per
-                transport: the priced round and the ranking share it)."""
-                if id(prices) not in cache or cache[id(prices)][0] is not prices:
+                """The search under ``prices`` and each school's seat credit (kept for the
+                last transport: the priced round and the ranking share it)."""
+                if not last or last[0][0] is not prices:
                     extra = np.zeros(len(order))
                     extra[order] = prices.price
-                    ps = search.reprice(extra)
-                    cache.clear()
-                    cache[id(prices)] = (prices, ps, credit_of(tp, prices))
-                return cache[id(prices)][1], cache[id(prices)][2]
+                    last[:] = [(prices, search.reprice(extra), credit_of(tp, prices))]
+                return last[0][1], last[0][2]
 
             def look(ps: _Search, layout: np.ndarray, prices: Transport) -> np.ndarray:
                 """The schools a seat price can concern: the priced ones, and the nearest and

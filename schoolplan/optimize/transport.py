@@ -21,8 +21,10 @@ Costs, with ``P`` allowed pairs to open schools, ``A`` active groups' pairs and 
 the start and each optimality check ``O(P + S)`` (one ``np.minimum.reduceat`` over the pairs
 sorted by village group); each programme is the LP over ``A`` columns (in practice a few times
 ``A``; ``A`` is the pupils around the over-full schools, not the county or prefecture). The
-rounds stop when the active set no longer grows (at most one per village group; in practice
-2-5).
+rounds stop when the active set no longer grows (in practice 2-6; after ``max_rounds`` the whole
+transport is solved). Warm start (the exact swaps of :mod:`.capacitated`): the assignment and seat
+prices of the layout before a swap; a school outside a programme keeps its price, so only the
+groups around the two swapped schools are solved again.
 """
 
 from __future__ import annotations
