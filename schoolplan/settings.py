@@ -531,7 +531,7 @@ _ALL: list[Setting] = [
        "Lagrangian relaxation of the seat constraints (seat prices from the transport's duals); "
        "schoolplan measurement (benchmarks/bench_optimize.py --prefecture, demo county with seats, p = 36-66): a "
        "second round brought p = 41 from 0.42 % to 0.00 % of the exact optimum but at p = 36 ended 133 pupils "
-       "short of a seat where one round placed all, and changed nothing at p = 46-66; each round costs a search "
+       "short of a seat where one round placed all, and was no better at p = 46-66; each round costs a search "
        "and a transport; rounds stop earlier when the layout no longer improves", "A",
        "Rounds of the heuristic optimiser that search again with seat prices when its layout's seats bind.",
        "启发式优化在学位约束起作用时，按学位影子价格重新搜索的最多轮数", minimum=0),
