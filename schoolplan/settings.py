@@ -592,6 +592,15 @@ _ALL: list[Setting] = [
        "学位约束起作用时，启发式优化按学位影子价格排序后，对排在最前的多少个交换做精确评估"
        "（含学位约束的分配）；均不改进时停止（0为不评估）",
        minimum=0),
+    _s("optimise_heuristic_short_swaps", 60, "int", "swaps",
+       "schoolplan measurement (tests/test_optimize_transport.py, 20 random instances with seats for 1.05 x the "
+       "pupils): each of the 4 layouts left short of seats where the exact optimum placed every pupil then placed "
+       "every pupil, within 2-11 evaluations (29 at most where no layout could); each is a warm transport (about "
+       "20 ms at county scale), spent only while pupils are without a seat", "A",
+       "When the heuristic optimiser's layout still leaves pupils without a seat: at most this many more swaps "
+       "(each open school with its 3 best partners by the seat prices) evaluated exactly (0: none).",
+       "启发式优化的布局仍有学生无学位时：再精确评估的最多交换次数（每所保留学校按学位影子价格取3个最佳交换对象；0为不评估）",
+       minimum=0),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

@@ -12,6 +12,7 @@ from schoolplan.optimize import LocationModel, solve_heuristic
 from schoolplan.optimize.capacitated import objective
 from schoolplan.optimize.fast_assign import layout_problem, nearest_open_assignment
 from schoolplan.optimize.transport import loads, transport
+from schoolplan.settings import Settings
 
 GROUPS = ("g1_3", "g4_6", "g7_9")
 
@@ -170,3 +171,26 @@ def test_heuristic_with_seats_keeps_them_and_comes_close_to_the_exact_optimum(se
     exact.solve("p_median", p=7, **OPTS)
     assert h.shortage_pupils == 0 and h.status == "heuristic"
     assert exact.total_cost * (1 - 1e-7) <= h.total_cost <= exact.total_cost * 1.02
+
+
+@pytest.mark.parametrize("seed", [5, 6, 15, 18])
+def test_heuristic_places_every_pupil_when_a_layout_can(seed):
+    """Seats for only 1.05 x the pupils: layouts the exact optimum fills without a shortage, where
+    the ranked swaps alone leave pupils without a seat; the swaps tried while pupils are without
+    one (setting optimise_heuristic_short_swaps) place every pupil, within every seat."""
+    exact = _random_model(seed, n_v=25, n_s=10, tight=1.05, cap=650.0)
+    exact.solve("p_median", p=7, **OPTS)
+    m = _random_model(seed, n_v=25, n_s=10, tight=1.05, cap=650.0)
+    h = solve_heuristic(m, p=7, **OPTS)
+    assert h.shortage_pupils == 0 and h.status == "heuristic"
+    assert h.total_cost >= exact.total_cost * (1 - 1e-7)
+    _within_seats(h)
+
+
+def test_without_the_shortage_swaps_a_seat_is_missing():
+    """The instance of seed 5 above needs those swaps: with none the layout is short."""
+    m = _random_model(5, n_v=25, n_s=10, tight=1.05, cap=650.0)
+    m.settings = Settings({"optimise_heuristic_short_swaps": 0})
+    h = solve_heuristic(m, p=7, **OPTS)
+    assert h.shortage_pupils > 0 and h.status == "heuristic_shortage"
+    _within_seats(h)

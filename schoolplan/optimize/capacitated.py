@@ -52,6 +52,7 @@ class Improved:
     priced_gain: float
     exact_evaluations: int
     exact_swaps: int
+    short_evaluations: int
 
 
 def credit_of(tp: TransportProblem, got: Transport) -> np.ndarray:
@@ -62,15 +63,17 @@ def credit_of(tp: TransportProblem, got: Transport) -> np.ndarray:
 
 def improve(tp: TransportProblem, is_open: np.ndarray, got: Transport, *,
             priced_search: Callable[[np.ndarray, Transport], np.ndarray],
-            ranked_swaps: Callable[[np.ndarray, Transport], list[tuple[int, int]]],
-            rounds: int, exact_swaps: int, max_swaps: int) -> Improved:
+            ranked_swaps: Callable[..., list[tuple[int, int]]],
+            rounds: int, exact_swaps: int, max_swaps: int, short_swaps: int = 0) -> Improved:
     """Improve the layout ``is_open`` (exact assignment ``got``) on the capacitated objective.
 
     ``priced_search(layout, got)`` returns the interchange's layout under ``got``'s seat prices;
     ``ranked_swaps(layout, got)`` the swaps ``(close, open)`` best first under them (the caller
     holds the search's rules: must-keep, towns, seats in total). ``rounds`` priced rounds at
     most; then the ``exact_swaps`` best ranked swaps are evaluated exactly, the first that lowers
-    the objective made and the swaps ranked again, at most ``max_swaps`` times."""
+    the objective made and the swaps ranked again, at most ``max_swaps`` times. When pupils are
+    still without a seat, ``ranked_swaps(layout, got, deep=True)`` (more swaps per school) are
+    evaluated the same way, up to ``short_swaps`` evaluations in all."""
     best_open, best = is_open.copy(), got
     best_obj = start = objective(tp, got)
     done = 0
@@ -103,5 +106,25 @@ def improve(tp: TransportProblem, is_open: np.ndarray, got: Transport, *,
                 break
         if not made:
             break
+    deep = 0
+    while best.shortage > 1e-6 and deep < short_swaps:
+        made = False
+        for a, b in ranked_swaps(best_open, best, deep=True):
+            if deep >= short_swaps:
+                break
+            deep += 1
+            trial = best_open.copy()
+            trial[a], trial[b] = False, True
+            trial_got = transport(tp, trial, start=(best.share, best.unplaced),
+                                  prices=best.school_price)
+            obj = objective(tp, trial_got)
+            if obj < best_obj - 1e-9 * max(best_obj, 1.0):
+                best_open, best, best_obj = trial, trial_got, obj
+                swaps += 1
+                made = True
+                break
+        if not made:
+            break
     return Improved(is_open=best_open, got=best, start_objective=start, priced_rounds=done,
-                    priced_gain=priced_gain, exact_evaluations=evals, exact_swaps=swaps)
+                    priced_gain=priced_gain, exact_evaluations=evals, exact_swaps=swaps,
+                    short_evaluations=deep)

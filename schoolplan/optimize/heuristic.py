@@ -304,8 +304,17 @@ def _swap_deltas(s: _Search, rows: np.ndarray, is_open: np.ndarray, allowed_open
                  credit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """For each open school of ``rows``, the closed school whose swap with it changes travel
     (plus the seat credit of a priced search) least, and that change (``inf`` where the rules
-    forbid every swap): one ``len(rows) x S`` matrix, ``O(pairs of the rows' village groups
-    + len(rows) S)``."""
+    forbid every swap)."""
+    delta = _delta_matrix(s, rows, is_open, allowed_open, fams, state, credit)
+    b = np.argmin(delta, axis=1)
+    return b, delta[np.arange(len(rows)), b]
+
+
+def _delta_matrix(s: _Search, rows: np.ndarray, is_open: np.ndarray, allowed_open: np.ndarray,
+                  fams: list[Family], state: dict, credit: np.ndarray | None) -> np.ndarray:
+    """The change of travel (plus seat credit) of swapping each open school of ``rows`` with
+    each school (``inf`` where the rules forbid it): one ``len(rows) x S`` matrix,
+    ``O(pairs of the rows' village groups + len(rows) S)``."""
     best1, best2, g0 = state["best1"], state["best2"], state["g0"]
     order, start = state["by_nearest"]
     n_r, n_s = len(rows), s.n_s
@@ -338,8 +347,7 @@ def _swap_deltas(s: _Search, rows: np.ndarray, is_open: np.ndarray, allowed_open
         ok = np.all(total[:, None, :] + s.seats[None, :, :] >= s.need[None, None, :] - 1e-6,
                     axis=2)
         delta[~ok] = np.inf
-    b = np.argmin(delta, axis=1)
-    return b, delta[np.arange(n_r), b]
+    return delta
 
 
 def _state(s: _Search, is_open: np.ndarray, fams: list[Family]) -> dict:
@@ -383,19 +391,23 @@ def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open
 
 
 def _ranked_swaps(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
-                  fams: list[Family], credit: np.ndarray,
-                  look: np.ndarray) -> list[tuple[int, int]]:
-    """For every open school in ``look`` the swap with the closed school of least priced delta,
-    best first (the candidates of the exact swaps, :mod:`.capacitated`): one interchange pass
-    over those schools."""
+                  fams: list[Family], credit: np.ndarray, look: np.ndarray,
+                  per_school: int = 1) -> list[tuple[int, int]]:
+    """For every open school in ``look`` the swaps with the ``per_school`` closed schools of
+    least priced delta, best first (the candidates of the exact swaps, :mod:`.capacitated`):
+    one interchange pass over those schools."""
     state = _state(s, is_open, fams)
     rows = np.flatnonzero(is_open & ~keep & look)
     found: list[tuple[float, int, int]] = []
     for i in range(0, len(rows), _CHUNK):
-        b, d = _swap_deltas(s, rows[i:i + _CHUNK], is_open, allowed_open, fams, state, credit)
+        chunk = rows[i:i + _CHUNK]
+        delta = _delta_matrix(s, chunk, is_open, allowed_open, fams, state, credit)
+        n_b = min(per_school, s.n_s)
+        b = np.argpartition(delta, n_b - 1, axis=1)[:, :n_b]
+        d = np.take_along_axis(delta, b, axis=1)
         ok = np.isfinite(d)
-        found += zip(d[ok].tolist(), rows[i:i + _CHUNK][ok].tolist(), b[ok].tolist(),
-                     strict=True)
+        found += zip(d[ok].tolist(), np.repeat(chunk[:, None], n_b, axis=1)[ok].tolist(),
+                     b[ok].tolist(), strict=True)
     return [(int(a), int(b)) for _, a, b in sorted(found)]
 
 
@@ -501,8 +513,12 @@ def solve_heuristic(
                 return _interchange(ps, layout, keep, allowed_open, fams, max_passes,
                                     credit=credit)[0]
 
-            def ranked_swaps(layout: np.ndarray, prices: Transport) -> list[tuple[int, int]]:
+            def ranked_swaps(layout: np.ndarray, prices: Transport,
+                             deep: bool = False) -> list[tuple[int, int]]:
                 ps, credit = priced(prices)
+                if deep:  # pupils without a seat: every open school, its 3 best partners
+                    return _ranked_swaps(ps, layout, keep, allowed_open, fams, credit,
+                                         np.ones(len(layout), dtype=bool), per_school=3)
                 return _ranked_swaps(ps, layout, keep, allowed_open, fams, credit,
                                      look(ps, layout, prices))
 
@@ -510,11 +526,15 @@ def solve_heuristic(
                              ranked_swaps=ranked_swaps,
                              rounds=int(model.settings["optimise_heuristic_seat_rounds"]),
                              exact_swaps=int(model.settings["optimise_heuristic_exact_swaps"]),
-                             max_swaps=max_passes)
+                             max_swaps=max_passes,
+                             short_swaps=int(model.settings["optimise_heuristic_short_swaps"]))
             is_open, got = better.is_open, better.got
             note = (f"; seats bind: objective {better.start_objective:.6g} -> "
                     f"{seat_objective(tp, got):.6g} ({better.priced_rounds} priced round(s), "
                     f"{better.exact_swaps} of {better.exact_evaluations} exact swap(s))")
+            if better.short_evaluations:
+                note += (f"; pupils without a seat: {better.short_evaluations} more swap(s) "
+                         f"evaluated")
         write_assignment(model, allowed, order, is_open, set(keep_ids), set(close_ids), got,
                          method)
         model.exemptions = exemptions
