@@ -532,7 +532,9 @@ _ALL: list[Setting] = [
        "按学位分配时学生只进入本乡镇学校；本乡镇该学段学位不足时才跨乡镇（并报告）", minimum=None),
     _s("optimise_heuristic_seat_rounds", 1, "int", "rounds",
        "Lagrangian relaxation of the seat constraints (seat prices from the transport's duals); "
-       "schoolplan convention: on the demo county a second round found nothing more, and each round costs a search "
+       "schoolplan measurement (benchmarks/bench_optimize.py --prefecture, demo county with seats, p = 36-66): a "
+       "second round brought p = 41 from 0.42 % to 0.00 % of the exact optimum but at p = 36 ended 133 pupils "
+       "short of a seat where one round placed all, and was no better at p = 46-66; each round costs a search "
        "and a transport; rounds stop earlier when the layout no longer improves", "A",
        "Rounds of the heuristic optimiser that search again with seat prices when its layout's seats bind.",
        "启发式优化在学位约束起作用时，按学位影子价格重新搜索的最多轮数", minimum=0),
@@ -591,6 +593,26 @@ _ALL: list[Setting] = [
        "has and names the CSV file (same folder) that holds all of them.",
        "report.xlsx 中逐行列出的最长表格行数；更长的表格只在工作表中注明行数和存放全部行的 CSV 文件（同一文件夹）",
        minimum=1),
+    # --- the heuristic optimiser when seats bind (issue 15 item 6) ---------------------------------
+    _s("optimise_heuristic_exact_swaps", 3, "int", "swaps",
+       "schoolplan measurement (benchmarks/bench_optimize.py --prefecture): on the demo county at "
+       "p = 36-56 every swap that lowered the objective was among the 3 best ranked, and 5 or 8 "
+       "found no more; each evaluation is a warm transport (about 20 ms at county scale)", "A",
+       "When seats bind: how many of the best swaps (ranked by the seat prices) the heuristic "
+       "optimiser evaluates exactly, with its layout's assignment within every seat, before it "
+       "stops (0: none).",
+       "学位约束起作用时，启发式优化按学位影子价格排序后，对排在最前的多少个交换做精确评估"
+       "（含学位约束的分配）；均不改进时停止（0为不评估）",
+       minimum=0),
+    _s("optimise_heuristic_short_swaps", 60, "int", "swaps",
+       "schoolplan measurement (tests/test_optimize_transport.py, 20 random instances with seats for 1.05 x the "
+       "pupils): each of the 4 layouts left short of seats where the exact optimum placed every pupil then placed "
+       "every pupil, within 2-11 evaluations (29 at most where no layout could); each is a warm transport (about "
+       "20 ms at county scale), spent only while pupils are without a seat", "A",
+       "When the heuristic optimiser's layout still leaves pupils without a seat: at most this many more swaps "
+       "(each open school with its 3 best partners by the seat prices) evaluated exactly (0: none).",
+       "启发式优化的布局仍有学生无学位时：再精确评估的最多交换次数（每所保留学校按学位影子价格取3个最佳交换对象；0为不评估）",
+       minimum=0),
 ]
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in _ALL}

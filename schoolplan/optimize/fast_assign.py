@@ -1,16 +1,19 @@
-"""The assignment of a fixed layout without a linear programme, when seats do not bind.
+"""The assignment of a fixed layout without the exact model's programme.
 
 Once the open schools are fixed, the exact model's assignment (:meth:`LocationModel.solve` with
 every school on must-keep or must-close) is a transport problem: least pupil travel under the
 seats of each school part and the size caps. Its unconstrained minimum sends every village group
 to its **nearest open allowed candidate**; when that assignment already meets every seat and size
-cap it is feasible, hence optimal, and the linear programme is not needed (same total travel; ties
-between equally near schools may be broken differently). Only when a seat or cap binds (or a
-village group has no open allowed candidate) does the caller fall back to the exact programme.
+cap it is feasible, hence optimal, and no programme is needed (same total travel; ties between
+equally near schools may be broken differently). When a seat or cap binds, the transport is
+solved on the village groups around the over-full schools only (:func:`.transport.transport`,
+exact for the whole layout); when the seats cannot take every pupil it is the least-shortage
+assignment, as the exact model's ``least_shortage`` for the layout.
 
-Cost, with ``P`` allowed candidate pairs and ``S`` schools: one sort of the open pairs
-``O(P log P)``, the loads ``O(P + S)``; the result tables as :meth:`LocationModel.solve` writes
-them ``O(P log P)``.
+Cost, with ``P`` allowed candidate pairs and ``S`` schools: :func:`layout_problem` once per
+search ``O(P log P)`` (one sort); the nearest open school and the loads ``O(P + S)``; the
+transport when seats bind, see :mod:`.transport`; the result tables as
+:meth:`LocationModel.solve` writes them ``O(P log P)``.
 """
 
 from __future__ import annotations
@@ -19,122 +22,100 @@ import numpy as np
 
 from schoolplan.catchments import PART_OF_GROUP
 from schoolplan.optimize.model import LocationModel
+from schoolplan.optimize.transport import (
+    Transport,
+    TransportProblem,
+    loads,
+    nearest_start,
+    transport,
+)
 
-__all__ = ["nearest_open_assignment"]
+__all__ = ["layout_problem", "nearest_open_assignment", "write_assignment"]
 
 
-def nearest_open_assignment(model: LocationModel, allowed: np.ndarray, is_open: np.ndarray,
-                            keep: set, close: set, *, capacitated: bool = True,
-                            size_caps: bool = True, allow_split: bool = True) -> bool:
-    """Assign every village group to its nearest open allowed school and, when that meets the
-    seats (``capacitated``) and size caps (``size_caps``), write the result attributes of
-    ``model`` as :meth:`LocationModel.solve` does (``status="optimal"`` for this layout) and
-    return True. Return False (``model`` untouched) when a seat or cap binds or a village group
-    has no open allowed candidate: the exact programme is needed then."""
+def layout_problem(model: LocationModel, allowed: np.ndarray, *, capacitated: bool = True,
+                   size_caps: bool = True) -> tuple[TransportProblem, np.ndarray]:
+    """The transport arrays of ``model``'s allowed pairs, and the positions (among the allowed
+    pairs, in the order of ``model.pairs[allowed]``) of the problem's pairs."""
     sch, dem = model.schools, model.demand
-    n_s = len(sch)
     pos = np.flatnonzero(allowed)
-    k_all = model.pairs["k"].to_numpy()[pos]
-    j_all = model.pairs["j"].to_numpy()[pos]
-    cost = model.pairs["cost"].to_numpy(float)[pos]
-    has_allowed = np.zeros(len(dem), bool)
-    has_allowed[k_all] = True
-    live = np.flatnonzero(is_open[j_all])
-    order = live[np.lexsort((cost[live], k_all[live]))]
-    kk = k_all[order]
-    first = np.ones(len(order), bool)
-    first[1:] = kk[1:] != kk[:-1]
-    chosen = order[first]  # positions among the allowed pairs, one per covered village group
-    covered = np.zeros(len(dem), bool)
-    covered[k_all[chosen]] = True
-    if (has_allowed & ~covered).any():
-        return False
-    pupils = dem["pupils"].to_numpy(float)
-    k_c, j_c = k_all[chosen], j_all[chosen]
-    load = pupils[k_c]
-    part_k = dem["group"].map(PART_OF_GROUP).to_numpy()
-    binds = False
+    k = model.pairs["k"].to_numpy()[pos]
+    order = np.argsort(k, kind="stable")
+    j = model.pairs["j"].to_numpy()[pos][order]
+    cost = model.pairs["cost"].to_numpy(float)[pos][order]
+    part = (dem["group"].map(PART_OF_GROUP).to_numpy() == "junior").astype(np.int64)
+    n_s = len(sch)
+    limits = np.full((3, n_s), np.inf)
     if capacitated:
-        part = part_k[k_c]
-        for pt in ("primary", "junior"):
-            seats = sch[f"seats_{pt}"].to_numpy(float)
-            used = np.bincount(j_c[part == pt], weights=load[part == pt], minlength=n_s)
-            binds |= bool(np.any(np.isfinite(seats) & (used > seats + 1e-6)))
+        limits[0] = sch["seats_primary"].to_numpy(float)
+        limits[1] = sch["seats_junior"].to_numpy(float)
     if size_caps:
-        used = np.bincount(j_c, weights=load, minlength=n_s)
-        binds |= bool(np.any(used > sch["size_cap"].to_numpy(float) + 1e-6))
-    x = np.zeros(n_s + len(pos))
-    x[:n_s] = is_open.astype(float)
-    method, prices = "nearest_open", None
-    if binds:
-        if not allow_split:
-            return False
-        got = _transport(model, k_all, j_all, cost, is_open, pupils, part_k, capacitated,
-                         size_caps)
-        if got is None:
-            return False
-        x[n_s:], prices = got
-        method = "transport"
-    else:
-        x[n_s + chosen] = 1.0
+        limits[2] = sch["size_cap"].to_numpy(float)
+    limits[~np.isfinite(limits)] = np.inf
+    top = float(cost.max()) if len(cost) else 1.0
+    tp = TransportProblem(k=k[order], j=j, cost=cost, pupils=dem["pupils"].to_numpy(float),
+                          part=part, limits=limits, penalty=10.0 * top + 1e5)
+    return tp, order
+
+
+def fits(tp: TransportProblem, share: np.ndarray) -> bool:
+    """Whether an assignment meets every seat and cap row, ``O(P + S)``."""
+    return not bool((loads(tp, share) > tp.limits + 1e-6).any())
+
+
+def write_assignment(model: LocationModel, allowed: np.ndarray, order: np.ndarray,
+                     is_open: np.ndarray, keep: set, close: set, got: Transport,
+                     method: str) -> None:
+    """Write the result attributes of ``model`` as :meth:`LocationModel.solve` does for the
+    assignment ``got`` of the layout (``status="optimal"`` for this layout; pupils without a seat
+    as the least-shortage model reports them)."""
+    n_a = int(allowed.sum())
+    share = np.zeros(n_a)
+    share[order] = got.share
+    ks = np.unique(model.pairs["k"].to_numpy()[allowed])
+    x = np.r_[is_open.astype(float), share, got.unplaced[ks]]
     model._reset()
-    model._collect(x, allowed, set(keep), set(close))
+    model._collect(x, allowed, set(keep), set(close), unplaced=True)
     model.status = "optimal"
     model.gap = 0.0
     model.objective_value = model.total_cost
     model.solve_time_s = 0.0
     model.n_variables = model.n_constraints = 0
     model.assign_method = method
+    prices = np.zeros(n_a)
+    prices[order] = got.price
     model.seat_prices = prices
-    return True
 
 
-def _transport(model: LocationModel, k: np.ndarray, j: np.ndarray, cost: np.ndarray,
-               is_open: np.ndarray, pupils: np.ndarray, part_k: np.ndarray, capacitated: bool,
-               size_caps: bool) -> tuple[np.ndarray, np.ndarray] | None:
-    """The capacitated transport of the fixed layout as a linear programme over the pairs to open
-    schools only (no open/closed variables, no linking rows): the shares and, per allowed pair, the
-    seat price of its school (the dual of its binding seat and cap rows, cost per pupil), or None
-    when the seats cannot take every pupil (the caller's exact model then reports the shortage)."""
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix, vstack
-
-    sch = model.schools
-    n_s, n_k = len(sch), len(model.demand)
-    live = np.flatnonzero(is_open[j])
-    kl, jl = k[live], j[live]
-    n = len(live)
-    rows_k = np.unique(kl)
-    row_of = np.full(n_k, -1)
-    row_of[rows_k] = np.arange(len(rows_k))
-    a_eq = coo_matrix((np.ones(n), (row_of[kl], np.arange(n))), shape=(len(rows_k), n))
-    blocks, ub = [], []
-    w = pupils[kl]
-    part_all = part_k[k]
-    caps: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # live rows, limit, pairs it prices
-    if capacitated:
-        for pt in ("primary", "junior"):
-            seats = sch[f"seats_{pt}"].to_numpy(float)
-            caps.append(((part_k[kl] == pt) & np.isfinite(seats[jl]), seats, part_all == pt))
-    if size_caps:
-        caps.append((np.ones(n, dtype=bool), sch["size_cap"].to_numpy(float),
-                     np.ones(len(k), dtype=bool)))
-    kept = []
-    for sel, limit, applies in caps:
-        if sel.any():
-            blocks.append(coo_matrix((w[sel], (jl[sel], np.flatnonzero(sel))), shape=(n_s, n)))
-            ub.append(np.where(np.isfinite(limit), limit, 1e18))
-            kept.append(applies)
-    res = linprog(w * cost[live], A_ub=vstack(blocks).tocsr() if blocks else None,
-                  b_ub=np.concatenate(ub) if ub else None, A_eq=a_eq.tocsr(),
-                  b_eq=np.ones(len(rows_k)), bounds=(0, 1), method="highs")
-    if res.status != 0 or res.x is None:
+def assign_layout(tp: TransportProblem, is_open: np.ndarray, *, allow_split: bool = True,
+                  start: tuple[np.ndarray, np.ndarray] | None = None,
+                  prices: np.ndarray | None = None) -> tuple[Transport, str] | None:
+    """The exact assignment of a layout: nearest open school when it fits (``nearest_open``),
+    else the transport (``transport``); None when seats bind and ``allow_split`` is off (each
+    village group must then go whole to one school: the exact model's programme is needed)."""
+    share, unplaced = nearest_start(tp, is_open)
+    if fits(tp, share):
+        travel = float((tp.w_p * share * tp.cost).sum())
+        return Transport(share=share, unplaced=unplaced, price=np.zeros(len(tp.k)),
+                         school_price=np.zeros((3, tp.n_s)), travel=travel,
+                         shortage=float((tp.pupils * unplaced).sum()), rounds=0,
+                         active=0), "nearest_open"
+    if not allow_split:
         return None
-    share = np.zeros(len(k))
-    share[live] = res.x
-    price = np.zeros(len(k))  # per pupil: the duals of the seat and cap rows of the pair's school
-    marg = np.maximum(-np.asarray(res.ineqlin.marginals, dtype=float), 0.0) if blocks else None
-    for b, applies in enumerate(kept):
-        assert marg is not None
-        price += np.where(applies, marg[b * n_s:(b + 1) * n_s][j], 0.0)
-    return share, price
+    return transport(tp, is_open, start=start, prices=prices), "transport"
+
+
+def nearest_open_assignment(model: LocationModel, allowed: np.ndarray, is_open: np.ndarray,
+                            keep: set, close: set, *, capacitated: bool = True,
+                            size_caps: bool = True, allow_split: bool = True) -> bool:
+    """Assign the layout ``is_open`` exactly as the exact model would (see the module) and write
+    the result attributes of ``model``; return False (``model`` untouched) when seats bind and
+    ``allow_split`` is off (the exact programme decides then). A village group whose allowed
+    schools are all closed, or whose pupils the seats cannot take, is reported without a seat
+    (``model.shortage_pupils``), as the exact model's ``least_shortage`` does."""
+    tp, order = layout_problem(model, allowed, capacitated=capacitated, size_caps=size_caps)
+    got = assign_layout(tp, is_open, allow_split=allow_split)
+    if got is None:
+        return False
+    write_assignment(model, allowed, order, is_open, keep, close, got[0], got[1])
+    return True

@@ -4,13 +4,16 @@
 exact model of :class:`~schoolplan.optimize.LocationModel` (must-keep and must-close lists, a
 school teaching grades 7–9 in every town that has one, the grades 1–3 time limit through the
 allowed candidate pairs, the same pre-checks and messages), then hands the chosen layout to the
-assignment: each village group to its nearest open allowed school when that meets every seat and
-size cap (then it is the exact model's optimum for the layout, :mod:`.fast_assign`, no programme),
-else the exact model with every school fixed open or closed, so the assignment, seats and size
-caps are exactly those of the exact model for that layout (a linear programme once the layout is
-fixed). ``model.assign_method`` says which (``nearest_open`` or ``exact``).
-When the layout's seats cannot take every pupil, the assignment is the least-shortage one and
-the pupils without a seat are reported.
+assignment, which is always the exact model's assignment of that layout (same seats, size caps
+and total travel): each village group to its nearest open allowed school when that meets every
+seat and size cap (:mod:`.fast_assign`, no programme), else the capacitated transport solved on
+the village groups around the over-full schools (:mod:`.transport`), and then, because the
+search's travel is no longer the layout's, the layout is improved on the capacitated objective
+(:mod:`.capacitated`: a search with seat prices, then the best ranked swaps evaluated exactly).
+Only when seats bind and ``allow_split`` is off is the exact model run with every school fixed
+open or closed. ``model.assign_method`` says which (``nearest_open``, ``transport`` or
+``exact``). When the layout's seats cannot take every pupil, the assignment is the
+least-shortage one and the pupils without a seat are reported (``heuristic_shortage``).
 
 Search (on pupil travel to the nearest open allowed candidate; seats enter the search only as
 a necessary condition: with ``capacitated``, no step leaves the open schools fewer seats in total,
@@ -27,11 +30,17 @@ per part, than there are pupils; they are met school by school in the final assi
 
 Step costs, with ``P`` candidate pairs, ``K`` village groups and ``S`` schools: nearest and
 second-nearest open school ``O(P)``; each greedy step ``O(P)`` (``min(p, S - p)`` steps); each
-interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P)``.
+interchange candidate ``O(pairs of its villages + S)``, an accepted swap ``O(P + K log K)``.
+Candidates are evaluated a chunk of open schools at a time (one chunk x ``S`` matrix; the
+first improving swap in order is made, as one school at a time would). When seats bind: the
+transport, see :mod:`.transport`; a priced search ``O(P + R log R)`` to re-sort the ``R`` pairs
+of the village groups with a seat price, then the interchange; the ranking of the exact swaps
+one pass over the schools near a seat price; each exact swap a warm transport.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Iterable
@@ -41,8 +50,11 @@ import numpy as np
 
 from schoolplan.catchments import PART_OF_GROUP
 from schoolplan.errors import SchoolplanError
-from schoolplan.optimize.fast_assign import nearest_open_assignment
+from schoolplan.optimize.capacitated import credit_of, improve
+from schoolplan.optimize.capacitated import objective as seat_objective
+from schoolplan.optimize.fast_assign import assign_layout, layout_problem, write_assignment
 from schoolplan.optimize.model import InfeasibleError, LocationModel, ModelInputError, Objective
+from schoolplan.optimize.transport import Transport
 
 __all__ = ["optimality_gap", "solve_heuristic"]
 
@@ -65,6 +77,8 @@ class _Search:
         pr = model.pairs[allowed]
         cost = pr["cost"].to_numpy(float) + (0.0 if extra is None else extra)
         order = np.lexsort((cost, pr["k"].to_numpy()))
+        self.order = order  # position among the allowed pairs of each pair here
+        self.base_cost = pr["cost"].to_numpy(float)[order]  # without ``extra``
         self.k = pr["k"].to_numpy()[order]
         self.j = pr["j"].to_numpy()[order]
         self.cost = cost[order]
@@ -85,6 +99,36 @@ class _Search:
                               for pt in ("primary", "junior")])
         self.capacitated = True
         self.j2 = np.full(self.n_k, -1, dtype=np.int64)  # second-nearest open school (nearest2)
+
+    def reprice(self, extra: np.ndarray) -> _Search:
+        """This search with each pair's cost (without an earlier ``extra``) raised by ``extra``
+        (in the order of the allowed pairs): only the village groups with a raised pair are
+        sorted again, ``O(P + R log R)`` for ``R`` pairs of those groups."""
+        new = copy.copy(self)
+        cost = self.base_cost + extra[self.order]
+        pos = self.pairs_of(np.unique(self.k[extra[self.order] > 0]))
+        perm = np.arange(len(cost))
+        perm[pos] = pos[np.lexsort((cost[pos], self.k[pos]))]  # within each group's pairs
+        new.order, new.j = self.order[perm], self.j[perm]
+        new.cost, new.base_cost = cost[perm], self.base_cost[perm]
+        new.penalty = 10.0 * (float(new.cost.max()) if len(new.cost) else 1.0) + 1e5
+        new.j2 = np.full(self.n_k, -1, dtype=np.int64)
+        return new
+
+    def pairs_of(self, groups: np.ndarray) -> np.ndarray:
+        """Positions of every pair of the village groups ``groups``: ``O(their pairs)``."""
+        lens = self.k_start[groups + 1] - self.k_start[groups]
+        return (np.repeat(self.k_start[groups] - np.cumsum(lens) + lens, lens)
+                + np.arange(int(lens.sum())))
+
+    def near(self, is_open: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Mask of the nearest and second-nearest open schools of the village groups
+        ``groups`` (under this search's costs): ``O(P)``."""
+        _, _, j1 = self.nearest2(is_open)
+        out = np.zeros(self.n_s, dtype=bool)
+        for js in (j1[groups], self.j2[groups]):
+            out[js[js >= 0]] = True
+        return out
 
     def seats_ok(self, is_open: np.ndarray, drop: np.ndarray, add: int | None = None) -> np.ndarray:
         """For each school in ``drop`` (mask), whether the open schools' seats in total (after
@@ -217,7 +261,11 @@ def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
             last = _last(is_open, fams)
             loss[~is_open | keep | last | ~s.seats_ok(is_open, is_open)] = np.inf
             dropped = _drop_batch(s, is_open, loss, j1, int(is_open.sum()) - p, fams)
-            if not dropped:
+            if not dropped and s.capacitated:
+                # no p schools left this way have the seats in total: search on travel alone
+                # (the seats then enter through the transport and its prices, :mod:`.capacitated`)
+                s.capacitated = False
+            elif not dropped:
                 break
         return is_open
     is_open = keep.copy()
@@ -242,55 +290,125 @@ def _greedy(s: _Search, p: int, keep: np.ndarray, allowed_open: np.ndarray,
     return is_open
 
 
-def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
-                 fams: list[Family], max_passes: int) -> tuple[np.ndarray, int, int]:
-    """Teitz–Bart passes; returns the layout, swaps made and passes run."""
-    swaps = passes = 0
+def _by_nearest(s: _Search, j1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Village groups sorted by their nearest open school, and each school's slice: ``O(K log K)``."""
+    order = np.argsort(j1, kind="stable")
+    return order, np.searchsorted(j1[order], np.arange(-1, s.n_s + 1))[1:]
+
+
+_CHUNK = 128  # open schools whose swaps are evaluated together (a chunk x S matrix)
+
+
+def _swap_deltas(s: _Search, rows: np.ndarray, is_open: np.ndarray, allowed_open: np.ndarray,
+                 fams: list[Family], state: dict,
+                 credit: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """For each open school of ``rows``, the closed school whose swap with it changes travel
+    (plus the seat credit of a priced search) least, and that change (``inf`` where the rules
+    forbid every swap)."""
+    delta = _delta_matrix(s, rows, is_open, allowed_open, fams, state, credit)
+    b = np.argmin(delta, axis=1)
+    return b, delta[np.arange(len(rows)), b]
+
+
+def _delta_matrix(s: _Search, rows: np.ndarray, is_open: np.ndarray, allowed_open: np.ndarray,
+                  fams: list[Family], state: dict, credit: np.ndarray | None) -> np.ndarray:
+    """The change of travel (plus seat credit) of swapping each open school of ``rows`` with
+    each school (``inf`` where the rules forbid it): one ``len(rows) x S`` matrix,
+    ``O(pairs of the rows' village groups + len(rows) S)``."""
+    best1, best2, g0 = state["best1"], state["best2"], state["g0"]
+    order, start = state["by_nearest"]
+    n_r, n_s = len(rows), s.n_s
+    lens = start[rows + 1] - start[rows]
+    at = np.repeat(start[rows] - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    groups = order[at]
+    row_of = np.repeat(np.arange(n_r), lens)
+    loss = np.bincount(row_of, weights=s.w[groups] * (best2[groups] - best1[groups]),
+                       minlength=n_r)
+    pos = s.pairs_of(groups)
+    row_of_pair = np.repeat(row_of, s.k_start[groups + 1] - s.k_start[groups])
+    kk = s.k[pos]
+    corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
+                      - np.minimum(s.cost[pos] - best1[kk], 0.0))
+    delta = np.bincount(row_of_pair * n_s + s.j[pos], weights=corr,
+                        minlength=n_r * n_s).reshape(n_r, n_s)
+    delta = g0[None, :] + delta + loss[:, None]
+    if credit is not None:
+        delta += credit[rows][:, None] - credit[None, :]
+    delta[:, ~(allowed_open & ~is_open)] = np.inf
+    # a town's last junior-teaching school: swap within the town only
+    for (of, _), cnt in zip(fams, state["counts"], strict=True):
+        last = (of[rows] >= 0) & (cnt[np.maximum(of[rows], 0)] <= 1)
+        if last.any():
+            sub = delta[last]
+            sub[of[None, :] != of[rows[last]][:, None]] = np.inf
+            delta[last] = sub
+    if s.capacitated:
+        total = state["seats"][None, :] - s.seats[rows]  # rows x parts
+        ok = np.all(total[:, None, :] + s.seats[None, :, :] >= s.need[None, None, :] - 1e-6,
+                    axis=2)
+        delta[~ok] = np.inf
+    return delta
+
+
+def _state(s: _Search, is_open: np.ndarray, fams: list[Family]) -> dict:
+    """What the swap deltas of a layout need: ``O(P + K log K + S)``, once per accepted swap."""
     best1, best2, j1 = s.nearest2(is_open)
+    g0 = np.bincount(s.j, weights=s.w[s.k] * np.minimum(s.cost - best1[s.k], 0.0),
+                     minlength=s.n_s)  # travel saved by opening each school
+    return {"best1": best1, "best2": best2, "j1": j1, "g0": g0, "now": s.total(best1),
+            "by_nearest": _by_nearest(s, j1), "seats": s.seats[is_open].sum(axis=0),
+            "counts": [np.bincount(of[is_open & (of >= 0)], minlength=max(n, 1))
+                       for of, n in fams]}
 
-    def savings(best1: np.ndarray) -> np.ndarray:
-        """Travel saved by opening each school, against the nearest open one: ``O(P)``."""
-        return np.bincount(s.j, weights=s.w[s.k] * np.minimum(s.cost - best1[s.k], 0.0),
-                           minlength=s.n_s)
 
-    g0 = savings(best1)
-    now = s.total(best1)
+def _interchange(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
+                 fams: list[Family], max_passes: int,
+                 credit: np.ndarray | None = None) -> tuple[np.ndarray, int, int]:
+    """Teitz–Bart passes; returns the layout, swaps made and passes run. ``credit`` (per school,
+    pupil-cost units) is what keeping a school open is worth beyond its pupils' travel (the
+    seat prices times the seats of a priced search, :mod:`.capacitated`)."""
+    swaps = passes = 0
+    state = _state(s, is_open, fams)
     while passes < max_passes:
         passes += 1
         improved = False
-        for a in np.flatnonzero(is_open & ~keep):
-            if not is_open[a]:
-                continue
-            mine = np.flatnonzero(j1 == a)
-            loss = float((s.w[mine] * (best2[mine] - best1[mine])).sum())
-            # pairs of a's village groups: base becomes the second-nearest
-            pos = np.concatenate([np.arange(s.k_start[k], s.k_start[k + 1]) for k in mine]) \
-                if len(mine) else np.zeros(0, dtype=np.int64)
-            kk = s.k[pos]
-            corr = s.w[kk] * (np.minimum(s.cost[pos] - best2[kk], 0.0)
-                              - np.minimum(s.cost[pos] - best1[kk], 0.0))
-            gain = g0 + np.bincount(s.j[pos], weights=corr, minlength=s.n_s)
-            delta = loss + gain
-            cand = allowed_open & ~is_open
-            # a town's last junior-teaching school: swap within the town only
-            for of, _ in fams:
-                if of[a] >= 0 and (is_open & (of == of[a])).sum() <= 1:
-                    cand &= of == of[a]
-            total = s.seats[is_open].sum(axis=0) - s.seats[a]
-            cand &= np.all(total[None, :] + s.seats >= s.need[None, :] - 1e-6, axis=1) \
-                if s.capacitated else cand
-            delta[~cand] = np.inf
-            b = int(np.argmin(delta))
-            if delta[b] < -1e-9 * max(now, 1.0):
-                is_open[a], is_open[b] = False, True
-                best1, best2, j1 = s.nearest2(is_open)
-                g0 = savings(best1)
-                now = s.total(best1)
+        cands = np.flatnonzero(is_open & ~keep)
+        i = 0
+        while i < len(cands):  # in order, as one school at a time: the first improving swap
+            chunk = cands[i:i + _CHUNK]
+            b, d = _swap_deltas(s, chunk, is_open, allowed_open, fams, state, credit)
+            hit = np.flatnonzero(d < -1e-9 * max(state["now"], 1.0))
+            i += int(hit[0]) + 1 if len(hit) else len(chunk)
+            if len(hit):
+                a, c = int(chunk[hit[0]]), int(b[hit[0]])
+                is_open[a], is_open[c] = False, True
+                state = _state(s, is_open, fams)
                 swaps += 1
                 improved = True
         if not improved:
             break
     return is_open, swaps, passes
+
+
+def _ranked_swaps(s: _Search, is_open: np.ndarray, keep: np.ndarray, allowed_open: np.ndarray,
+                  fams: list[Family], credit: np.ndarray, look: np.ndarray,
+                  per_school: int = 1) -> list[tuple[int, int]]:
+    """For every open school in ``look`` the swaps with the ``per_school`` closed schools of
+    least priced delta, best first (the candidates of the exact swaps, :mod:`.capacitated`):
+    one interchange pass over those schools."""
+    state = _state(s, is_open, fams)
+    rows = np.flatnonzero(is_open & ~keep & look)
+    found: list[tuple[float, int, int]] = []
+    for i in range(0, len(rows), _CHUNK):
+        chunk = rows[i:i + _CHUNK]
+        delta = _delta_matrix(s, chunk, is_open, allowed_open, fams, state, credit)
+        n_b = min(per_school, s.n_s)
+        b = np.argpartition(delta, n_b - 1, axis=1)[:, :n_b]
+        d = np.take_along_axis(delta, b, axis=1)
+        ok = np.isfinite(d)
+        found += zip(d[ok].tolist(), np.repeat(chunk[:, None], n_b, axis=1)[ok].tolist(),
+                     b[ok].tolist(), strict=True)
+    return [(int(a), int(b)) for _, a, b in sorted(found)]
 
 
 def solve_heuristic(
@@ -364,41 +482,68 @@ def solve_heuristic(
         raise SchoolplanError(f"the heuristic found {len(open_ids)} schools to open for p={p}")
     t1 = time.perf_counter()
 
-    def fast(layout: np.ndarray) -> bool:
-        return nearest_open_assignment(model, allowed, layout, set(keep_ids), set(close_ids),
-                                       capacitated=capacitated, size_caps=size_caps,
-                                       allow_split=allow_split)
+    tp, order = layout_problem(model, allowed, capacitated=capacitated, size_caps=size_caps)
+    first = assign_layout(tp, is_open, allow_split=allow_split)
+    if first is not None:
+        got, method = first
+        note = ""
+        if method == "transport":  # seats bind: improve on the capacitated objective
+            max_passes = int(model.settings["optimise_heuristic_max_passes"])
 
-    if fast(is_open):
-        rounds = int(model.settings["optimise_heuristic_seat_rounds"])
-        best_cost, best_open, last_open = float(model.total_cost or 0.0), is_open.copy(), is_open
-        prices = model.seat_prices
-        for r in range(rounds if model.assign_method == "transport" else 0):
-            # seats bind: search again with each pair's cost raised by its school's seat price
-            # (the duals of the transport), from the best layout so far (Lagrangian relaxation;
-            # the price step halves each round)
-            assert prices is not None
-            priced = _Search(model, allowed, prices * 0.5 ** (r + 1))
-            priced.capacitated = capacitated
-            trial, _, _ = _interchange(priced, best_open.copy(), keep, allowed_open, fams,
-                                       int(model.settings["optimise_heuristic_max_passes"]))
-            if (trial == best_open).all() or not fast(trial):
-                break
-            last_open = trial
-            if float(model.total_cost or 0.0) < best_cost - 1e-9 * max(best_cost, 1.0):
-                best_cost, best_open = float(model.total_cost or 0.0), trial.copy()
-                prices = model.seat_prices
-            elif model.assign_method != "transport":
-                break
-        if not (last_open == best_open).all():
-            fast(best_open)
-        is_open = best_open
+            last: list[tuple[Transport, _Search, np.ndarray]] = []
+
+            def priced(prices: Transport) -> tuple[_Search, np.ndarray]:
+                """The search under ``prices`` and each school's seat credit (kept for the
+                last transport: the priced round and the ranking share it)."""
+                if not last or last[0][0] is not prices:
+                    extra = np.zeros(len(order))
+                    extra[order] = prices.price
+                    last[:] = [(prices, search.reprice(extra), credit_of(tp, prices))]
+                return last[0][1], last[0][2]
+
+            def look(ps: _Search, layout: np.ndarray, prices: Transport) -> np.ndarray:
+                """The schools a seat price can concern: the priced ones, and the nearest and
+                second-nearest open schools of the village groups with pupils at one."""
+                at = prices.school_price.sum(axis=0) > 0
+                groups = np.unique(tp.k[(prices.share > 1e-9) & at[tp.j]])
+                return at | ps.near(layout, groups)
+
+            def priced_search(layout: np.ndarray, prices: Transport) -> np.ndarray:
+                ps, credit = priced(prices)
+                return _interchange(ps, layout, keep, allowed_open, fams, max_passes,
+                                    credit=credit)[0]
+
+            def ranked_swaps(layout: np.ndarray, prices: Transport,
+                             deep: bool = False) -> list[tuple[int, int]]:
+                ps, credit = priced(prices)
+                if deep:  # pupils without a seat: every open school, its 3 best partners
+                    return _ranked_swaps(ps, layout, keep, allowed_open, fams, credit,
+                                         np.ones(len(layout), dtype=bool), per_school=3)
+                return _ranked_swaps(ps, layout, keep, allowed_open, fams, credit,
+                                     look(ps, layout, prices))
+
+            better = improve(tp, is_open, got, priced_search=priced_search,
+                             ranked_swaps=ranked_swaps,
+                             rounds=int(model.settings["optimise_heuristic_seat_rounds"]),
+                             exact_swaps=int(model.settings["optimise_heuristic_exact_swaps"]),
+                             max_swaps=max_passes,
+                             short_swaps=int(model.settings["optimise_heuristic_short_swaps"]))
+            is_open, got = better.is_open, better.got
+            note = (f"; seats bind: objective {better.start_objective:.6g} -> "
+                    f"{seat_objective(tp, got):.6g} ({better.priced_rounds} priced round(s), "
+                    f"{better.exact_swaps} of {better.exact_evaluations} exact swap(s))")
+            if better.short_evaluations:
+                note += (f"; pupils without a seat: {better.short_evaluations} more swap(s) "
+                         f"evaluated")
+        write_assignment(model, allowed, order, is_open, set(keep_ids), set(close_ids), got,
+                         method)
         model.exemptions = exemptions
-        model.status, model.gap = "heuristic", float("nan")
+        model.status = "heuristic_shortage" if got.shortage > 1e-6 else "heuristic"
+        model.gap = float("nan")
         model.solve_time_s = time.perf_counter() - t0
         logger.info("heuristic: greedy %.6g, after %d swap(s) in %d pass(es) %.6g; search %.2f s, "
-                    "nearest-open assignment (no seat binds) %.2f s", greedy_cost, swaps, passes,
-                    model.total_cost, search_s, time.perf_counter() - t1)
+                    "%s assignment and seat steps %.2f s%s", greedy_cost, swaps, passes,
+                    model.total_cost, search_s, method, time.perf_counter() - t1, note)
         return model
 
     def assign(obj: Objective) -> None:

@@ -526,6 +526,7 @@ def summary_value(key: str, value: Any, lang: str) -> Any:
 # the units of the map and optimiser settings (issue 19 item 4, issue 15 item 7, issue 14 item 5)
 VALUE_LABELS["unit"].update({
     "rounds": ("轮", "rounds"),
+    "swaps": ("次交换", "swaps"),
     "ratio": ("比值", "ratio"),
     "rows": ("行", "rows"),
     "comma-separated OSM highway classes": ("OSM道路等级（逗号分隔）", "comma-separated OSM highway classes"),
