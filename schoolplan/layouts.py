@@ -151,6 +151,17 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
     costs13 = base.costs[base.costs["group"] == "g1_3"]
     names = schools.set_index("school_id")["name"]
     before = ca.assign_nearest(open_costs(costs13, schools), g13)
+    # rows by school / village once (``O(rows)``): a filter of every table per town made the
+    # layout of a prefecture's 135 towns cost more than its diagnosis (issue 15)
+    before_of = before.groupby("school_id", sort=False).indices
+    costs_of = costs13.groupby("from_id", sort=False).indices
+    groups_of = g13.groupby("demand_id", sort=False).indices
+
+    def rows_of(frame: pd.DataFrame, index: dict, keys) -> pd.DataFrame:
+        """The rows of ``frame`` whose key is in ``keys``, in the frame's order."""
+        pos = [index[k] for k in keys if k in index]
+        return frame.iloc[np.sort(np.concatenate(pos))] if pos else frame.iloc[:0]
+
     for code in codes:
         town = towns[towns["town_code"] == code].iloc[0]
         mine = schools[(schools["town_code"] == code) & (schools["status"] != "closed")
@@ -173,15 +184,28 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
         satellites = set(force_sat & movable_ids)
         closed = movable_ids - satellites
         # grade 1-3 villages of the town's movable schools, and their costs only
-        served = before[before["school_id"].isin(movable_ids)]
+        served = rows_of(before, before_of, movable_ids)
         ok_now = served[served["time_s"].fillna(np.inf) <= limit_s]
-        c_town = costs13[costs13["from_id"].isin(set(served["demand_id"]))]
-        g_town = g13[g13["demand_id"].isin(set(served["demand_id"]))]
+        villages = set(served["demand_id"])
+        c_town = rows_of(costs13, costs_of, villages)
+        g_town = rows_of(g13, groups_of, villages)
+        # the town's trips ordered by village and cost once; each round only masks the closed
+        # schools out (as assign_nearest(open_costs(...)) on the town's rows, O(trips) a round)
+        trips = open_costs(c_town, schools[schools["school_id"].isin(set(c_town["to_id"]))])
+        trips = trips[trips["from_id"].isin(set(g_town["demand_id"]))]
+        key = np.where(trips["mode"] == "bus", trips["time_s"], trips["distance_m"]).astype(float)
+        order = np.lexsort((key, trips["from_id"].to_numpy()))
+        t_from = trips["from_id"].to_numpy()[order]
+        t_to = trips["to_id"].to_numpy()[order]
+        t_time = trips["time_s"].to_numpy(float)[order]
+        ok_ids = ok_now["demand_id"].to_numpy()
         for _ in range(len(movable_ids) + 1):
-            state = schools.copy()
-            state.loc[state["school_id"].isin(closed), "status"] = "closed"
-            after = ca.assign_nearest(open_costs(c_town, state), g_town).set_index("demand_id")
-            over = ok_now[ok_now["demand_id"].map(after["time_s"]).fillna(np.inf).to_numpy() > limit_s]
+            keep_row = ~np.isin(t_to, list(closed))
+            vf, vt = t_from[keep_row], t_time[keep_row]
+            first = np.r_[True, vf[1:] != vf[:-1]] if len(vf) else np.zeros(0, bool)
+            time_after = dict(zip(vf[first], vt[first], strict=True))
+            t_now = np.array([time_after.get(v, np.inf) for v in ok_ids], float)
+            over = ok_now[np.where(np.isnan(t_now), np.inf, t_now) > limit_s]
             need = over[over["school_id"].isin(closed - force_close)]
             if need.empty:
                 break
