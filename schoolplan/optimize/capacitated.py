@@ -61,6 +61,18 @@ def credit_of(tp: TransportProblem, got: Transport) -> np.ndarray:
     return (lim * got.school_price).sum(axis=0)
 
 
+def _swap_if_better(tp, is_open, got, obj_now: float, a: int, b: int):
+    """Close ``a`` and open ``b`` and solve the transport warm from ``got``: the new (layout,
+    assignment, objective) when it lowers the objective, else None."""
+    trial = is_open.copy()
+    trial[a], trial[b] = False, True
+    trial_got = transport(tp, trial, start=(got.share, got.unplaced), prices=got.school_price)
+    obj = objective(tp, trial_got)
+    if obj < obj_now - 1e-9 * max(obj_now, 1.0):
+        return trial, trial_got, obj
+    return None
+
+
 def improve(tp: TransportProblem, is_open: np.ndarray, got: Transport, *,
             priced_search: Callable[[np.ndarray, Transport], np.ndarray],
             ranked_swaps: Callable[..., list[tuple[int, int]]],
@@ -94,13 +106,9 @@ def improve(tp: TransportProblem, is_open: np.ndarray, got: Transport, *,
         made = False
         for a, b in ranked_swaps(best_open, best)[:exact_swaps]:
             evals += 1
-            trial = best_open.copy()
-            trial[a], trial[b] = False, True
-            trial_got = transport(tp, trial, start=(best.share, best.unplaced),
-                                  prices=best.school_price)
-            obj = objective(tp, trial_got)
-            if obj < best_obj - 1e-9 * max(best_obj, 1.0):
-                best_open, best, best_obj = trial, trial_got, obj
+            better = _swap_if_better(tp, best_open, best, best_obj, a, b)
+            if better is not None:
+                best_open, best, best_obj = better
                 swaps += 1
                 made = True
                 break
@@ -113,13 +121,9 @@ def improve(tp: TransportProblem, is_open: np.ndarray, got: Transport, *,
             if deep >= short_swaps:
                 break
             deep += 1
-            trial = best_open.copy()
-            trial[a], trial[b] = False, True
-            trial_got = transport(tp, trial, start=(best.share, best.unplaced),
-                                  prices=best.school_price)
-            obj = objective(tp, trial_got)
-            if obj < best_obj - 1e-9 * max(best_obj, 1.0):
-                best_open, best, best_obj = trial, trial_got, obj
+            better = _swap_if_better(tp, best_open, best, best_obj, a, b)
+            if better is not None:
+                best_open, best, best_obj = better
                 swaps += 1
                 made = True
                 break
