@@ -345,6 +345,25 @@ def test_an_output_left_aside_by_a_kill_is_put_back(tmp_path: Path) -> None:
 KILL_AFTER_FILES = [0, 3, 12]  # files in the temporary folder when the run is killed
 
 
+def _processes_running(scenario: Path) -> list[str]:
+    """Live (not zombie) processes whose command line names ``scenario`` (Linux; elsewhere
+    none are seen)."""
+    found: list[str] = []
+    if not Path("/proc").is_dir():
+        return found
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if str(scenario) in cmd and state not in ("Z", "X"):
+            found.append(proc.name)
+    return found
+
+
 def test_kill_9_leaves_the_previous_output_or_nothing(county, tmp_path: Path) -> None:
     """``kill -9`` a real run at several moments: the folder is always the previous complete
     output (here: the English one, while the killed runs write Chinese)."""
@@ -367,6 +386,11 @@ def test_kill_9_leaves_the_previous_output_or_nothing(county, tmp_path: Path) ->
             proc.wait(timeout=60)
         assert proc.returncode == -9, f"the run ended before the kill at {files} files"
         assert _snapshot(out) == before, files
+        # no writer process of the killed run lives on, writing into its folder (issue 15)
+        deadline = time.monotonic() + 10
+        while _processes_running(scenario) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _processes_running(scenario), "a writer process outlived the killed run"
     res = _cli("run", str(scenario), "--out", str(out), lang="zh")
     assert res.exit_code == 0, res.output
     assert _snapshot(out) != before and set(_snapshot(out)) == set(before)

@@ -236,7 +236,8 @@ def _write_one(name: str) -> dict[str, Path]:
 
 def _writer_started(parent: int) -> None:
     """In a writer process: die with the run (``kill -9`` of the run must not leave a process
-    writing into its folder; Linux ``PR_SET_PDEATHSIG``), and leave Ctrl-C to the run."""
+    writing into its folder: Linux ``PR_SET_PDEATHSIG``, and a thread that watches the parent),
+    and leave Ctrl-C to the run."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -246,6 +247,15 @@ def _writer_started(parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the run died before the line above
         os._exit(1)
+
+    def watch() -> None:  # and where the signal is not delivered (seen here): a look every 0.2 s
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    import threading
+
+    threading.Thread(target=watch, name="schoolplan-writer-watch", daemon=True).start()
 
 
 def _start_heavy(result, out_dir: Path, *, lang: str, tiles: str | None, final_dir: Path):
