@@ -79,3 +79,19 @@ def test_tables_split_by_town_once_equal_a_filter_per_town():
         frame = box(minx - pad, miny - pad, maxx + pad, maxy + pad)
         crossing = set(r.towns.loc[r.towns.intersects(frame), "town_code"].astype(str))
         assert set(by.neighbours(outline)["town_code"].astype(str)) == crossing
+
+
+def test_a_town_without_an_outline_gets_no_map_and_a_point_town_a_small_one(tmp_path):
+    """Towns read from a list (no polygon) or as seats (a point): the book is still written."""
+    import warnings
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    result = _result()
+    result.towns = gpd.GeoDataFrame(result.towns.drop(columns="geometry"),
+                                    geometry=gpd.GeoSeries([None, Point(116.15, 36.05)], crs=4326))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "singular limits" warning either
+        book = openpyxl.load_workbook(write_towns_xlsx(result, tmp_path / "towns.xlsx", lang="zh"))
+    assert [len(book[n]._images) for n in ("甲镇", "乙镇")] == [0, 1]

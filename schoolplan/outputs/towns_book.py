@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XLImage
@@ -114,6 +115,14 @@ def _table(ws: Worksheet, row: int, title: str, df: pd.DataFrame, columns: Seque
     return row + 2
 
 
+def _frame(mine) -> tuple[float, float, float, float]:
+    """The frame of a town's map: its outline's bounds and 8 % around them (a town given as a
+    point: 0.02 degrees, about 2 km, around it)."""
+    minx, miny, maxx, maxy = mine.total_bounds
+    pad = max(maxx - minx, maxy - miny) * 0.08 or 0.02
+    return minx - pad, miny - pad, maxx + pad, maxy + pad
+
+
 def _map_png(towns, mine, schools, lang: str) -> bytes | None:
     """A small map of the town: its outline over its neighbours', its schools by level, closures.
 
@@ -130,13 +139,12 @@ def _map_png(towns, mine, schools, lang: str) -> bytes | None:
     with glyphs_logged(f"towns.xlsx ({code})"), cjk_context(fonts):
         fig = Figure(figsize=(3.6, 3.6))
         ax = fig.add_axes((0, 0, 1, 1))
-        minx, miny, maxx, maxy = mine.total_bounds
-        pad = max(maxx - minx, maxy - miny) * 0.08
+        x0, y0, x1, y1 = _frame(mine)
         draw_outlines(ax, towns.geometry, color="#bbbbbb", linewidth=0.4)
         _draw_map(ax, Page(lang=lang, title="", subtitle="", date="", synthetic=False, lines=(),
                            sections=(), sources=(), towns=mine, schools=schools))
-        ax.set_xlim(minx - pad, maxx + pad)
-        ax.set_ylim(miny - pad, maxy + pad)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
     return buf.getvalue()
@@ -191,9 +199,7 @@ class _ByTown:
         """The towns whose outlines cross the frame of ``mine``'s map (``O(log towns)`` each)."""
         from shapely.geometry import box
 
-        minx, miny, maxx, maxy = mine.total_bounds
-        pad = max(maxx - minx, maxy - miny) * 0.08
-        hits = self._index.query(box(minx - pad, miny - pad, maxx + pad, maxy + pad), predicate="intersects")
+        hits = self._index.query(box(*_frame(mine)), predicate="intersects")
         return self.towns.iloc[sorted(hits)]
 
 
@@ -229,8 +235,9 @@ def _town_sheet(wb: Workbook, result, town: pd.Series, name: str, lang: str, by:
     for col, w in widths.items():
         ws.column_dimensions[col].width = w
     outline = by.town(code)
+    located = len(outline) and bool(np.isfinite(outline.total_bounds).all())  # no outline: no map
     png = _map_png(by.neighbours(outline), outline, by.schools_geo.get(code, result.schools.iloc[:0]),
-                   lang) if len(outline) else None
+                   lang) if located else None
     if png is not None:
         img = XLImage(io.BytesIO(png))
         img.width, img.height = 330, 330
