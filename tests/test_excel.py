@@ -367,3 +367,13 @@ def test_a_table_longer_than_the_limit_names_its_csv_instead(result, tmp_path):
         assert assignments.max_row == 3  # the note, a blank row, the column names: no rows
         schools = _table(book["学校" if lang == "zh" else "Schools"])
         assert len(schools) == n_schools  # exactly at the limit: listed whole
+
+
+def test_about_sheet_shows_the_calibration_error_and_band_as_percentages(book_zh, book_en):
+    """The calibration's median error (a share of the ledger) and its band read as %, not 0.028."""
+    for ws, words in ((book_zh.worksheets[0], ("中位绝对误差", "容许偏差")),
+                      (book_en.worksheets[0], ("median absolute error", "band"))):
+        cells = {str(r[0].value): r[1] for r in ws.iter_rows() if r[0].value and len(r) > 1}
+        for word in words:
+            hits = [c for label, c in cells.items() if label.endswith(("：" + word, ": " + word))]
+            assert hits and all(c.number_format == "0.0%" for c in hits), (word, [c.number_format for c in hits])

@@ -467,8 +467,8 @@ def _flatten(tree: Mapping[str, Any], lang: str, path: tuple[str, ...] = (),
         else:
             value = summary_value(str(key), value, lang)
         value = _plain(value)
-        if str(key).startswith("share"):
-            fmt: str | None = PCT
+        if str(key).startswith("share") or str(key).endswith("_error") or (key == "band" and parent == "calibration"):
+            fmt: str | None = PCT  # shares, relative errors and the calibration band read as %
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             # pupils are shown as whole pupils (the cell keeps the exact value), issue 19
             zh = _key_label(str(key), parent, "zh") + (_key_label(parent, None, "zh") if parent else "")

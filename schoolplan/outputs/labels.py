@@ -491,7 +491,7 @@ VALUE_LABELS["coordinate_system"] = {
 VALUE_LABELS["distance_from"] = {"centroid": ("小区中心点", "centroid"), "entrances": ("小区出入口", "entrances")}
 SUMMARY_KEY_LABELS.update({
     "method": ("方法", "method"), "iterations": ("迭代次数", "iterations"),
-    "converged": ("已收敛", "converged"), "band": ("容许偏差（比例）", "band (share)"),
+    "converged": ("已收敛", "converged"), "band": ("容许偏差", "band"),
 })
 #: Key of a run's ``counts``/``indicators`` -> value -> (zh, en): coded text values in the 说明 sheet.
 SUMMARY_VALUE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
