@@ -98,3 +98,21 @@ def test_the_comparison_page_draws_each_scenarios_tradeoff(tmp_path):
     html = paths["html"].read_text(encoding="utf-8")
     assert html.count("<section class='tradeoff'>") == 1 and "<svg" in html
     assert "&lt;b&gt;optimised&lt;/b&gt;" in html and "<b>optimised</b>" not in html  # data escaped
+
+
+def test_inline_charts_carry_no_web_address():
+    """The SVG charts inlined into offline pages keep only the XML namespaces, no RDF block with
+    links to matplotlib.org, purl.org or creativecommons.org (issue 15 loose end)."""
+    import io
+    import re
+
+    from matplotlib.figure import Figure
+
+    from schoolplan.outputs.summary import SVG_METADATA
+
+    fig = Figure()
+    fig.add_subplot().plot([1, 2], [3, 4])
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata=SVG_METADATA)
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", buf.getvalue().decode()))
+    assert urls and all(u.startswith("http://www.w3.org/") for u in urls), urls

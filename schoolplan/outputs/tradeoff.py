@@ -25,7 +25,13 @@ from schoolplan.outputs.escape import add_csp, html_text
 from schoolplan.outputs.excel import _cell, _to_bytes
 from schoolplan.outputs.files import atomic_write, output_time
 from schoolplan.outputs.report import write_csv
-from schoolplan.outputs.summary import FontMissingError, cjk_context, cjk_fonts, glyphs_logged
+from schoolplan.outputs.summary import (
+    SVG_METADATA,
+    FontMissingError,
+    cjk_context,
+    cjk_fonts,
+    glyphs_logged,
+)
 
 __all__ = ["TRADEOFF_LABELS", "tradeoff_frame", "tradeoff_png", "tradeoff_section",
            "tradeoff_svg", "write_tradeoff"]
@@ -124,7 +130,7 @@ def _render(table: pd.DataFrame, lang: str, fmt: str) -> bytes | None:
     with glyphs_logged("tradeoff chart"), cjk_context(fonts):
         fig = _figure(table, lang)
         buf = io.BytesIO()
-        meta = {"Date": None} if fmt == "svg" else {"Software": None}
+        meta = SVG_METADATA if fmt == "svg" else {"Software": None}
         fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
     return buf.getvalue()
 
