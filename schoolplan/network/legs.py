@@ -48,18 +48,13 @@ def end_legs(
     node_ab = a if inbound else b
     node_ba = b if inbound else a
     pts, nodes, costs, dists = [], [], [], []
-    use = ~lone & (ab >= 0)
-    e = ab[use]
-    pts.append(np.flatnonzero(use))
-    nodes.append(node_ab[use])
-    costs.append(snap_cost[use] + frac_ab[use] * weight[e])
-    dists.append(snap_m[use] + frac_ab[use] * length_m[e])
-    use = ~lone & (ba >= 0)
-    e = ba[use]
-    pts.append(np.flatnonzero(use))
-    nodes.append(node_ba[use])
-    costs.append(snap_cost[use] + frac_ba[use] * weight[e])
-    dists.append(snap_m[use] + frac_ba[use] * length_m[e])
+    for edge, frac, node in ((ab, frac_ab, node_ab), (ba, frac_ba, node_ba)):  # each way along it
+        use = ~lone & (edge >= 0)
+        e = edge[use]
+        pts.append(np.flatnonzero(use))
+        nodes.append(node[use])
+        costs.append(snap_cost[use] + frac[use] * weight[e])
+        dists.append(snap_m[use] + frac[use] * length_m[e])
     pts.append(np.flatnonzero(lone))
     nodes.append(a[lone])
     costs.append(snap_cost[lone])
