@@ -28,7 +28,7 @@ def _ledger(path, *, saved_value: str | None):
         with zipfile.ZipFile(path) as z:
             parts = {n: z.read(n) for n in z.namelist()}
         xml = parts["xl/worksheets/sheet1.xml"].decode("utf-8")
-        xml, n = re.subn(r'<c r="B3"><f>(.*?)</f><v\s*/>',
+        xml, n = re.subn(r'<c r="B3"><f>(.*?)</f>(?:<v\s*/>|<v></v>)',
                          lambda m: f'<c r="B3" t="str"><f>{m.group(1)}</f><v>{saved_value}</v>', xml)
         assert n == 1
         parts["xl/worksheets/sheet1.xml"] = xml.encode("utf-8")
