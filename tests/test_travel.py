@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from _split import split_graph
+from hypothesis import given
+from hypothesis import settings as settings_h
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from schoolplan.errors import NetworkError
@@ -264,3 +267,38 @@ def test_progress_bars_only_when_enabled(capsys):
     finally:
         _progress.enable(False)
     assert "shortest paths" in capsys.readouterr().err
+
+
+@settings_h(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from([0.0, 1.5, 2.0, np.inf, np.nan]),
+                          st.integers(0, 3)), max_size=30))
+def test_a_pass_kept_in_order_gives_the_order_lexsort_gives(rows):
+    """The shared pass is sorted once (origin, rank, destination) so the tables skip the sort:
+    the O(n) order check must agree with ``np.lexsort`` exactly, ties and NaN included."""
+    from schoolplan.travel import _in_order, _ordered
+
+    oi = np.array([r[0] for r in rows], dtype=np.int64)
+    rank = np.array([r[1] for r in rows], dtype=float)
+    di = np.array([r[2] for r in rows], dtype=np.int64)
+    got = _ordered(oi, di, rank, rank * 2, "walk_g4_9")
+    order = np.lexsort((di, np.where(np.isfinite(rank), rank, np.inf), oi))
+    assert np.array_equal(got["oi"], oi[order]) and np.array_equal(got["di"], di[order])
+    ok = np.isfinite(got["distance_m"])
+    assert _in_order(got["oi"][ok], got["distance_m"][ok], got["di"][ok])
+    fin = np.isfinite(rank)
+    direct = np.lexsort((di[fin], rank[fin], oi[fin]))
+    assert _in_order(oi[fin], rank[fin], di[fin]) == bool(np.array_equal(direct, np.arange(fin.sum())))
+
+
+def test_the_shared_pass_is_sorted_and_its_tables_equal_a_sorted_copy(line3):
+    from schoolplan.network import snap
+    from schoolplan.travel import PairCosts, pair_costs
+
+    homes, schools = np.array([[10.0, 5.0], [140.0, 0.0], [60.0, 1.0]]), np.array([[0.0, 0.0], [150.0, 0.0]])
+    pc = pair_costs(line3, snap(line3, homes), snap(line3, schools), use_cache=False)
+    assert np.all(np.diff(pc.oi) >= 0)
+    rev = slice(None, None, -1)  # the same pairs backwards: the table must sort them back
+    back = PairCosts(pc.o_snap, pc.d_snap, pc.oi[rev], pc.di[rev], pc.distance_m[rev], pc.time_s[rev],
+                     pc.mode)
+    pd.testing.assert_frame_equal(pc.long(k=1), back.long(k=1))
+    pd.testing.assert_frame_equal(pc.long(), back.long())
