@@ -95,3 +95,60 @@ def test_a_town_without_an_outline_gets_no_map_and_a_point_town_a_small_one(tmp_
         warnings.simplefilter("error")  # no "singular limits" warning either
         book = openpyxl.load_workbook(write_towns_xlsx(result, tmp_path / "towns.xlsx", lang="zh"))
     assert [len(book[n]._images) for n in ("甲镇", "乙镇")] == [0, 1]
+
+
+def test_town_maps_on_one_figure_with_pasted_legends_equal_maps_drawn_whole():
+    """towns.xlsx draws its maps on one reused figure and pastes each distinct legend, rendered
+    once (issue 15); every town's map must be the picture of a new figure drawn whole with the
+    same (opaque) legend: equal outside the legend's box, and the same legend within it (up to
+    a pixel: the axes box a town's aspect sets is not on whole pixels)."""
+    import io
+    from pathlib import Path
+
+    import numpy as np
+    import pytest
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from schoolplan.outputs.drawing import draw_outlines
+    from schoolplan.outputs.summary import MAP_LEGEND, Page, _draw_map, cjk_context
+    from schoolplan.outputs.towns_book import _ByTown, _frame, _TownMaps
+    from schoolplan.scenario import evaluate, load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    r = evaluate(load_scenario(root / "scenarios" / "demo-planet-satellite.yaml"))
+    by, maps = _ByTown(r, "zh"), _TownMaps("zh")
+    if maps.fonts is None:
+        pytest.skip("no CJK font: the book has no maps")
+    for code in r.towns["town_code"].astype(str):
+        mine, schools = by.town(code), by.schools_geo.get(code, r.schools.iloc[:0])
+        got = np.asarray(Image.open(io.BytesIO(maps.png(by.neighbours(mine), mine, schools))).convert("RGB"))
+        with cjk_context(maps.fonts):
+            fig = Figure(figsize=(3.6, 3.6), dpi=110)
+            ax = fig.add_axes((0, 0, 1, 1))
+            draw_outlines(ax, by.neighbours(mine).geometry, color="#bbbbbb", linewidth=0.4)
+            _draw_map(ax, Page(lang="zh", title="", subtitle="", date="", synthetic=False, lines=(),
+                               sections=(), sources=(), towns=mine, schools=schools), legend=False)
+            legend = ax.legend(**{**MAP_LEGEND, "framealpha": 1.0})
+            x0, y0, x1, y1 = _frame(mine)
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
+            box = legend.get_window_extent()
+        want = np.asarray(Image.open(buf).convert("RGB")).astype(int)
+        assert got.shape == want.shape
+        h = want.shape[0]
+        rows = slice(int(h - box.y1) - 2, int(h - box.y0) + 3)
+        cols = slice(int(box.x0) - 2, int(box.x1) + 3)
+        differ = np.abs(got.astype(int) - want).sum(axis=2) > 60
+        differ[rows, cols] = False
+        assert not differ.any(), (code, "differs outside the legend")
+        g, w = got[rows, cols].astype(int), want[rows, cols]
+        # within it, the same marks: every colour of the legend drawn whole is there (within a
+        # shade), the pixels that differ no more than sub-pixel placement moves (a seam)
+        colours = {tuple(c) for c in w.reshape(-1, 3) if np.ptp(c) > 80}
+        for c in colours:
+            assert (np.abs(g - np.array(c)).sum(axis=2) < 40).any(), (code, c)
+        assert (np.abs(g - w).sum(axis=2) > 60).mean() < 0.2, code
+    assert 1 <= len(maps.legends) <= len(r.towns)

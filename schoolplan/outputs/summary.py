@@ -454,7 +454,11 @@ _A4 = (8.27, 11.69)  # inches, portrait
 _TONE_COLOURS = {"better": "#d9f0d3", "worse": "#f8d0d0"}
 
 
-def _draw_map(ax, page: Page) -> None:
+#: The map legend's style (the summary page and the maps of towns.xlsx).
+MAP_LEGEND = {"loc": "lower left", "fontsize": 6, "frameon": True, "framealpha": 0.9, "markerscale": 1.0}
+
+
+def _draw_map(ax, page: Page, *, legend: bool = True) -> None:
     ax.set_axis_off()
     towns, schools = page.towns, page.schools
     if towns is not None and len(towns):
@@ -478,7 +482,8 @@ def _draw_map(ax, page: Page) -> None:
         if (~is_open).any():
             ax.scatter(x[~is_open], y[~is_open], s=22, marker="x", color="black",
                        linewidths=0.9, label=_t("closed", page.lang), zorder=4)
-        ax.legend(loc="lower left", fontsize=6, frameon=True, framealpha=0.9, markerscale=1.0)
+        if legend:
+            ax.legend(**MAP_LEGEND)
     ax.set_aspect(1 / max(0.2, math.cos(math.radians(float(_mid_lat(page))))))
 
 
