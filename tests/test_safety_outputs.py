@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 from _hostile import FORMULA_START, write_county
 from filelock import FileLock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -424,3 +426,19 @@ def test_a_full_disk_leaves_the_previous_output(county, tiny_disk: Path) -> None
     assert "the disk is full" in res.output and "Unexpected" not in res.output
     assert _snapshot(out) == {"schools.csv": b"school_id,name\n1,previous\n"}
     assert _leftovers(tiny_disk) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.text(alphabet="=+-@\t\r'a1.e ", max_size=5), st.none(),
+                          st.integers(-3, 3), st.floats(allow_nan=True)), min_size=1, max_size=12))
+def test_csv_safe_judging_each_distinct_text_once_equals_cell_by_cell(cells):
+    """csv_safe judges each distinct text of a column once (issue 15: 1.9 million cells at
+    prefecture scale); it must neutralise exactly the cells csv_cell neutralises one by one."""
+    from schoolplan.outputs.escape import csv_cell, csv_safe
+
+    df = pd.DataFrame({"t": pd.Series(cells, dtype=object), "n": range(len(cells))})
+    got = csv_safe(df)
+    want = [csv_cell(v) for v in cells]
+    assert [g if isinstance(g, str) else None for g in got["t"]] == \
+        [w if isinstance(w, str) else None for w in want]
+    assert list(got["n"]) == list(range(len(cells)))

@@ -278,7 +278,16 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     :func:`csv_cell`; numeric columns are untouched."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(csv_cell)
+        cells = out[col]
+        if not (cells.dtype == object or pd.api.types.is_string_dtype(cells)):
+            continue
+        try:  # each distinct text judged once (a prefecture's CSVs hold 1.9 million cells)
+            distinct = pd.unique(cells)
+        except TypeError:  # unhashable cells (lists): one by one
+            out[col] = cells.map(csv_cell)
+            continue
+        fix = {v: csv_cell(v) for v in distinct if isinstance(v, str) and csv_cell(v) is not v}
+        if fix:
+            out[col] = cells.map(lambda v, fix=fix: fix.get(v, v) if isinstance(v, str) else v)
     out.columns = [csv_cell(c) for c in out.columns]
     return out
