@@ -179,9 +179,11 @@ def _split_with_seats(sid: str, keys: list, pupils: np.ndarray, lists: dict, lef
         key, need = keys[i], float(pupils[i])
         part = ca.PART_OF_GROUP[key[1]]
         pick = first[i] if first is not None else None
-        order_i = ([pick] if pick is not None else []) + [o for o in lists[key][0] if o != pick]
-        for school in order_i:
-            if school == sid or need <= 1e-9 or not allowed(school, key):
+        cands = lists[key][0]
+        if pick is not None:
+            cands = [pick, *(o for o in cands if o != pick)]
+        for school in cands if need > 1e-9 else ():
+            if school == sid or not allowed(school, key):
                 continue
             room = left.get((school, part), np.inf) - taken.get((school, part), 0.0)
             take = min(need, max(room, 0.0))
@@ -189,6 +191,8 @@ def _split_with_seats(sid: str, keys: list, pupils: np.ndarray, lists: dict, lef
                 split[school] = split.get(school, 0.0) + take
                 taken[(school, part)] = taken.get((school, part), 0.0) + take
                 need -= take
+                if need <= 1e-9:
+                    break
         short[part] += need
     return dict(sorted(split.items(), key=lambda kv: -kv[1])), short, taken
 
@@ -239,7 +243,9 @@ class _Lists:
         d, t = ranked["distance_m"].to_numpy(float), ranked["time_s"].to_numpy(float)
         starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (g[1:] != g[:-1])]) if len(f) else np.array([], int)
         ends = np.r_[starts[1:], len(f)]
-        self.lists = {(f[a], g[a]): (to[a:b], d[a:b], t[a:b]) for a, b in zip(starts, ends, strict=True)}
+        # ids as lists: the loops of _evaluate and _split_with_seats walk them (numpy object
+        # arrays iterate 3x slower)
+        self.lists = {(f[a], g[a]): (to[a:b].tolist(), d[a:b], t[a:b]) for a, b in zip(starts, ends, strict=True)}
         gr, assignments = base.groups, result.assignments
         assert gr is not None and assignments is not None  # with costs come groups and assignments
         self.vtown = dict(zip(gr["demand_id"], gr["town_code"], strict=False))
@@ -273,6 +279,8 @@ class _Lists:
             for part, cap in (("primary", sp), ("junior", sj)):
                 self.left[(sid, part)] = (cap - by_part.get((sid, part), 0.0)) if np.isfinite(cap) else np.inf
         self.seats = seats
+        self.cap = {(sid, part): float(seats.at[sid, f"seats_{part}"])
+                    for sid in seats.index for part in ("primary", "junior")}
         self.town = dict(zip(open_s["school_id"], open_s["town_code"], strict=True))
         self.services = {c: dict(zip(open_s["school_id"], pd.to_numeric(open_s[c], errors="coerce"), strict=True))
                          for c in ("boarding_beds", "canteen_seats") if c in open_s}
@@ -313,7 +321,7 @@ def _evaluate(sid: str, L: _Lists, excluded: set, settings: Settings,
                 break
             if pick is None and (not within or L.town.get(o) in (town, L.vtown.get(key[0]))):
                 pick = j
-                if key[1] != "g4_6" or central is None or central not in set(ids):
+                if key[1] != "g4_6" or central is None or central not in ids:
                     break
         if pick is None and first_any is not None:
             pick, crossed[i] = first_any, True
@@ -443,7 +451,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
             moved = _sum_by(list(zip(ev["recv"][ok], parts, strict=True)), w)
             left = 0.0
             for part in ("primary", "junior"):
-                cap = L.seats.at[top, f"seats_{part}"] if top in L.seats.index else np.nan
+                cap = L.cap.get((top, part), np.nan)
                 if np.isfinite(cap) and cap > 0:
                     left += L.left[(top, part)] - moved.get((top, part), 0.0)
             rec["seats_left_at_receiver"] = round(left, 0)
