@@ -229,7 +229,8 @@ def apply_planet_satellite(base: Base, schools: pd.DataFrame, options: dict[str,
 
 
 def layout_table(layouts: pd.DataFrame, result: Result) -> pd.DataFrame:
-    """Fill the per-town figures of a layout from its diagnosis."""
+    """Fill the per-town figures of a layout from its diagnosis: the trips split by school and by
+    town once (``O(trips)``), then each town reads its own rows."""
     s = result.settings
     if result.assignments is None or result.inputs.demand is None:
         raise ScenarioError("planet_satellite needs demand points (villages) to lay out towns")
@@ -241,15 +242,20 @@ def layout_table(layouts: pd.DataFrame, result: Result) -> pd.DataFrame:
     out = layouts.copy()
     row_of = {r["school_id"]: r for _, r in result.schools[result.schools["school_id"].isin(
         set(out["planet_id"].dropna()))].iterrows()}
+    # the trips by school and by town once (O(trips)); a filter of all trips per town made the
+    # table of a prefecture's 135 towns cost 135 passes over its 200,000 trips (issue 15)
+    none = near.iloc[:0]
+    by_school = dict(iter(near.groupby("school_id", sort=False)))
+    by_town = dict(iter(near.groupby("town_code", sort=False)))
     for i, r in out.iterrows():
         planet = r["planet_id"]
         if not isinstance(planet, str):
             continue
-        at = near[near["school_id"] == planet]
+        at = by_school.get(planet, none)
         g46 = at[at["group"] == "g4_6"]
         prim = float(at.loc[at["level"] == "primary", "pupils"].sum())
         cap = seats.at[planet, "seats_primary"] if planet in seats.index else np.nan
-        town_rows = near[near["town_code"] == r["town_code"]]
+        town_rows = by_town.get(r["town_code"], none)
         t13 = town_rows[town_rows["group"] == "g1_3"]
         t46 = town_rows[(town_rows["group"] == "g4_6") & town_rows["school_id"].notna()]
         w = t46["pupils"].to_numpy(float)

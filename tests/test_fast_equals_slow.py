@@ -3,13 +3,15 @@ row-by-row way they replaced, kept here as the reference ("the slow way")."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from schoolplan import catchments as ca
 from schoolplan import diagnosis
-from schoolplan.diagnosis import open_costs
+from schoolplan.diagnosis import open_costs, today_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,3 +75,83 @@ def test_merges_equal_the_row_by_row_way(monkeypatch):
         fast, slow = real(*args), _slow_apply_merges(*args)
         pd.testing.assert_frame_equal(fast, slow)
         assert (fast["status"] == "merged").any()
+
+
+def _slow_layout_table(layouts, result):
+    """layouts.layout_table before issue 15: every table filtered per town."""
+    s = result.settings
+    if result.assignments is None or result.inputs.demand is None:
+        raise AssertionError("planet_satellite needs demand points (villages) to lay out towns")
+    near = today_assignment(result)  # calibrated flows, or nearest with assignment_method: nearest
+    assert near is not None
+    seats = ca.seats_by_part(result.schools[result.schools["status"] != "closed"])
+    demand_town = result.inputs.demand.set_index("demand_id")["town_code"]
+    near = near.assign(town_code=near["demand_id"].map(demand_town))
+    out = layouts.copy()
+    row_of = {r["school_id"]: r for _, r in result.schools[result.schools["school_id"].isin(
+        set(out["planet_id"].dropna()))].iterrows()}
+    for i, r in out.iterrows():
+        planet = r["planet_id"]
+        if not isinstance(planet, str):
+            continue
+        at = near[near["school_id"] == planet]
+        g46 = at[at["group"] == "g4_6"]
+        prim = float(at.loc[at["level"] == "primary", "pupils"].sum())
+        cap = seats.at[planet, "seats_primary"] if planet in seats.index else np.nan
+        town_rows = near[near["town_code"] == r["town_code"]]
+        t13 = town_rows[town_rows["group"] == "g1_3"]
+        t46 = town_rows[(town_rows["group"] == "g4_6") & town_rows["school_id"].notna()]
+        w = t46["pupils"].to_numpy(float)
+        out.loc[i, "g4_6_pupils_at_planet"] = round(float(g46["pupils"].sum()), 1)
+        out.loc[i, "primary_pupils_at_planet"] = round(prim, 1)
+        out.loc[i, "planet_seats_primary"] = cap
+        out.loc[i, "classes_needed_at_planet"] = math.ceil(prim / s["class_size_primary"]) if prim else 0
+        out.loc[i, "seats_left_at_planet"] = round(cap - prim, 0) if np.isfinite(cap) else np.nan
+        out.loc[i, "planet_seat_gap"] = round(max(prim - cap, 0.0), 0) if np.isfinite(cap) else np.nan
+        board = at[(at["group"] != "g1_3") & (at["distance_m"] > s["boarding_beyond_km"] * 1000)]
+        out.loc[i, "boarding_needed_at_planet"] = round(float(board["pupils"].sum()), 0)
+        out.loc[i, "canteen_needed_at_planet"] = round(float(at["pupils"].sum()) * s["lunch_at_school_share"], 0)
+        for col in ("boarding_beds", "canteen_seats"):
+            v = row_of[planet].get(col) if planet in row_of else None
+            out.loc[i, f"{col}_at_planet"] = float(v) if v is not None and pd.notna(v) else np.nan
+        out.loc[i, "g1_3_over_limit"] = round(float(t13.loc[(t13["time_s"] > s["walk_limit_g1_3_min"] * 60)
+                                                           | t13["school_id"].isna(), "pupils"].sum()), 1)
+        out.loc[i, "g4_6_mean_distance_m"] = (
+            round(float(np.sum(t46["distance_m"] * w) / w.sum()), 0) if w.sum() else np.nan)
+        out.loc[i, "g4_6_max_distance_m"] = round(float(t46["distance_m"].max()), 0) if len(t46) else np.nan
+        far = t46["distance_m"] > s["trip_limit_upper_grades_km"] * 1000
+        out.loc[i, "g4_6_pupils_needing_bus"] = round(float(t46.loc[far, "pupils"].sum()), 1)
+        board = t46["distance_m"] > s["boarding_beyond_km"] * 1000
+        out.loc[i, "g4_6_pupils_needing_boarding"] = round(float(t46.loc[board, "pupils"].sum()), 1)
+    return out
+
+
+
+def test_layout_table_equals_the_filter_per_town(monkeypatch, tmp_path):
+    """The per-town figures of the demo's planet-satellite layout, and of a layout of every
+    town of a second county (another seed and shape), equal those of a filter per town."""
+    from schoolplan import layouts
+    from schoolplan.demo import DemoShape
+    from schoolplan.demo.generate import write_demo
+    from schoolplan.scenario import evaluate, load_scenario, scenario_from_dict
+
+    seen = []
+    real = layouts.layout_table
+
+    def spy(*args):
+        seen.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(layouts, "layout_table", spy)
+    evaluate(load_scenario(ROOT / "scenarios" / "demo-planet-satellite.yaml"))
+    shape = DemoShape(n_zhen=6, n_xiang=3, village_spacing_m=1400, bypass=0.2, demand_noise=0.3)
+    paths = write_demo(tmp_path / "data", seed=11, shape=shape)
+    evaluate(scenario_from_dict({"name": "second", "synthetic": True, "inputs": {
+        "schools": {"path": str(paths["schools"]), "coordinate_system": "wgs84"},
+        "towns": str(paths["towns"]), "demand": str(paths["villages"]), "roads": str(paths["roads"])},
+        "actions": [{"planet_satellite": {"towns": "all", "planet_rule": "central"}}]}, base=tmp_path))
+    assert len(seen) == 2
+    for args in seen:
+        fast, slow = real(*args), _slow_layout_table(*args)
+        assert fast["planet_id"].notna().sum() >= 3
+        pd.testing.assert_frame_equal(fast, slow)
