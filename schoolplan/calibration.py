@@ -547,10 +547,23 @@ def _redirect(cal: Calibration, flows: pd.DataFrame, pairs: pd.DataFrame, origin
     gone = today[~today["school_id"].isin(open_now)]
     if gone.empty:
         return flows
-    by_pair = pairs.set_index(["from_id", "group", "to_id"])
+    # look-ups built once (O(pairs)); a pandas look-up per closed trip, and a filter of every
+    # pair per trip for ``nearest_with_seats``, made a prefecture's layout cost seconds
+    f_id, g_id, t_id = (pairs[c].to_numpy(object) for c in ("from_id", "group", "to_id"))
+    first_of: dict[tuple, int] = {}
+    for i, k in enumerate(zip(f_id, g_id, t_id, strict=True)):
+        first_of.setdefault(k, i)
+    cand_of = pairs.groupby(["from_id", "group"], sort=False).indices
+    dist, time_s = pairs["distance_m"].to_numpy(float), pairs["time_s"].to_numpy(float)
+    mode = pairs["mode"].to_numpy(object)
+    estimate = (pairs["estimate"].to_numpy(object) if "estimate" in pairs
+                else np.zeros(len(pairs), dtype=bool))
+    now_of = dict(zip(origin.index, origin.to_numpy(float), strict=True))
+    was_of = dict(zip(cal.origin_totals.index, cal.origin_totals.to_numpy(float), strict=True))
     moved = []
     lost: dict[tuple[str, str], float] = {}
     seats = ca.seats_by_part(schools[schools["status"] != "closed"].drop_duplicates("school_id"))
+    cap_of = {p: seats[f"seats_{p}"].to_dict() for p in ("primary", "junior")}
     load = flows.groupby(["school_id", "level"])["pupils"].sum().to_dict()
     for r in gone.sort_values("distance_m").itertuples():
         target = merge_into.get(r.school_id)
@@ -559,27 +572,27 @@ def _redirect(cal: Calibration, flows: pd.DataFrame, pairs: pd.DataFrame, origin
             if r.group not in only:
                 target = None
         part = ca.PART_OF_GROUP[r.group]
-        now = float(origin.get((r.demand_id, r.group), 0.0))
-        was = float(cal.origin_totals.get((r.demand_id, r.group), 0.0))
+        now = float(now_of.get((r.demand_id, r.group), 0.0))
+        was = float(was_of.get((r.demand_id, r.group), 0.0))
         pupils = float(r.pupils) * (now / was if was > 0 else 1.0)
         if target is None and s["calibration_reassign"] == "nearest_with_seats":
-            cand = pairs[(pairs["from_id"] == r.demand_id) & (pairs["group"] == r.group)].sort_values("distance_m")
-            for c in cand.itertuples():
-                cap = seats[f"seats_{part}"].get(c.to_id, np.nan)
-                if not np.isfinite(cap) or load.get((c.to_id, part), 0.0) + pupils <= cap:
-                    target = c.to_id
+            pos = cand_of.get((r.demand_id, r.group), np.array([], dtype=np.int64))
+            pos = pos[np.argsort(dist[pos], kind="quicksort")]  # as sort_values("distance_m")
+            for to in t_id[pos]:
+                cap = cap_of[part].get(to, np.nan)
+                if not np.isfinite(cap) or load.get((to, part), 0.0) + pupils <= cap:
+                    target = to
                     break
-            if target is None and len(cand):
-                target = cand.iloc[0]["to_id"]
-        if target is None or (r.demand_id, r.group, target) not in by_pair.index:
+            if target is None and len(pos):
+                target = t_id[pos[0]]
+        at = first_of.get((r.demand_id, r.group, target)) if target is not None else None
+        if at is None:
             continue
-        c = by_pair.loc[(r.demand_id, r.group, target)]
-        c = c.iloc[0] if isinstance(c, pd.DataFrame) else c
         lost[(r.demand_id, r.group)] = lost.get((r.demand_id, r.group), 0.0) + pupils
         load[(target, part)] = load.get((target, part), 0.0) + pupils
         moved.append({"demand_id": r.demand_id, "group": r.group, "school_id": target, "pupils": pupils,
-                      "distance_m": c["distance_m"], "time_s": c["time_s"], "mode": c["mode"],
-                      "estimate": c.get("estimate", False), "status": "merged", "level": part,
+                      "distance_m": dist[at], "time_s": time_s[at], "mode": mode[at],
+                      "estimate": estimate[at], "status": "merged", "level": part,
                       "method": "calibrated"})
     if not moved:
         return flows

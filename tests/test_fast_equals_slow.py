@@ -155,3 +155,89 @@ def test_layout_table_equals_the_filter_per_town(monkeypatch, tmp_path):
         fast, slow = real(*args), _slow_layout_table(*args)
         assert fast["planet_id"].notna().sum() >= 3
         pd.testing.assert_frame_equal(fast, slow)
+
+
+def _slow_redirect(cal, flows, pairs, origin, schools, merge_into, s):
+    """calibration._redirect before issue 15: a pandas look-up per closed trip."""
+    today = cal.flows
+    open_now = set(pairs["to_id"])
+    gone = today[~today["school_id"].isin(open_now)]
+    if gone.empty:
+        return flows
+    by_pair = pairs.set_index(["from_id", "group", "to_id"])
+    moved = []
+    lost: dict[tuple[str, str], float] = {}
+    seats = ca.seats_by_part(schools[schools["status"] != "closed"].drop_duplicates("school_id"))
+    load = flows.groupby(["school_id", "level"])["pupils"].sum().to_dict()
+    for r in gone.sort_values("distance_m").itertuples():
+        target = merge_into.get(r.school_id)
+        if isinstance(target, tuple):
+            target, only = target
+            if r.group not in only:
+                target = None
+        part = ca.PART_OF_GROUP[r.group]
+        now = float(origin.get((r.demand_id, r.group), 0.0))
+        was = float(cal.origin_totals.get((r.demand_id, r.group), 0.0))
+        pupils = float(r.pupils) * (now / was if was > 0 else 1.0)
+        if target is None and s["calibration_reassign"] == "nearest_with_seats":
+            cand = pairs[(pairs["from_id"] == r.demand_id) & (pairs["group"] == r.group)].sort_values("distance_m")
+            for c in cand.itertuples():
+                cap = seats[f"seats_{part}"].get(c.to_id, np.nan)
+                if not np.isfinite(cap) or load.get((c.to_id, part), 0.0) + pupils <= cap:
+                    target = c.to_id
+                    break
+            if target is None and len(cand):
+                target = cand.iloc[0]["to_id"]
+        if target is None or (r.demand_id, r.group, target) not in by_pair.index:
+            continue
+        c = by_pair.loc[(r.demand_id, r.group, target)]
+        c = c.iloc[0] if isinstance(c, pd.DataFrame) else c
+        lost[(r.demand_id, r.group)] = lost.get((r.demand_id, r.group), 0.0) + pupils
+        load[(target, part)] = load.get((target, part), 0.0) + pupils
+        moved.append({"demand_id": r.demand_id, "group": r.group, "school_id": target, "pupils": pupils,
+                      "distance_m": c["distance_m"], "time_s": c["time_s"], "mode": c["mode"],
+                      "estimate": c.get("estimate", False), "status": "merged", "level": part,
+                      "method": "calibrated"})
+    if not moved:
+        return flows
+    # the redirected pupils leave the model's share of their village's other schools
+    out = flows.copy()
+    key = list(zip(out["demand_id"], out["group"], strict=True))
+    tot = out.groupby(["demand_id", "group"])["pupils"].transform("sum").to_numpy()
+    take = np.array([lost.get(k, 0.0) for k in key])
+    keep = np.divide(tot - take, tot, out=np.ones(len(tot)), where=tot > 0).clip(min=0)
+    out["pupils"] = out["pupils"].to_numpy() * keep
+    return pd.concat([out, pd.DataFrame(moved)[ca.ASSIGNMENT_COLUMNS]], ignore_index=True)
+
+
+
+def test_redirect_of_closed_schools_pupils_equals_the_lookup_per_trip(monkeypatch):
+    """Where the calibrated model sends the pupils of closed schools: the demo's planet-satellite
+    merges, and the closures of the demo's 2030 scenario sent to the nearest school with free
+    seats (``calibration_reassign: nearest_with_seats``), equal a pandas look-up per trip."""
+    import dataclasses
+
+    from schoolplan import calibration
+    from schoolplan.scenario import evaluate, load_scenario
+    from schoolplan.settings import Settings
+
+    seen = []
+    real = calibration._redirect
+
+    def spy(*args):
+        seen.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(calibration, "_redirect", spy)
+    evaluate(load_scenario(ROOT / "scenarios" / "demo-planet-satellite.yaml"))
+    plain = load_scenario(ROOT / "scenarios" / "demo-county.yaml")
+    schools = evaluate(plain).schools
+    small = schools[schools["small_tier"].fillna("") != ""]["school_id"].astype(str).head(6).tolist()
+    assert len(small) >= 3
+    evaluate(dataclasses.replace(plain, actions=[{"close": small}]),
+             settings=Settings({"calibration_reassign": "nearest_with_seats"}))
+    assert len(seen) >= 2 and any(a[6]["calibration_reassign"] == "nearest_with_seats" for a in seen)
+    for args in seen:
+        fast, slow = real(*args), _slow_redirect(*args)
+        pd.testing.assert_frame_equal(fast, slow)
+        assert (fast["status"] == "merged").any()
