@@ -110,8 +110,8 @@ def test_town_maps_on_one_figure_with_pasted_legends_equal_maps_drawn_whole():
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from schoolplan.outputs.drawing import draw_outlines
-    from schoolplan.outputs.summary import MAP_LEGEND, Page, _draw_map, cjk_context
+    from schoolplan.outputs.drawing import MAP_LEGEND, draw_outlines
+    from schoolplan.outputs.summary import Page, _draw_map, cjk_context
     from schoolplan.outputs.towns_book import _ByTown, _frame, _TownMaps
     from schoolplan.scenario import evaluate, load_scenario
 

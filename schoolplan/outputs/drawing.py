@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["draw_outlines"]
+__all__ = ["MAP_LEGEND", "draw_outlines"]
+
+#: The map legend's style (the summary page and the maps of towns.xlsx).
+MAP_LEGEND = {"loc": "lower left", "fontsize": 6, "frameon": True, "framealpha": 0.9, "markerscale": 1.0}
 
 
 def draw_outlines(ax, geometries, *, color: str, linewidth: float) -> None:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from schoolplan import __version__
 from schoolplan.errors import SchoolplanError
-from schoolplan.outputs.drawing import draw_outlines
+from schoolplan.outputs.drawing import MAP_LEGEND, draw_outlines
 from schoolplan.outputs.files import atomic_write
 from schoolplan.outputs.labels import SUMMARY_TEXT, summary_action_text
 from schoolplan.outputs.maps import LEVEL_COLOURS
@@ -452,10 +452,6 @@ SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
 _A4 = (8.27, 11.69)  # inches, portrait
 _TONE_COLOURS = {"better": "#d9f0d3", "worse": "#f8d0d0"}
-
-
-#: The map legend's style (the summary page and the maps of towns.xlsx).
-MAP_LEGEND = {"loc": "lower left", "fontsize": 6, "frameon": True, "framealpha": 0.9, "markerscale": 1.0}
 
 
 def _draw_map(ax, page: Page, *, legend: bool = True) -> None:

@@ -26,13 +26,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from schoolplan import __version__
-from schoolplan.outputs.drawing import draw_outlines
+from schoolplan.outputs.drawing import MAP_LEGEND, draw_outlines
 from schoolplan.outputs.excel import COLUMN_LABELS, _created, label_value
 from schoolplan.outputs.files import atomic_write, xlsx_bytes
 from schoolplan.outputs.labels import TOWN_BOOK_TEXT
 from schoolplan.outputs.print_setup import setup_town_print
 from schoolplan.outputs.summary import (
-    MAP_LEGEND,
     FontMissingError,
     Page,
     _draw_map,
