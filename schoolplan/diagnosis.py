@@ -7,6 +7,7 @@ checks re-evaluate without a new shortest-path run. It never reads files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from typing import Any
 
@@ -21,8 +22,10 @@ from schoolplan import projection as pj
 from schoolplan import rules as _rules
 from schoolplan.counties import county_checks
 from schoolplan.errors import ScenarioError
+from schoolplan.forked import Aside
 from schoolplan.schema import BALANCE_COLUMNS, LEVEL_GRADES, Base, Result
 from schoolplan.settings import Settings
+from schoolplan.travel import resolve_workers
 
 __all__ = ["SEAT_WARNING_COLUMNS", "diagnose", "open_costs", "seat_warning_table", "today_assignment",
            "travel_figures", "weighted_quantile"]
@@ -169,7 +172,16 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         closed school served go there (for the grade groups it teaches) instead of their next
         nearest school. A value ``(school, groups)`` limits this to those grade groups (a
         satellite sends only grades 4–6 to its planet).
+
+    With ``workers`` > 1 the capacitated assignment runs in a forked process meanwhile
+    (:class:`schoolplan.forked.Aside`); the result is the same.
     """
+    with contextlib.ExitStack() as stack:  # a process started aside dies with an error here
+        return _diagnose(base, schools, extra_costs, merge_into, stack)
+
+
+def _diagnose(base: Base, schools: gpd.GeoDataFrame, extra_costs: pd.DataFrame | None,
+              merge_into: dict[str, str] | None, stack: contextlib.ExitStack) -> Result:
     settings, inputs = base.settings, base.inputs
     schools = schools.copy()
     is_open = schools["status"] != "closed"
@@ -202,6 +214,17 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         if settings["catchment_within_town"]:
             free = ca.assign_nearest(costs, groups)
             costs = _restrict_to_town(costs, demand, schools, settings["catchment_candidates"])
+        # the capacitated assignment (HiGHS, seconds at prefecture scale) needs only the costs
+        # and seats: it runs in a forked process while the flows below are computed
+        seats = ca.seats_by_part(schools[is_open])
+        cap_costs, crossing = costs, None
+        if settings["capacitated_within_town"]:
+            cap_costs, crossing = _within_town_costs(costs, groups, demand, schools[is_open], seats)
+        capacitated_job = stack.enter_context(Aside(
+            ca.assign_capacitated, cap_costs, groups, seats,
+            allow_split=settings["catchment_allow_split"],
+            workers=resolve_workers(None, settings=settings)
+            if len(cap_costs) >= settings["fork_capacitated_min_rows"] else 1))
         nearest = ca.assign_nearest(costs, groups)
         if merge_into:
             nearest = _apply_merges(nearest, base, all_costs, schools, merge_into)
@@ -222,12 +245,7 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         uncalibrated = nearest
         if calibrated is None:
             today = nearest
-        seats = ca.seats_by_part(schools[is_open])
-        cap_costs, crossing = costs, None
-        if settings["capacitated_within_town"]:
-            cap_costs, crossing = _within_town_costs(costs, groups, demand, schools[is_open], seats)
-        capacitated, shortage = ca.assign_capacitated(
-            cap_costs, groups, seats, allow_split=settings["catchment_allow_split"])
+        capacitated, shortage = capacitated_job.result()
         if crossing is not None:
             indicators["capacitated_within_town"] = _crossing_report(capacitated, demand, schools, crossing)
         nearest = today

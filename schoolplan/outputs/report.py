@@ -6,7 +6,6 @@ UTF-8 with a BOM so that Excel opens Chinese text correctly, and never over an i
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -234,36 +233,13 @@ def _write_one(name: str) -> dict[str, Path]:
     return out
 
 
-def _writer_started(parent: int) -> None:
-    """In a writer process: die with the run (``kill -9`` of the run must not leave a process
-    writing into its folder: Linux ``PR_SET_PDEATHSIG``, and a thread that watches the parent),
-    and leave Ctrl-C to the run."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(Exception):  # not Linux: the run kills its writers on an error
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the run died before the line above
-        os._exit(1)
-
-    def watch() -> None:  # and where the signal is not delivered (seen here): a look every 0.2 s
-        while os.getppid() == parent:
-            time.sleep(0.2)
-        os._exit(1)
-
-    import threading
-
-    threading.Thread(target=watch, name="schoolplan-writer-watch", daemon=True).start()
-
-
 def _start_heavy(result, out_dir: Path, *, lang: str, tiles: str | None, final_dir: Path):
     """Start :data:`HEAVY_WRITERS` over the ``workers`` setting's processes (forked; 1, or a
     system without fork: later, in this process). Returns (name, future or function) pairs and
     the pool to shut down."""
     import multiprocessing as mp
 
+    from schoolplan.forked import child_started
     from schoolplan.travel import resolve_workers
 
     _JOB["run"] = (result, out_dir, lang, tiles, final_dir)
@@ -273,5 +249,5 @@ def _start_heavy(result, out_dir: Path, *, lang: str, tiles: str | None, final_d
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork"),
-                               initializer=_writer_started, initargs=(os.getpid(),))
+                               initializer=child_started, initargs=(os.getpid(),))
     return [(n, pool.submit(_write_one, n)) for n in HEAVY_WRITERS], pool
