@@ -121,7 +121,7 @@ SOURCE_ZH: dict[str, str] = {
         "本工具约定：在一个真实县的数据中，WGS-84 道路上的点被声明为 GCJ-02 时，"
         "吸附距离中位数增加112米；正确的坐标系很少被另一种解读以几十米之差胜出"),
     "road_fit_max_ratio": "本工具约定：另一种坐标解读还须使吸附距离中位数减半",
-    "fork_capacitated_min_rows": (
+    "fork_diagnosis_min_rows": (
         "本工具实测（问题15）：分叉一个地级市规模的进程约0.05秒，"
         "容量约束分配每10万条成本行约1.4秒（HiGHS，双核）"),
     "report_sheet_max_rows": (

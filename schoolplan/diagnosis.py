@@ -173,7 +173,8 @@ def diagnose(base: Base, schools: gpd.GeoDataFrame, *, extra_costs: pd.DataFrame
         nearest school. A value ``(school, groups)`` limits this to those grade groups (a
         satellite sends only grades 4–6 to its planet).
 
-    With ``workers`` > 1 the capacitated assignment runs in a forked process meanwhile
+    With ``workers`` > 1 and at least ``fork_diagnosis_min_rows`` cost rows, the capacitated
+    assignment and the catchment areas run in forked processes meanwhile
     (:class:`schoolplan.forked.Aside`); the result is the same.
     """
     with contextlib.ExitStack() as stack:  # a process started aside dies with an error here
@@ -201,7 +202,7 @@ def _diagnose(base: Base, schools: gpd.GeoDataFrame, extra_costs: pd.DataFrame |
         schools[schools["small_tier"] != ""].groupby(key).size()).fillna(0).astype(int)
     violation_parts = [jm_viol, size_viol, _rules.rural_school_size(open_s, settings)]
     indicators: dict[str, Any] = {}
-    assignments = shortage = areas = warn_table = None
+    assignments = shortage = areas = warn_table = areas_job = None
     demand = inputs.demand
     if base.costs is not None and demand is not None and len(demand):
         for col in ("pupils_primary", "pupils_junior"):
@@ -215,16 +216,17 @@ def _diagnose(base: Base, schools: gpd.GeoDataFrame, extra_costs: pd.DataFrame |
             free = ca.assign_nearest(costs, groups)
             costs = _restrict_to_town(costs, demand, schools, settings["catchment_candidates"])
         # the capacitated assignment (HiGHS, seconds at prefecture scale) needs only the costs
-        # and seats: it runs in a forked process while the flows below are computed
+        # and seats: it runs in a forked process while the flows below are computed, and the
+        # catchment areas (shapely) while the rules are checked
+        aside_workers = (resolve_workers(None, settings=settings)
+                         if len(costs) >= settings["fork_diagnosis_min_rows"] else 1)
         seats = ca.seats_by_part(schools[is_open])
         cap_costs, crossing = costs, None
         if settings["capacitated_within_town"]:
             cap_costs, crossing = _within_town_costs(costs, groups, demand, schools[is_open], seats)
         capacitated_job = stack.enter_context(Aside(
             ca.assign_capacitated, cap_costs, groups, seats,
-            allow_split=settings["catchment_allow_split"],
-            workers=resolve_workers(None, settings=settings)
-            if len(cap_costs) >= settings["fork_capacitated_min_rows"] else 1))
+            allow_split=settings["catchment_allow_split"], workers=aside_workers))
         nearest = ca.assign_nearest(costs, groups)
         if merge_into:
             nearest = _apply_merges(nearest, base, all_costs, schools, merge_into)
@@ -253,9 +255,8 @@ def _diagnose(base: Base, schools: gpd.GeoDataFrame, extra_costs: pd.DataFrame |
                                 ignore_index=True)
         main = (today.sort_values("pupils", ascending=False, kind="mergesort")
                 .drop_duplicates(["demand_id", "group"]))
-        areas = pd.concat([ca.catchment_areas(demand, main, inputs.towns, group=g)
-                           for g in ("g1_3", "g7_9")], ignore_index=True)
-        areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=4326)
+        areas_job = stack.enter_context(Aside(_catchment_areas, demand, main, inputs.towns,
+                                              workers=aside_workers))  # joined below
         seat_cols, seat_viol = _rules.seat_warnings(schools, nearest, seats, settings)
         seat_cols.loc[~is_open, ["utilisation", "seat_warning"]] = [np.nan, "closed"]
         schools = schools.join(seat_cols)
@@ -308,6 +309,8 @@ def _diagnose(base: Base, schools: gpd.GeoDataFrame, extra_costs: pd.DataFrame |
             "cv_over_limit": [f"{r.level}/{r.indicator}" for r in balance_tables[1].itertuples()
                               if r.ok is False],
         }
+    if areas_job is not None:
+        areas = areas_job.result()
     found = _violations(violation_parts, settings)
     is_alert = found["rule_id"].isin(_rules.ALERT_RULES)
     violations = found[~is_alert].reset_index(drop=True)
@@ -343,6 +346,14 @@ def today_assignment(result: Result) -> pd.DataFrame | None:
         return None
     method = "calibrated" if (a["method"] == "calibrated").any() else "nearest"
     return a[a["method"] == method]
+
+
+def _catchment_areas(demand: pd.DataFrame, main: pd.DataFrame, towns: gpd.GeoDataFrame
+                     ) -> gpd.GeoDataFrame:
+    """The catchment areas of grades 1-3 and 7-9 of today's main school of each village."""
+    areas = pd.concat([ca.catchment_areas(demand, main, towns, group=g) for g in ("g1_3", "g7_9")],
+                      ignore_index=True)
+    return gpd.GeoDataFrame(areas, geometry="geometry", crs=4326)
 
 
 def _calibration(base: Base) -> cal_.Calibration:

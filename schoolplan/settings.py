@@ -501,12 +501,13 @@ _ALL: list[Setting] = [
        "1 = this process only).",
        "最短路径计算和较大输出文件（地图、报告、一镇一策、摘要页、GeoPackage）写出所用的进程数"
        "（0 = 每个CPU核一个；1 = 仅本进程）"),
-    _s("fork_capacitated_min_rows", 20000, "int", "rows",
+    _s("fork_diagnosis_min_rows", 20000, "int", "rows",
        "schoolplan measurement (issue 15): forking a prefecture run costs about 0.05 s, the "
        "capacitated assignment about 1.4 s per 100,000 cost rows (HiGHS, 2 cores)", "A",
-       "With more than one worker, a diagnosis whose capacitated assignment has at least this many "
-       "village-school cost rows solves it in a forked process while it computes the flows.",
-       "多进程时，容量约束分配的村庄-学校成本行数不少于此值的诊断在子进程中求解该分配，同时计算学生流向",
+       "With more than one worker, a diagnosis with at least this many village-school cost rows "
+       "solves its capacitated assignment and draws its catchment areas in forked processes "
+       "while it computes the flows and checks the rules.",
+       "多进程时，村庄-学校成本行数不少于此值的诊断在子进程中求解容量约束分配、绘制服务范围，同时计算学生流向并检查规则",
        minimum=0),
     _s("travel_cache", True, "bool", "yes/no", "schoolplan convention: keyed by content, safe to delete", "A",
        "Keep travel costs in the cache folder, keyed by the road network, the points and the settings that affect them.",

@@ -87,17 +87,22 @@ def test_a_killed_process_is_redone_here(tmp_path):
     assert time.perf_counter() - t0 < 20
 
 
-def test_a_diagnosis_with_its_capacitated_assignment_forked_equals_one_in_this_process():
-    """The demo's 2030 scenario with the capacitated assignment forked (every size) and in this
-    process: the same assignments, shortages, indicators and school table."""
+def test_a_diagnosis_with_its_heavy_parts_forked_equals_one_in_this_process():
+    """The demo's 2030 scenario with the capacitated assignment and the catchment areas forked
+    (at every size) and in this process: the same assignments, shortages, indicators, school
+    table and catchment areas."""
     from schoolplan.scenario import evaluate, load_scenario
     from schoolplan.settings import Settings
 
     sc = load_scenario(ROOT / "scenarios" / "demo-2030.yaml")
     here = evaluate(sc, settings=Settings({**sc.settings, "workers": 1}))
-    aside = evaluate(sc, settings=Settings({**sc.settings, "workers": 2, "fork_capacitated_min_rows": 0}))
+    aside = evaluate(sc, settings=Settings({**sc.settings, "workers": 2, "fork_diagnosis_min_rows": 0}))
     assert (here.assignments["method"] == "capacitated").any()
     pd.testing.assert_frame_equal(here.assignments, aside.assignments)
     pd.testing.assert_frame_equal(here.shortage, aside.shortage)
     pd.testing.assert_frame_equal(pd.DataFrame(here.schools), pd.DataFrame(aside.schools))
     assert here.indicators == aside.indicators
+    from geopandas.testing import assert_geodataframe_equal
+
+    assert len(here.catchments)
+    assert_geodataframe_equal(here.catchments, aside.catchments)
