@@ -74,6 +74,7 @@ from schoolplan import catchments as ca
 from schoolplan import rules as _rules
 from schoolplan import travel
 from schoolplan.diagnosis import today_assignment
+from schoolplan.forked import Aside
 from schoolplan.schema import LEVEL_GRADES, Base, Result, teaches_junior
 from schoolplan.settings import Settings
 
@@ -373,6 +374,9 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
     village grade groups (together O(V k)), and one sort of the candidates by score
     (O(n log n)): about n log n in schools and villages, no per-school pass over all schools.
 
+    With ``workers`` > 1 and at least ``fork_diagnosis_min_rows`` cost rows, half of the
+    schools' first look is taken in a forked process (:class:`schoolplan.forked.Aside`).
+
     Receivers are resolved in one pass over the candidates in order of score: a school closes
     into open schools not already closing; once it closes, its receivers may not close
     (``keep: receiver``), and the seats its pupils take are no longer free for the next.
@@ -490,64 +494,79 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
         return keep_remote, satellite, added_km
 
     excluded: set = set()
-    rows: list[dict] = []
-    evidence: dict[str, tuple] = {}
-    for s in pd.DataFrame(open_s.drop(columns="geometry", errors="ignore")).to_dict("records"):
-        sid = s["school_id"]
-        rec: dict[str, Any] = {c: None for c in CANDIDATE_COLUMNS}
-        tier = s.get("small_tier") or ""
-        rec.update(school_id=sid, name=s["name"], level=s["level"], town_code=s["town_code"],
-                   town=s["town"], enrollment=s["enrollment"], small_tier=tier,
-                   assignment_method=L.method if L is not None else None)
-        reasons, zh, en = [], [], []
-        if tier:
-            n = tier[2:]
-            reasons.append("small")
-            zh.append(f"小规模：乡村学校在校生 {s['enrollment']:.0f} 人，少于 {n} 人")
-            en.append(f"small: rural school with {s['enrollment']:.0f} pupils, under {n}")
-        if sid in scattered:
-            near_id, minutes, _ = scattered[sid]
-            reasons.append("scattered")
-            zh.append(f"布点分散：本乡镇{names.get(near_id, near_id)}（同学段）步行 {minutes:.0f} 分钟可达")
-            en.append(f"scattered: {names.get(near_id, near_id)} (same grades, same town) is "
-                      f"{minutes:.0f} min walk away")
-        if sid in weak:
-            reasons.append("weak")
-            zh.append(f"办学条件弱：优质均衡7项指标仅 {weak[sid]} 项达标")
-            en.append(f"weak: meets only {weak[sid]} of the 7 resource standards")
-        if sid in shrinking:
-            y0, p0, y1, p1 = shrinking[sid]
-            reasons.append("shrinking")
-            zh.append(f"生源萎缩：在校生由 {y0} 年 {p0:.0f} 人降至 {y1} 年 {p1:.0f} 人")
-            en.append(f"shrinking: enrolment fell from {p0:.0f} ({y0}) to {p1:.0f} ({y1})")
-        elif not has_history:
-            zh.append("在校生趋势：未提供多年在校生数据，未计算")
-            en.append("shrinking: not computed (no enrolment history given)")
-        breaks = bool(teaches_junior(s["level"]) and junior_count.get(s["town_code"], 0) <= 1)
-        if breaks:
-            zh.append("撤并将使本乡镇失去唯一开设7-9年级的学校（不作为初中部撤并候选）")
-            en.append("closing would leave its town without a school teaching grades 7-9 "
-                      "(never a candidate for its junior part)")
-        if L is not None:
-            rec["catchment_pupils"] = round(float(sum(L.assigned.get((sid, lv), 0.0)
-                                                      for lv in ("primary", "junior"))), 1)
-        ev = _evaluate(sid, L, set(), settings) if L is not None else None
-        tzh: list[str] = []
-        ten: list[str] = []
-        keep_remote, satellite, added_km = fill(rec, s, ev, tzh, ten)
-        tier_pts = _TIER_POINTS.get(tier, 0)
-        score = (tier_pts + ("scattered" in reasons) + ("weak" in reasons) + ("shrinking" in reasons)
-                 - max(added_km, 0.0))
-        eligible = bool({"small", "scattered"} & set(reasons))
-        rec.update(reasons=",".join(reasons), breaks_rule=breaks, score=round(score, 2),
-                   score_explained=f"tier {tier_pts} + scattered {int('scattered' in reasons)} + weak "
-                                   f"{int('weak' in reasons)} + shrinking {int('shrinking' in reasons)}"
-                                   f" - added km {max(added_km, 0.0):.2f}",
-                   score_explained_zh=f"规模档 {tier_pts} + 布点分散 {int('scattered' in reasons)} + 办学薄弱 "
-                                      f"{int('weak' in reasons)} + 生源减少 {int('shrinking' in reasons)}"
-                                      f" − 增加路程 {max(added_km, 0.0):.2f} 公里")
-        rows.append(rec)
-        evidence[sid] = (s, reasons, zh, en, tzh, ten, eligible, breaks, keep_remote, satellite)
+
+    def first_pass(records: list[dict]) -> tuple[list[dict], dict[str, tuple]]:
+        """Each school's reasons and the figures of closing it into the open schools."""
+        rows: list[dict] = []
+        evidence: dict[str, tuple] = {}
+        for s in records:
+            sid = s["school_id"]
+            rec: dict[str, Any] = {c: None for c in CANDIDATE_COLUMNS}
+            tier = s.get("small_tier") or ""
+            rec.update(school_id=sid, name=s["name"], level=s["level"], town_code=s["town_code"],
+                       town=s["town"], enrollment=s["enrollment"], small_tier=tier,
+                       assignment_method=L.method if L is not None else None)
+            reasons, zh, en = [], [], []
+            if tier:
+                n = tier[2:]
+                reasons.append("small")
+                zh.append(f"小规模：乡村学校在校生 {s['enrollment']:.0f} 人，少于 {n} 人")
+                en.append(f"small: rural school with {s['enrollment']:.0f} pupils, under {n}")
+            if sid in scattered:
+                near_id, minutes, _ = scattered[sid]
+                reasons.append("scattered")
+                zh.append(f"布点分散：本乡镇{names.get(near_id, near_id)}（同学段）步行 {minutes:.0f} 分钟可达")
+                en.append(f"scattered: {names.get(near_id, near_id)} (same grades, same town) is "
+                          f"{minutes:.0f} min walk away")
+            if sid in weak:
+                reasons.append("weak")
+                zh.append(f"办学条件弱：优质均衡7项指标仅 {weak[sid]} 项达标")
+                en.append(f"weak: meets only {weak[sid]} of the 7 resource standards")
+            if sid in shrinking:
+                y0, p0, y1, p1 = shrinking[sid]
+                reasons.append("shrinking")
+                zh.append(f"生源萎缩：在校生由 {y0} 年 {p0:.0f} 人降至 {y1} 年 {p1:.0f} 人")
+                en.append(f"shrinking: enrolment fell from {p0:.0f} ({y0}) to {p1:.0f} ({y1})")
+            elif not has_history:
+                zh.append("在校生趋势：未提供多年在校生数据，未计算")
+                en.append("shrinking: not computed (no enrolment history given)")
+            breaks = bool(teaches_junior(s["level"]) and junior_count.get(s["town_code"], 0) <= 1)
+            if breaks:
+                zh.append("撤并将使本乡镇失去唯一开设7-9年级的学校（不作为初中部撤并候选）")
+                en.append("closing would leave its town without a school teaching grades 7-9 "
+                          "(never a candidate for its junior part)")
+            if L is not None:
+                rec["catchment_pupils"] = round(float(sum(L.assigned.get((sid, lv), 0.0)
+                                                          for lv in ("primary", "junior"))), 1)
+            ev = _evaluate(sid, L, set(), settings) if L is not None else None
+            tzh: list[str] = []
+            ten: list[str] = []
+            keep_remote, satellite, added_km = fill(rec, s, ev, tzh, ten)
+            tier_pts = _TIER_POINTS.get(tier, 0)
+            score = (tier_pts + ("scattered" in reasons) + ("weak" in reasons) + ("shrinking" in reasons)
+                     - max(added_km, 0.0))
+            eligible = bool({"small", "scattered"} & set(reasons))
+            rec.update(reasons=",".join(reasons), breaks_rule=breaks, score=round(score, 2),
+                       score_explained=f"tier {tier_pts} + scattered {int('scattered' in reasons)} + weak "
+                                       f"{int('weak' in reasons)} + shrinking {int('shrinking' in reasons)}"
+                                       f" - added km {max(added_km, 0.0):.2f}",
+                       score_explained_zh=f"规模档 {tier_pts} + 布点分散 {int('scattered' in reasons)} + 办学薄弱 "
+                                          f"{int('weak' in reasons)} + 生源减少 {int('shrinking' in reasons)}"
+                                          f" − 增加路程 {max(added_km, 0.0):.2f} 公里")
+            rows.append(rec)
+            evidence[sid] = (s, reasons, zh, en, tzh, ten, eligible, breaks, keep_remote, satellite)
+        return rows, evidence
+
+    # the first pass is each school on its own: half of the schools in a forked process
+    records = pd.DataFrame(open_s.drop(columns="geometry", errors="ignore")).to_dict("records")
+    half = len(records) // 2
+    workers = (travel.resolve_workers(None, settings=settings)
+               if base.costs is not None and len(base.costs) >= settings["fork_diagnosis_min_rows"] else 1)
+    with Aside(first_pass, records[half:], workers=workers) as second:
+        rows, evidence = first_pass(records[:half])
+        rows_b, evidence_b = second.result()
+    rows += rows_b
+    evidence.update(evidence_b)
 
     # one pass in order of score: receivers are never closing, closing schools never receive
     order = sorted(range(len(rows)), key=lambda i: (-rows[i]["score"], str(rows[i]["school_id"])))
@@ -555,7 +574,7 @@ def candidates(base: Base, result: Result) -> pd.DataFrame:
     for i in order:
         rec = rows[i]
         sid = rec["school_id"]
-        s, reasons, zh0, en0, tzh, ten, eligible, breaks, keep_remote, satellite = evidence[sid]
+        s, _reasons, zh0, en0, tzh, ten, eligible, breaks, keep_remote, satellite = evidence[sid]
         zh, en = list(zh0), list(en0)
         recommendation = "keep"
         if eligible and breaks:

@@ -505,9 +505,9 @@ _ALL: list[Setting] = [
        "schoolplan measurement (issue 15): forking a prefecture run costs about 0.05 s, the "
        "capacitated assignment about 1.4 s per 100,000 cost rows (HiGHS, 2 cores)", "A",
        "With more than one worker, a diagnosis with at least this many village-school cost rows "
-       "solves its capacitated assignment and draws its catchment areas in forked processes "
-       "while it computes the flows and checks the rules.",
-       "多进程时，村庄-学校成本行数不少于此值的诊断在子进程中求解容量约束分配、绘制服务范围，同时计算学生流向并检查规则",
+       "solves its capacitated assignment, draws its catchment areas and judges half of the "
+       "consolidation candidates in forked processes while this one goes on.",
+       "多进程时，村庄-学校成本行数不少于此值的诊断在子进程中求解容量约束分配、绘制服务范围并评估一半撤并候选学校，同时本进程继续计算",
        minimum=0),
     _s("travel_cache", True, "bool", "yes/no", "schoolplan convention: keyed by content, safe to delete", "A",
        "Keep travel costs in the cache folder, keyed by the road network, the points and the settings that affect them.",

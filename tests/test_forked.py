@@ -88,9 +88,9 @@ def test_a_killed_process_is_redone_here(tmp_path):
 
 
 def test_a_diagnosis_with_its_heavy_parts_forked_equals_one_in_this_process():
-    """The demo's 2030 scenario with the capacitated assignment and the catchment areas forked
-    (at every size) and in this process: the same assignments, shortages, indicators, school
-    table and catchment areas."""
+    """The demo's 2030 scenario with the capacitated assignment, the catchment areas and half of
+    the consolidation candidates forked (at every size) and in this process: the same
+    assignments, shortages, indicators, school table, catchment areas and candidates."""
     from schoolplan.scenario import evaluate, load_scenario
     from schoolplan.settings import Settings
 
@@ -106,3 +106,5 @@ def test_a_diagnosis_with_its_heavy_parts_forked_equals_one_in_this_process():
 
     assert len(here.catchments)
     assert_geodataframe_equal(here.catchments, aside.catchments)
+    assert here.candidates is not None and len(here.candidates) > 10
+    pd.testing.assert_frame_equal(here.candidates, aside.candidates)
