@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,18 @@ from schoolplan import diagnosis
 from schoolplan.diagnosis import open_costs, today_assignment
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _spy(monkeypatch, module, name: str) -> tuple[Any, list]:
+    """The real ``module.name`` and the list of the arguments of every call to it from now."""
+    real, seen = getattr(module, name), []
+
+    def spy(*args):
+        seen.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(module, name, spy)
+    return real, seen
 
 
 def _slow_apply_merges(nearest, base, all_costs, schools, merge_into):
@@ -53,14 +66,7 @@ def test_merges_equal_the_row_by_row_way(monkeypatch):
 
     from schoolplan.scenario import evaluate, load_scenario
 
-    seen = []
-    real = diagnosis._apply_merges
-
-    def spy(*args):
-        seen.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(diagnosis, "_apply_merges", spy)
+    real, seen = _spy(monkeypatch, diagnosis, "_apply_merges")
     evaluate(load_scenario(ROOT / "scenarios" / "demo-planet-satellite.yaml"))
     plain = load_scenario(ROOT / "scenarios" / "demo-county.yaml")
     schools = evaluate(plain).schools
@@ -135,14 +141,7 @@ def test_layout_table_equals_the_filter_per_town(monkeypatch, tmp_path):
     from schoolplan.demo.generate import write_demo
     from schoolplan.scenario import evaluate, load_scenario, scenario_from_dict
 
-    seen = []
-    real = layouts.layout_table
-
-    def spy(*args):
-        seen.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(layouts, "layout_table", spy)
+    real, seen = _spy(monkeypatch, layouts, "layout_table")
     evaluate(load_scenario(ROOT / "scenarios" / "demo-planet-satellite.yaml"))
     shape = DemoShape(n_zhen=6, n_xiang=3, village_spacing_m=1400, bypass=0.2, demand_noise=0.3)
     paths = write_demo(tmp_path / "data", seed=11, shape=shape)
@@ -221,14 +220,7 @@ def test_redirect_of_closed_schools_pupils_equals_the_lookup_per_trip(monkeypatc
     from schoolplan.scenario import evaluate, load_scenario
     from schoolplan.settings import Settings
 
-    seen = []
-    real = calibration._redirect
-
-    def spy(*args):
-        seen.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(calibration, "_redirect", spy)
+    real, seen = _spy(monkeypatch, calibration, "_redirect")
     evaluate(load_scenario(ROOT / "scenarios" / "demo-planet-satellite.yaml"))
     plain = load_scenario(ROOT / "scenarios" / "demo-county.yaml")
     schools = evaluate(plain).schools
