@@ -26,6 +26,7 @@ schools and an ``O(P)`` check).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -59,6 +60,18 @@ def credit_of(tp: TransportProblem, got: Transport) -> np.ndarray:
     """Each school's seats times their price (pupil-cost units; 0 where no row applies)."""
     lim = np.where(np.isfinite(tp.limits), tp.limits, 0.0)
     return (lim * got.school_price).sum(axis=0)
+
+
+def _first_better(tp, is_open, got, obj, pairs):
+    """The first swap ``(close a, open b)`` of ``pairs`` that lowers the objective (the result
+    of :func:`_swap_if_better`, or None) and how many swaps were evaluated."""
+    n = 0
+    for a, b in pairs:
+        n += 1
+        better = _swap_if_better(tp, is_open, got, obj, a, b)
+        if better is not None:
+            return better, n
+    return None, n
 
 
 def _swap_if_better(tp, is_open, got, obj_now: float, a: int, b: int):
@@ -102,33 +115,23 @@ def improve(tp: TransportProblem, is_open: np.ndarray, got: Transport, *,
             break
     priced_gain = start - best_obj
     evals = swaps = 0
-    for _ in range(max_swaps):
-        made = False
-        for a, b in ranked_swaps(best_open, best)[:exact_swaps]:
-            evals += 1
-            better = _swap_if_better(tp, best_open, best, best_obj, a, b)
-            if better is not None:
-                best_open, best, best_obj = better
-                swaps += 1
-                made = True
-                break
-        if not made:
+    for _ in range(max_swaps):  # the first improving swap among the best ranked, again
+        better, n = _first_better(tp, best_open, best, best_obj,
+                                  ranked_swaps(best_open, best)[:exact_swaps])
+        evals += n
+        if better is None:
             break
+        best_open, best, best_obj = better
+        swaps += 1
     deep = 0
-    while best.shortage > 1e-6 and deep < short_swaps:
-        made = False
-        for a, b in ranked_swaps(best_open, best, deep=True):
-            if deep >= short_swaps:
-                break
-            deep += 1
-            better = _swap_if_better(tp, best_open, best, best_obj, a, b)
-            if better is not None:
-                best_open, best, best_obj = better
-                swaps += 1
-                made = True
-                break
-        if not made:
+    while best.shortage > 1e-6 and deep < short_swaps:  # pupils without a seat: a wider look
+        better, n = _first_better(tp, best_open, best, best_obj, itertools.islice(
+            ranked_swaps(best_open, best, deep=True), short_swaps - deep))
+        deep += n
+        if better is None:
             break
+        best_open, best, best_obj = better
+        swaps += 1
     return Improved(is_open=best_open, got=best, start_objective=start, priced_rounds=done,
                     priced_gain=priced_gain, exact_evaluations=evals, exact_swaps=swaps,
                     short_evaluations=deep)
